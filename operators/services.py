@@ -1,0 +1,215 @@
+"""Every state change of companies, vehicles, users and tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yangquan_av.errors import ApplicationError
+from yangquan_av.roles import Role
+from yangquan_av.services import audit_record, model_create, model_update, require_role, transition
+
+from .auth import hash_key
+from .identifiers import normalise_credit_code, normalise_plate, normalise_vin
+from .models import ApiToken, Operator, User, Vehicle
+
+GOVERNMENT_WRITERS = (Role.BUREAU, Role.ADMIN)
+OPERATOR_FIELDS = frozenset(
+    {"name", "credit_code", "settled_on", "contact_name", "contact_phone", "contact_email"}
+)
+VEHICLE_FIELDS = frozenset(
+    {"plate", "category", "permit_number", "permit_valid_from", "permit_valid_to"}
+)
+
+
+@transaction.atomic
+def operator_create(*, actor: User, name: str, credit_code: str, **fields: Any) -> Operator:
+    require_role(actor, *GOVERNMENT_WRITERS)
+    unknown = set(fields) - OPERATOR_FIELDS
+    if unknown:
+        raise ApplicationError(_("Unknown field."), field=sorted(unknown)[0])
+    operator = Operator(name=name, credit_code=normalise_credit_code(credit_code), **fields)
+    return model_create(instance=operator, actor=actor)
+
+
+@transaction.atomic
+def operator_update(*, actor: User, operator: Operator, data: dict[str, Any]) -> Operator:
+    require_role(actor, *GOVERNMENT_WRITERS)
+    unknown = set(data) - OPERATOR_FIELDS
+    if unknown:
+        raise ApplicationError(_("This field cannot be changed here."), field=sorted(unknown)[0])
+    if "credit_code" in data:
+        data = {**data, "credit_code": normalise_credit_code(data["credit_code"])}
+    operator = Operator.objects.select_for_update().get(pk=operator.pk)
+    return model_update(instance=operator, data=data, actor=actor)
+
+
+@transaction.atomic
+def operator_admit(
+    *, actor: User, operator: Operator, pilot_admitted_on: dt.date, reason: str = ""
+) -> Operator:
+    """Admit a company to the demonstration pilot (or reinstate a suspended one)."""
+    require_role(actor, *GOVERNMENT_WRITERS)
+    operator = Operator.objects.select_for_update().get(pk=operator.pk)
+    if operator.settled_on is None:
+        raise ApplicationError(
+            _("Record the date the company settled in Yangquan first."), field="settled_on"
+        )
+    return transition(
+        instance=operator,
+        to=Operator.Status.ADMITTED,
+        actor=actor,
+        reason=reason,
+        data={"pilot_admitted_on": pilot_admitted_on},
+    )
+
+
+@transaction.atomic
+def operator_set_status(*, actor: User, operator: Operator, status: str, reason: str) -> Operator:
+    """Suspend or withdraw a company; admission goes through operator_admit."""
+    require_role(actor, *GOVERNMENT_WRITERS)
+    if status == Operator.Status.ADMITTED:
+        raise ApplicationError(_("Use admission to admit a company."), field="status")
+    if not reason.strip():
+        raise ApplicationError(_("Give a reason."), field="reason")
+    operator = Operator.objects.select_for_update().get(pk=operator.pk)
+    return transition(instance=operator, to=status, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def vehicle_propose(
+    *,
+    actor: User,
+    vin: str,
+    plate: str,
+    category: str,
+    operator: Operator | None = None,
+    **fields: Any,
+) -> Vehicle:
+    """Company staff propose a vehicle of their own company; the bureau may for any company."""
+    require_role(actor, Role.OPERATOR, *GOVERNMENT_WRITERS)
+    if actor.role == Role.OPERATOR:
+        if operator is not None and operator.pk != actor.operator_id:
+            raise ApplicationError(_("You can only register your own vehicles."), field="operator")
+        operator = actor.operator
+    if operator is None:
+        raise ApplicationError(_("Choose the company."), field="operator")
+    unknown = set(fields) - VEHICLE_FIELDS
+    if unknown:
+        raise ApplicationError(_("Unknown field."), field=sorted(unknown)[0])
+    vehicle = Vehicle(
+        operator=operator,
+        vin=normalise_vin(vin),
+        plate=normalise_plate(plate),
+        category=category,
+        **fields,
+    )
+    return model_create(instance=vehicle, actor=actor)
+
+
+@transaction.atomic
+def vehicle_update(*, actor: User, vehicle: Vehicle, data: dict[str, Any]) -> Vehicle:
+    """Companies may correct a vehicle only while it is proposed; the bureau at any time."""
+    require_role(actor, Role.OPERATOR, *GOVERNMENT_WRITERS)
+    vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
+    if actor.role == Role.OPERATOR and vehicle.status != Vehicle.Status.PROPOSED:
+        raise ApplicationError(
+            _("An approved vehicle can only be changed by the transport bureau."), field="status"
+        )
+    unknown = set(data) - VEHICLE_FIELDS
+    if unknown:
+        raise ApplicationError(_("This field cannot be changed here."), field=sorted(unknown)[0])
+    if "plate" in data:
+        data = {**data, "plate": normalise_plate(data["plate"])}
+    return model_update(instance=vehicle, data=data, actor=actor)
+
+
+@transaction.atomic
+def vehicle_approve(
+    *,
+    actor: User,
+    vehicle: Vehicle,
+    permit_number: str,
+    permit_valid_from: dt.date,
+    permit_valid_to: dt.date,
+    reason: str = "",
+) -> Vehicle:
+    """Approve (or renew, or reinstate) a vehicle's permit with its validity window."""
+    require_role(actor, *GOVERNMENT_WRITERS)
+    vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
+    data = {
+        "permit_number": permit_number,
+        "permit_valid_from": permit_valid_from,
+        "permit_valid_to": permit_valid_to,
+    }
+    if vehicle.status == Vehicle.Status.APPROVED:  # a renewal keeps the status
+        return model_update(instance=vehicle, data=data, actor=actor, action="renew", reason=reason)
+    return transition(
+        instance=vehicle, to=Vehicle.Status.APPROVED, actor=actor, reason=reason, data=data
+    )
+
+
+@transaction.atomic
+def vehicle_set_status(*, actor: User, vehicle: Vehicle, status: str, reason: str) -> Vehicle:
+    """Reject, suspend or retire a vehicle; approval goes through vehicle_approve."""
+    require_role(actor, *GOVERNMENT_WRITERS)
+    if status == Vehicle.Status.APPROVED:
+        raise ApplicationError(_("Use permit approval to approve a vehicle."), field="status")
+    if not reason.strip():
+        raise ApplicationError(_("Give a reason."), field="reason")
+    vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
+    return transition(instance=vehicle, to=status, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: User | None,
+    username: str,
+    password: str,
+    role: str,
+    operator: Operator | None = None,
+) -> User:
+    """Make an account; `actor` is None when made from the command line."""
+    if actor is not None:
+        require_role(actor, Role.ADMIN)
+    user = User(
+        username=username,
+        role=role,
+        operator=operator,
+        # Government staff use the Django admin (read-mostly); admins manage everything.
+        is_staff=role != Role.OPERATOR,
+        is_superuser=role == Role.ADMIN,
+    )
+    validate_password(password, user)
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    audit_record(
+        actor=actor,
+        obj=user,
+        action="create",
+        changes={
+            "username": [None, username],
+            "role": [None, role],
+            "operator": [None, operator.pk if operator else None],
+        },
+    )
+    return user
+
+
+def token_create(*, user: User) -> str:
+    """Make an API token and return its key; only the key's hash is kept."""
+    key = secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=user, key_hash=hash_key(key), prefix=key[:8])
+    return key
+
+
+def token_revoke(*, token: ApiToken) -> None:
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -1,0 +1,55 @@
+"""Shared fixtures: one user per role, two companies, API clients with real tokens."""
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from operators.models import Operator, User, Vehicle
+from operators.services import token_create
+from tests import factories
+from yangquan_av.roles import Role
+
+
+@dataclass
+class World:
+    bureau: User
+    finance: User
+    admin: User
+    company_a: Operator
+    company_b: Operator
+    staff_a: User
+    staff_b: User
+    vehicle_a: Vehicle
+    vehicle_b: Vehicle
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    # PBKDF2's deliberate slowness is for attackers, not for a test suite.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    bureau = factories.user(Role.BUREAU)
+    company_a = factories.operator(actor=bureau, name="甲公司")
+    company_b = factories.operator(actor=bureau, name="乙公司")
+    return World(
+        bureau=bureau,
+        finance=factories.user(Role.FINANCE),
+        admin=factories.user(Role.ADMIN),
+        company_a=company_a,
+        company_b=company_b,
+        staff_a=factories.user(Role.OPERATOR, company_a),
+        staff_b=factories.user(Role.OPERATOR, company_b),
+        vehicle_a=factories.vehicle(actor=bureau, operator=company_a),
+        vehicle_b=factories.vehicle(actor=bureau, operator=company_b),
+    )
+
+
+def client_for(user: User) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_create(user=user)}")
+    return client

@@ -1,0 +1,33 @@
+"""URL map: the API under /api/v1/, the admin, and the web UI."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import URLPattern, URLResolver, include, path
+from django.views.generic import TemplateView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from operators.api import OperatorViewSet, TokenView, VehicleViewSet
+
+from .audit_api import AuditRecordViewSet
+
+router = DefaultRouter()
+router.register("operators", OperatorViewSet, basename="operator")
+router.register("vehicles", VehicleViewSet, basename="vehicle")
+router.register("audit", AuditRecordViewSet, basename="audit")
+
+api_v1: list[URLPattern | URLResolver] = [
+    path("auth/token/", TokenView.as_view(), name="auth-token"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("", include(router.urls)),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("admin/", admin.site.urls),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+]
