@@ -27,11 +27,15 @@ def test_password_buys_a_token_that_authenticates_later_calls(world: World) -> N
 
 
 def test_token_is_stored_only_as_its_hash(world: World) -> None:
-    token = APIClient().post(
-        "/api/v1/auth/token/",
-        {"username": world.staff_a.username, "password": factories.PASSWORD},
-        format="json",
-    ).json()["token"]
+    token = (
+        APIClient()
+        .post(
+            "/api/v1/auth/token/",
+            {"username": world.staff_a.username, "password": factories.PASSWORD},
+            format="json",
+        )
+        .json()["token"]
+    )
     stored = ApiToken.objects.get(user=world.staff_a)
     assert stored.key_hash == hashlib.sha256(token.encode()).hexdigest()
     assert token not in {stored.key_hash, stored.prefix}
@@ -93,9 +97,10 @@ def test_company_filters_never_reach_another_company(world: World) -> None:
     ):
         body = client.get(f"/api/v1/vehicles/?{query}").json()
         assert body["count"] == 0, query
-    assert client.get(f"/api/v1/operators/?credit_code={world.company_b.credit_code}").json()[
-        "count"
-    ] == 0
+    assert (
+        client.get(f"/api/v1/operators/?credit_code={world.company_b.credit_code}").json()["count"]
+        == 0
+    )
 
 
 def test_company_naming_another_company_when_proposing_gets_same_error_as_unknown_id(
@@ -130,7 +135,8 @@ def test_bureau_registers_a_company_with_a_normalised_credit_code(world: World) 
 
 def test_wrong_credit_code_check_character_is_a_400_naming_the_field(world: World) -> None:
     response = client_for(world.bureau).post(
-        "/api/v1/operators/", {"name": "丙公司", "credit_code": "91110000802100433C"},
+        "/api/v1/operators/",
+        {"name": "丙公司", "credit_code": "91110000802100433C"},
         format="json",
     )
     assert response.status_code == 400
@@ -167,7 +173,10 @@ def test_company_proposes_its_own_vehicle_and_bureau_approves_the_permit(world: 
     assert created.status_code == 201, created.json()
     body = created.json()
     assert (body["operator"], body["vin"], body["plate"], body["status"]) == (
-        world.company_a.pk, vin, "晋CD88888", "proposed"
+        world.company_a.pk,
+        vin,
+        "晋CD88888",
+        "proposed",
     )
     approve = {
         "permit_number": "阳交智测〔2026〕9号",
@@ -219,13 +228,17 @@ def test_refused_transition_names_the_status(world: World) -> None:
         ({"vin": 12345, "plate": "晋C12345", "category": "taxi"}, "vin"),
         ({"vin": "x" * 41, "plate": "晋C12345", "category": "taxi"}, "vin"),
         ({"vin": "1M8GDM9AXKP042788", "plate": "晋C12345", "category": "tank"}, "category"),
-        ({"vin": "1M8GDM9AXKP042788", "plate": "晋C12345", "category": "taxi", "colour": 1},
-         "colour"),
+        (
+            {"vin": "1M8GDM9AXKP042788", "plate": "晋C12345", "category": "taxi", "colour": 1},
+            "colour",
+        ),
         ({"vin": "1M8GDM9AXKP042788", "plate": "晋C1234", "category": "taxi"}, "plate"),
         ({"vin": "1M8GDM9AXKP042787", "plate": "晋C12345", "category": "taxi"}, "vin"),
         ({"plate": "晋C12345", "category": "taxi"}, "vin"),
-        ({"vin": ["a"], "plate": "晋C12345", "category": "taxi", "permit_valid_from": "soon"},
-         "permit_valid_from"),
+        (
+            {"vin": ["a"], "plate": "晋C12345", "category": "taxi", "permit_valid_from": "soon"},
+            "permit_valid_from",
+        ),
     ],
 )
 def test_bad_vehicle_input_is_a_400_naming_the_field(

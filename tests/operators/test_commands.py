@@ -34,7 +34,8 @@ def test_adduser_makes_company_staff_from_the_credit_code(world: World) -> None:
 def test_adduser_makes_an_admin_superuser(db: None) -> None:
     adduser("root1", "--role", "admin")
     user = User.objects.get(username="root1")
-    assert user.is_superuser and user.is_staff
+    assert user.is_superuser
+    assert user.is_staff
 
 
 @pytest.mark.parametrize(

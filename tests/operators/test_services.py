@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Model
 
 from operators import services
 from operators.models import Operator, Vehicle
@@ -26,7 +26,9 @@ def records_for(obj: Model) -> list[AuditRecord]:
 def test_admission_is_audited_with_old_and_new_values_and_reason(world: World) -> None:
     company = factories.operator(actor=world.bureau, admitted_on=None)
     services.operator_admit(
-        actor=world.bureau, operator=company, pilot_admitted_on=dt.date(2024, 3, 1),
+        actor=world.bureau,
+        operator=company,
+        pilot_admitted_on=dt.date(2024, 3, 1),
         reason="第一批准入",
     )
     last = records_for(company)[-1]
@@ -100,7 +102,8 @@ def test_withdrawn_company_cannot_be_readmitted(world: World) -> None:
 
 def test_permit_window_covers_whole_local_days(world: World) -> None:
     vehicle = factories.vehicle(
-        actor=world.bureau, operator=world.company_a,
+        actor=world.bureau,
+        operator=world.company_a,
         permit=(dt.date(2026, 1, 1), dt.date(2026, 12, 31)),
     )
     start, end = vehicle.permit_window()  # type: ignore[misc]
@@ -111,8 +114,11 @@ def test_permit_window_covers_whole_local_days(world: World) -> None:
 
 def test_permit_renewal_keeps_approved_status_and_is_audited_as_renewal(world: World) -> None:
     services.vehicle_approve(
-        actor=world.bureau, vehicle=world.vehicle_a, permit_number="续期",
-        permit_valid_from=dt.date(2028, 1, 1), permit_valid_to=dt.date(2028, 12, 31),
+        actor=world.bureau,
+        vehicle=world.vehicle_a,
+        permit_number="续期",
+        permit_valid_from=dt.date(2028, 1, 1),
+        permit_valid_to=dt.date(2028, 12, 31),
     )
     vehicle = Vehicle.objects.get(pk=world.vehicle_a.pk)
     assert vehicle.status == "approved"
