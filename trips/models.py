@@ -1,0 +1,192 @@
+"""Trip logs: the raw upload (never modified) and what verification made of it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from operators.models import Operator, Vehicle
+from routes.models import RoadSegment
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+def metres_field(verbose_name: StrOrPromise) -> models.DecimalField[Decimal, Decimal]:
+    """Metres to the centimetre, as decimals so that sums over many trips are exact."""
+    return models.DecimalField(verbose_name, max_digits=12, decimal_places=2, default=0)
+
+
+class Trip(models.Model):
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        PROCESSING = "processing", _("Processing")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+        NEEDS_REVIEW = "needs_review", _("Needs review")
+
+    TRANSITIONS: ClassVar[dict[str, set[str]]] = {
+        Status.RECEIVED: {Status.PROCESSING},
+        # A worker that died mid-processing leaves PROCESSING; the retry starts it again.
+        Status.PROCESSING: {
+            Status.PROCESSING,
+            Status.ACCEPTED,
+            Status.REJECTED,
+            Status.NEEDS_REVIEW,
+        },
+        Status.NEEDS_REVIEW: {Status.ACCEPTED, Status.REJECTED, Status.PROCESSING},
+        # Re-verification (e.g. after an approval was corrected) starts from the raw file.
+        Status.ACCEPTED: {Status.PROCESSING, Status.NEEDS_REVIEW},
+        Status.REJECTED: {Status.PROCESSING},
+    }
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        GPX = "gpx", "GPX"
+        GEOJSON = "geojson", "GeoJSON"
+        NMEA = "nmea", "NMEA 0183"
+        PARQUET = "parquet", "Parquet"
+
+    class Crs(models.TextChoices):
+        WGS84 = "wgs84", "WGS-84"
+        GCJ02 = "gcj02", "GCJ-02"
+
+    class Mode(models.TextChoices):
+        AUTO = "auto", _("Autonomous")
+        MANUAL = "manual", _("Manual")
+
+    operator = models.ForeignKey(
+        Operator, verbose_name=_("company"), on_delete=models.PROTECT, related_name="trips"
+    )
+    vehicle = models.ForeignKey(
+        Vehicle, verbose_name=_("vehicle"), on_delete=models.PROTECT, related_name="trips"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    external_id = models.CharField(_("company's trip id"), max_length=100, blank=True)
+    raw_sha256 = models.CharField(_("SHA-256 of the raw file"), max_length=64)
+    raw_file = models.FileField(_("raw file"), max_length=200)
+    raw_size = models.PositiveBigIntegerField(_("raw file size (bytes)"))
+    original_name = models.CharField(_("original file name"), max_length=255, blank=True)
+    declared_format = models.CharField(
+        _("declared format"), max_length=10, choices=Format.choices, blank=True
+    )
+    format = models.CharField(_("format"), max_length=10, choices=Format.choices, blank=True)
+    crs = models.CharField(_("coordinates"), max_length=10, choices=Crs.choices)
+    declared_mode = models.CharField(
+        _("declared driving mode"), max_length=10, choices=Mode.choices, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.RECEIVED
+    )
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    points_total = models.PositiveIntegerField(_("fixes in the file"), default=0)
+    points_used = models.PositiveIntegerField(_("fixes used"), default=0)
+    total_m = metres_field(_("total (m)"))
+    autonomous_m = metres_field(_("autonomous (m)"))
+    eligible_m = metres_field(_("eligible (m)"))
+    disengagements = models.PositiveIntegerField(_("disengagements"), default=0)
+    # A list of objects with code, text and, where they apply, count, metres and line.
+    reasons = models.JSONField(_("reasons"), default=list)
+    params = models.JSONField(_("verification parameters"), default=dict)
+    code_version = models.CharField(_("verifier version"), max_length=40, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_reason = models.TextField(_("review reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("trip")
+        verbose_name_plural = _("trips")
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vehicle", "raw_sha256"], name="trip_same_file_once_per_vehicle"
+            ),
+            models.UniqueConstraint(
+                fields=["operator", "external_id"],
+                condition=~Q(external_id=""),
+                name="trip_external_id_once_per_operator",
+            ),
+            models.CheckConstraint(
+                condition=Q(eligible_m__lte=models.F("autonomous_m"))
+                & Q(autonomous_m__lte=models.F("total_m")),
+                name="trip_metres_nested",
+            ),
+            models.CheckConstraint(
+                condition=Q(points_used__lte=models.F("points_total")),
+                name="trip_points_used_within_total",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["operator", "status", "started_at"]),
+            models.Index(fields=["vehicle", "started_at"]),
+            models.Index(fields=["status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.vehicle_id} {self.started_at or self.received_at:%Y-%m-%d %H:%M}"
+
+
+class TripDay(models.Model):
+    """A trip's verified metres per local (Asia/Shanghai) calendar day.
+
+    Years, policy windows and eligibility dates are cut on these, so a trip across
+    midnight on 31 December counts in both years by its fixes' times.
+    """
+
+    trip = models.ForeignKey(Trip, on_delete=models.CASCADE, related_name="days")
+    day = models.DateField(_("day (Asia/Shanghai)"))
+    autonomous_m = metres_field(_("autonomous (m)"))
+    eligible_m = metres_field(_("eligible (m)"))
+
+    class Meta:
+        verbose_name = _("trip day")
+        verbose_name_plural = _("trip days")
+        constraints = [
+            models.UniqueConstraint(fields=["trip", "day"], name="trip_day_unique"),
+        ]
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self) -> str:
+        return f"{self.trip_id} {self.day}"
+
+
+class TripSegment(models.Model):
+    """A trip's eligible metres on one approved segment version (what the subsidy rests on)."""
+
+    trip = models.ForeignKey(Trip, on_delete=models.CASCADE, related_name="segments")
+    segment = models.ForeignKey(
+        RoadSegment, verbose_name=_("segment"), on_delete=models.PROTECT, related_name="+"
+    )
+    eligible_m = metres_field(_("eligible (m)"))
+
+    class Meta:
+        verbose_name = _("trip segment")
+        verbose_name_plural = _("trip segments")
+        constraints = [
+            models.UniqueConstraint(fields=["trip", "segment"], name="trip_segment_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trip_id} {self.segment_id}"
