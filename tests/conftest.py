@@ -9,6 +9,8 @@ from rest_framework.test import APIClient
 from operators.models import Operator, User, Vehicle
 from operators.services import token_create
 from tests import factories
+from tests.worker import celery_worker  # noqa: F401 - a fixture for any test
+from yangquan_av.celery import app as celery_app
 from yangquan_av.roles import Role
 
 
@@ -23,6 +25,13 @@ class World:
     staff_b: User
     vehicle_a: Vehicle
     vehicle_b: Vehicle
+
+
+@pytest.fixture(autouse=True)
+def eager_tasks() -> None:
+    # Tasks run in-process unless a test asks for the real worker (tests/worker.py), also
+    # when REDIS_URL is set for the suite.
+    celery_app.conf.task_always_eager = True
 
 
 @pytest.fixture(autouse=True)
