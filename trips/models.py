@@ -102,6 +102,8 @@ class Trip(models.Model):
     disengagements = models.PositiveIntegerField(_("disengagements"), default=0)
     # A list of objects with code, text and, where they apply, count, metres and line.
     reasons = models.JSONField(_("reasons"), default=list)
+    # The processed trace as GeoJSON (steps tagged for the map), written with each result.
+    trace_file = models.FileField(_("processed trace"), max_length=200, blank=True)
     params = models.JSONField(_("verification parameters"), default=dict)
     code_version = models.CharField(_("verifier version"), max_length=40, blank=True)
     reviewed_by = models.ForeignKey(

@@ -176,6 +176,13 @@ SERVICE_AREA_BBOX = tuple(
     env.list("SERVICE_AREA_BBOX", cast=float, default=[112.9, 37.5, 114.1, 38.4])
 )
 
+# Trip logs: upload limits (beyond them 413/400) and verification parameters (DESIGN.md §4).
+TRIP_MAX_BYTES = env.int("TRIP_MAX_BYTES", default=64 * 1024 * 1024)
+TRIP_MAX_POINTS = env.int("TRIP_MAX_POINTS", default=2_000_000)
+TRIP_MAX_DURATION_S = env.float("TRIP_MAX_DURATION_S", default=24 * 3600)
+TRIP_MAX_SPEED_KMH = env.float("TRIP_MAX_SPEED_KMH", default=150.0)
+TRIP_MAX_GAP_S = env.float("TRIP_MAX_GAP_S", default=10.0)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
