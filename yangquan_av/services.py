@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models.fields.files import FieldFile
 from django.utils.translation import gettext as _
 
 from .errors import ApplicationError
@@ -21,7 +22,8 @@ M = TypeVar("M", bound=models.Model)
 
 def _value(instance: models.Model, name: str) -> Any:
     field = instance._meta.get_field(name)
-    return getattr(instance, field.attname)  # type: ignore[union-attr]
+    value = getattr(instance, field.attname)  # type: ignore[union-attr]
+    return value.name if isinstance(value, FieldFile) else value
 
 
 def audit_record(
