@@ -50,7 +50,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # LocaleMiddleware that keeps pages in Chinese unless the person switches (docs/ui.md).
+    "yangquan_av.web.PageLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -72,6 +73,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "yangquan_av.web.navigation",
             ],
         },
     },
@@ -105,6 +107,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 # The embedded default keeps SQLite and files here; make it so a fresh clone just runs.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# The UI's CSS and JS, and the vendored Leaflet and htmx (static/vendor/README.md).
+STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
 
@@ -175,6 +179,11 @@ METRIC_CRS = env.str("METRIC_CRS", default="EPSG:4547")
 SERVICE_AREA_BBOX = tuple(
     env.list("SERVICE_AREA_BBOX", cast=float, default=[112.9, 37.5, 114.1, 38.4])
 )
+# Base-map tiles for the UI's maps, e.g. 天地图 "https://t{s}.tianditu.gov.cn/vec_w/wmts?...".
+# Empty: no base map, the vector layers show on a plain background. Tiles must be WGS-84 /
+# CGCS2000; GCJ-02 web maps (most commercial ones) would put every layer ~500 m off.
+MAP_TILE_URL = env.str("MAP_TILE_URL", default="")
+MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="")
 
 # Trip logs: upload limits (beyond them 413/400) and verification parameters (DESIGN.md §4).
 TRIP_MAX_BYTES = env.int("TRIP_MAX_BYTES", default=64 * 1024 * 1024)

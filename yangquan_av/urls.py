@@ -3,12 +3,12 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
-from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from operators.api import OperatorViewSet, TokenView, VehicleViewSet
 
+from . import views
 from .audit_api import AuditRecordViewSet
 
 router = DefaultRouter()
@@ -29,5 +29,6 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", include("operators.urls")),
+    path("", views.home, name="home"),
 ]

@@ -1,0 +1,437 @@
+"""Web pages for companies and vehicles. Thin: a form validates, a selector reads (scoped to
+the user, so another company's object is a 404), a service writes (`submit` maps refusals
+onto the form's fields).
+
+Pages on one object look it up before checking the role, so an object the user cannot see
+is a 404 and only a visible one may answer 403 (docs/architecture.md, "Errors").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Case, CharField, QuerySet, Value, When
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yangquan_av.forms import submit
+from yangquan_av.roles import GOVERNMENT_ROLES, Role
+from yangquan_av.services import require_role
+from yangquan_av.web import (
+    WRITERS,
+    acting_user,
+    audit_trail,
+    counts_by_status,
+    paginate,
+    render_form_page,
+    role_required,
+)
+
+from . import services
+from .forms import (
+    PERMIT_WARNING_DAYS,
+    CompanyFilterForm,
+    OperatorAdmitForm,
+    OperatorForm,
+    OperatorStatusForm,
+    VehicleApproveForm,
+    VehicleEditForm,
+    VehicleFilterForm,
+    VehicleForm,
+    VehicleStatusForm,
+)
+from .models import Operator, User, Vehicle
+from .selectors import operator_list, vehicle_list
+
+# ---- permits ---------------------------------------------------------------------------
+
+# A vehicle in these states has no permit whose expiry matters.
+NO_PERMIT_STATUSES = (Vehicle.Status.PROPOSED, Vehicle.Status.REJECTED, Vehicle.Status.RETIRED)
+
+
+def with_permit_state(vehicles: QuerySet[Vehicle], *, today: dt.date) -> QuerySet[Vehicle]:
+    """Annotate `permit_state`: expired, expiring (within 30 days), future, valid, or ""
+    when there is no permit that matters (proposed, rejected, retired)."""
+    horizon = today + dt.timedelta(days=PERMIT_WARNING_DAYS)
+    return vehicles.annotate(
+        permit_state=Case(
+            When(status__in=NO_PERMIT_STATUSES, then=Value("")),
+            When(permit_valid_to__isnull=True, then=Value("")),
+            When(permit_valid_to__lt=today, then=Value("expired")),
+            When(permit_valid_to__lte=horizon, then=Value("expiring")),
+            When(permit_valid_from__gt=today, then=Value("future")),
+            default=Value("valid"),
+            output_field=CharField(),
+        )
+    )
+
+
+def permit_alerts(vehicles: QuerySet[Vehicle], *, today: dt.date) -> QuerySet[Vehicle]:
+    """Vehicles in service whose permit has expired or expires within 30 days, soonest first."""
+    horizon = today + dt.timedelta(days=PERMIT_WARNING_DAYS)
+    soon = vehicles.exclude(status__in=NO_PERMIT_STATUSES).filter(permit_valid_to__lte=horizon)
+    return with_permit_state(soon, today=today).order_by("permit_valid_to", "plate")
+
+
+def dashboard(*, user: User, today: dt.date) -> dict[str, Any]:
+    """This app's share of the home page's cards (templates/operators/_dashboard_cards.html)."""
+    vehicles = vehicle_list(user=user)
+    vehicle_counts = counts_by_status(vehicles)
+    context: dict[str, Any] = {
+        "vehicle_counts": [
+            (value, label, vehicle_counts.get(value, 0)) for value, label in Vehicle.Status.choices
+        ],
+        "vehicles_total": sum(vehicle_counts.values()),
+        "permit_alerts": list(permit_alerts(vehicles, today=today)[:8]),
+        "warning_days": PERMIT_WARNING_DAYS,
+    }
+    if user.role == Role.OPERATOR:
+        context["company"] = operator_list(user=user).first()
+    else:
+        company_counts = counts_by_status(operator_list(user=user))
+        context["company_counts"] = [
+            (value, label, company_counts.get(value, 0)) for value, label in Operator.Status.choices
+        ]
+    return context
+
+
+# ---- companies -------------------------------------------------------------------------
+
+
+def _company_crumbs(company: Operator | None = None) -> list[tuple[str, str | None]]:
+    crumbs: list[tuple[str, str | None]] = [(_("Companies"), reverse("operators:company_list"))]
+    if company is not None:
+        crumbs.append((company.name, reverse("operators:company_detail", args=[company.pk])))
+    return crumbs
+
+
+@role_required(*GOVERNMENT_ROLES)
+def company_list(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
+    filter_form = CompanyFilterForm(request.GET or None)
+    companies = filter_form.filter(operator_list(user=user))
+    return render(
+        request,
+        "operators/company_list.html",
+        {
+            "page_title": _("Companies"),
+            "breadcrumbs": [(_("Companies"), None)],
+            "filter_form": filter_form,
+            "page_obj": paginate(request, companies),
+            "can_manage": user.role in WRITERS,
+        },
+    )
+
+
+@login_required
+def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open to company staff for their own company; any other id is a 404."""
+    user = acting_user(request)
+    company = get_object_or_404(operator_list(user=user), pk=pk)
+    today = timezone.localdate()
+    can_manage = user.role in WRITERS
+    vehicles = with_permit_state(vehicle_list(user=user).filter(operator=company), today=today)
+    return render(
+        request,
+        "operators/company_detail.html",
+        {
+            "page_title": company.name,
+            "breadcrumbs": _company_crumbs(company) if user.is_government else [],
+            "company": company,
+            "vehicles": vehicles,
+            "can_manage": can_manage,
+            "can_admit": can_manage
+            and Operator.Status.ADMITTED in Operator.TRANSITIONS[company.status],
+            "can_change_status": can_manage
+            and bool(Operator.TRANSITIONS[company.status] - {Operator.Status.ADMITTED}),
+            "audit_entries": audit_trail(user=user, obj=company),
+        },
+    )
+
+
+@role_required(*WRITERS)
+def company_create(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
+    form = OperatorForm(request.POST or None)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        company = submit(
+            form,
+            services.operator_create,
+            actor=user,
+            name=data.pop("name"),
+            credit_code=data.pop("credit_code"),
+            **data,
+        )
+        if company is not None:
+            messages.success(request, _("Company “%(name)s” registered.") % {"name": company.name})
+            return redirect("operators:company_detail", pk=company.pk)
+    return render_form_page(
+        request,
+        form=form,
+        title=_("Register a company"),
+        breadcrumbs=[*_company_crumbs(), (_("Register a company"), None)],
+        submit_label=_("Register"),
+        cancel_url=reverse("operators:company_list"),
+    )
+
+
+@login_required
+def company_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    company = get_object_or_404(operator_list(user=user), pk=pk)
+    require_role(user, *WRITERS)
+    initial = {name: getattr(company, name) for name in OperatorForm.base_fields}
+    form = OperatorForm(request.POST or None, initial=initial)
+    if form.is_valid():
+        changed = {k: v for k, v in form.cleaned_data.items() if k in form.changed_data}
+        done = submit(form, services.operator_update, actor=user, operator=company, data=changed)
+        if done is not None:
+            messages.success(request, _("Changes saved."))
+            return redirect("operators:company_detail", pk=company.pk)
+    return render_form_page(
+        request,
+        form=form,
+        title=_("Edit company details"),
+        breadcrumbs=[*_company_crumbs(company), (_("Edit"), None)],
+        submit_label=_("Save"),
+        cancel_url=reverse("operators:company_detail", args=[company.pk]),
+    )
+
+
+@login_required
+def company_admit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    company = get_object_or_404(operator_list(user=user), pk=pk)
+    require_role(user, *WRITERS)
+    form = OperatorAdmitForm(request.POST or None)
+    if form.is_valid():
+        done = submit(
+            form, services.operator_admit, actor=user, operator=company, **form.cleaned_data
+        )
+        if done is not None:
+            messages.success(
+                request, _("“%(name)s” is admitted to the pilot.") % {"name": company.name}
+            )
+            return redirect("operators:company_detail", pk=company.pk)
+    return render_form_page(
+        request,
+        form=form,
+        title=_("Admit to the pilot"),
+        subject=company.name,
+        intro=_("Kilometres count from the later of the settling date and the admission date."),
+        breadcrumbs=[*_company_crumbs(company), (_("Admit to the pilot"), None)],
+        submit_label=_("Admit"),
+        cancel_url=reverse("operators:company_detail", args=[company.pk]),
+    )
+
+
+@login_required
+def company_status(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    company = get_object_or_404(operator_list(user=user), pk=pk)
+    require_role(user, *WRITERS)
+    form = OperatorStatusForm(request.POST or None, operator=company)
+    if form.is_valid():
+        done = submit(
+            form, services.operator_set_status, actor=user, operator=company, **form.cleaned_data
+        )
+        if done is not None:
+            messages.success(request, _("Status changed."))
+            return redirect("operators:company_detail", pk=company.pk)
+    return render_form_page(
+        request,
+        form=form,
+        title=_("Suspend or withdraw"),
+        subject=company.name,
+        breadcrumbs=[*_company_crumbs(company), (_("Suspend or withdraw"), None)],
+        submit_label=_("Change status"),
+        cancel_url=reverse("operators:company_detail", args=[company.pk]),
+        danger=True,
+    )
+
+
+# ---- vehicles --------------------------------------------------------------------------
+
+
+def _vehicle_crumbs(user: User, vehicle: Vehicle | None = None) -> list[tuple[str, str | None]]:
+    label = _("My vehicles") if user.role == Role.OPERATOR else _("Vehicles")
+    crumbs: list[tuple[str, str | None]] = [(label, reverse("operators:vehicle_list"))]
+    if vehicle is not None:
+        crumbs.append((vehicle.plate, reverse("operators:vehicle_detail", args=[vehicle.pk])))
+    return crumbs
+
+
+def _companies_to_choose(user: User) -> QuerySet[Operator] | None:
+    """Government staff choose among the companies they see; company staff have only theirs."""
+    return None if user.role == Role.OPERATOR else operator_list(user=user)
+
+
+@login_required
+def vehicle_list_page(request: HttpRequest) -> HttpResponse:
+    """Company staff: my vehicles. Government: every company's, with a company filter."""
+    user = acting_user(request)
+    today = timezone.localdate()
+    filter_form = VehicleFilterForm(request.GET or None, companies=_companies_to_choose(user))
+    vehicles = with_permit_state(
+        filter_form.filter(vehicle_list(user=user), today=today), today=today
+    )
+    title = _("My vehicles") if user.role == Role.OPERATOR else _("Vehicles")
+    return render(
+        request,
+        "operators/vehicle_list.html",
+        {
+            "page_title": title,
+            "breadcrumbs": [(title, None)],
+            "filter_form": filter_form,
+            "page_obj": paginate(request, vehicles),
+            "show_company": user.role != Role.OPERATOR,
+            "can_propose": user.role in (Role.OPERATOR, *WRITERS),
+            "warning_days": PERMIT_WARNING_DAYS,
+        },
+    )
+
+
+@login_required
+def vehicle_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    today = timezone.localdate()
+    vehicle = get_object_or_404(with_permit_state(vehicle_list(user=user), today=today), pk=pk)
+    can_manage = user.role in WRITERS
+    return render(
+        request,
+        "operators/vehicle_detail.html",
+        {
+            "page_title": vehicle.plate,
+            "breadcrumbs": _vehicle_crumbs(user, vehicle),
+            "vehicle": vehicle,
+            "is_company": user.role == Role.OPERATOR,
+            "can_edit": can_manage
+            or (user.role == Role.OPERATOR and vehicle.status == Vehicle.Status.PROPOSED),
+            "can_approve": can_manage
+            and (
+                vehicle.status == Vehicle.Status.APPROVED
+                or Vehicle.Status.APPROVED in Vehicle.TRANSITIONS[vehicle.status]
+            ),
+            "can_change_status": can_manage
+            and bool(Vehicle.TRANSITIONS[vehicle.status] - {Vehicle.Status.APPROVED}),
+            "warning_days": PERMIT_WARNING_DAYS,
+            "audit_entries": audit_trail(user=user, obj=vehicle),
+        },
+    )
+
+
+@role_required(Role.OPERATOR, *WRITERS)
+def vehicle_create(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
+    form = VehicleForm(
+        request.POST or None,
+        companies=_companies_to_choose(user),
+        initial={"operator": request.GET.get("operator")},
+    )
+    if form.is_valid():
+        vehicle = submit(form, services.vehicle_propose, actor=user, **form.cleaned_data)
+        if vehicle is not None:
+            messages.success(
+                request,
+                _("Vehicle %(plate)s proposed; the transport bureau will review its permit.")
+                % {"plate": vehicle.plate},
+            )
+            return redirect("operators:vehicle_detail", pk=vehicle.pk)
+    return render_form_page(
+        request,
+        form=form,
+        title=_("Propose a vehicle"),
+        breadcrumbs=[*_vehicle_crumbs(user), (_("Propose a vehicle"), None)],
+        submit_label=_("Propose"),
+        cancel_url=reverse("operators:vehicle_list"),
+    )
+
+
+@login_required
+def vehicle_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    vehicle = get_object_or_404(vehicle_list(user=user), pk=pk)
+    require_role(user, Role.OPERATOR, *WRITERS)
+    form = VehicleEditForm(
+        request.POST or None, initial={"plate": vehicle.plate, "category": vehicle.category}
+    )
+    if form.is_valid():
+        changed = {k: v for k, v in form.cleaned_data.items() if k in form.changed_data}
+        done = submit(form, services.vehicle_update, actor=user, vehicle=vehicle, data=changed)
+        if done is not None:
+            messages.success(request, _("Changes saved."))
+            return redirect("operators:vehicle_detail", pk=vehicle.pk)
+    return render_form_page(
+        request,
+        form=form,
+        title=_("Edit vehicle"),
+        subject=str(vehicle),
+        breadcrumbs=[*_vehicle_crumbs(user, vehicle), (_("Edit"), None)],
+        submit_label=_("Save"),
+        cancel_url=reverse("operators:vehicle_detail", args=[vehicle.pk]),
+    )
+
+
+@login_required
+def vehicle_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    vehicle = get_object_or_404(vehicle_list(user=user), pk=pk)
+    require_role(user, *WRITERS)
+    form = VehicleApproveForm(
+        request.POST or None,
+        initial={
+            "permit_number": vehicle.permit_number,
+            "permit_valid_from": vehicle.permit_valid_from,
+            "permit_valid_to": vehicle.permit_valid_to,
+        },
+    )
+    if form.is_valid():
+        done = submit(
+            form, services.vehicle_approve, actor=user, vehicle=vehicle, **form.cleaned_data
+        )
+        if done is not None:
+            messages.success(request, _("Permit of %(plate)s approved.") % {"plate": done.plate})
+            return redirect("operators:vehicle_detail", pk=vehicle.pk)
+    renewal = vehicle.status == Vehicle.Status.APPROVED
+    title = _("Renew the permit") if renewal else _("Approve the permit")
+    return render_form_page(
+        request,
+        form=form,
+        title=title,
+        subject=f"{vehicle} · {vehicle.operator.name}",
+        breadcrumbs=[*_vehicle_crumbs(user, vehicle), (title, None)],
+        submit_label=_("Approve"),
+        cancel_url=reverse("operators:vehicle_detail", args=[vehicle.pk]),
+    )
+
+
+@login_required
+def vehicle_status(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    vehicle = get_object_or_404(vehicle_list(user=user), pk=pk)
+    require_role(user, *WRITERS)
+    form = VehicleStatusForm(request.POST or None, vehicle=vehicle)
+    if form.is_valid():
+        done = submit(
+            form, services.vehicle_set_status, actor=user, vehicle=vehicle, **form.cleaned_data
+        )
+        if done is not None:
+            messages.success(request, _("Status changed."))
+            return redirect("operators:vehicle_detail", pk=vehicle.pk)
+    return render_form_page(
+        request,
+        form=form,
+        title=_("Reject, suspend or retire"),
+        subject=f"{vehicle} · {vehicle.operator.name}",
+        breadcrumbs=[*_vehicle_crumbs(user, vehicle), (_("Reject, suspend or retire"), None)],
+        submit_label=_("Change status"),
+        cancel_url=reverse("operators:vehicle_detail", args=[vehicle.pk]),
+        danger=True,
+    )

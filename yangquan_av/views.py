@@ -1,0 +1,30 @@
+"""The role-aware home page: the dashboard, one group of cards per app (docs/ui.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from operators import views as operators_views
+
+from .roles import Role
+from .web import acting_user
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Each app adds its cards' context; the later ones fill the cards home.html keeps ready."""
+    user = acting_user(request)
+    today = timezone.localdate()
+    context: dict[str, Any] = {
+        "page_title": _("Dashboard"),
+        "is_company": user.role == Role.OPERATOR,
+        "today": today,
+        **operators_views.dashboard(user=user, today=today),
+    }
+    return render(request, "home.html", context)

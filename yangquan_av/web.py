@@ -1,0 +1,268 @@
+"""The web UI's plumbing every app's views use: the acting user, role gates, paging,
+the audit trail as people read it, and the role-aware navigation. See docs/ui.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import wraps
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.paginator import Page, Paginator
+from django.db import models
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.middleware.locale import LocaleMiddleware
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from operators.models import User
+
+from .models import AuditRecord
+from .roles import GOVERNMENT_ROLES, Role
+from .selectors import audit_list
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+P = ParamSpec("P")
+PAGE_SIZE = 25
+
+
+def acting_user(request: HttpRequest) -> User:
+    """The logged-in user of a page behind `login_required` or `role_required`."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user
+
+
+def role_required(
+    *roles: str,
+) -> Callable[
+    [Callable[Concatenate[HttpRequest, P], HttpResponse]],
+    Callable[Concatenate[HttpRequest, P], HttpResponse],
+]:
+    """A page for some roles only: log in first; any other role gets 403.
+
+    Objects are still looked up through the selectors, so a page open to company staff
+    answers 404 for another company's object (the role gate is not the scoping).
+    """
+
+    def decorator(
+        view: Callable[Concatenate[HttpRequest, P], HttpResponse],
+    ) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if acting_user(request).role not in roles:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]  # _Wrapped is this callable; mypy can't see it
+
+    return decorator
+
+
+def paginate(
+    request: HttpRequest, items: models.QuerySet[Any], per_page: int = PAGE_SIZE
+) -> Page[Any]:
+    """One page of `items` from ?page= (a wrong page number shows the nearest page)."""
+    return Paginator(items, per_page).get_page(request.GET.get("page"))
+
+
+def render_form_page(
+    request: HttpRequest,
+    *,
+    form: forms.BaseForm,
+    title: str,
+    breadcrumbs: list[tuple[str, str | None]],
+    submit_label: str,
+    cancel_url: str,
+    subject: str = "",
+    intro: str = "",
+    danger: bool = False,
+) -> HttpResponse:
+    """A form on a page of its own (templates/form_page.html): register, admit, approve..."""
+    return render(
+        request,
+        "form_page.html",
+        {
+            "page_title": title,
+            "breadcrumbs": breadcrumbs,
+            "form": form,
+            "subject": subject,
+            "intro": intro,
+            "submit_label": submit_label,
+            "cancel_url": cancel_url,
+            "danger": danger,
+        },
+    )
+
+
+# Labels of audit actions that are not a status value of the audited model.
+AUDIT_ACTIONS: dict[str, StrOrPromise] = {
+    "create": gettext_lazy("Created"),
+    "update": gettext_lazy("Changed"),
+    "renew": gettext_lazy("Permit renewed"),
+}
+
+
+@dataclass(frozen=True)
+class AuditChange:
+    label: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: dt.datetime
+    actor: str | None
+    action: str
+    changes: list[AuditChange]
+    reason: str
+
+
+def _display(field: models.Field[Any, Any] | None, value: Any) -> str | None:
+    """An audited value as a person reads it: choice labels, local times, related names."""
+    if value is None or value == "":
+        return None
+    shown: Any = value
+    if field is not None and field.choices:
+        shown = dict(field.flatchoices).get(value, value)
+    elif isinstance(field, models.ForeignKey):
+        related = field.related_model._default_manager.filter(pk=value).first()
+        shown = related if related is not None else f"#{value}"
+    elif isinstance(field, models.DateTimeField) and isinstance(value, str):
+        parsed = parse_datetime(value)
+        if parsed is not None:
+            shown = date_format(timezone.localtime(parsed), "Y-m-d H:i")
+    elif isinstance(field, models.BooleanField):
+        shown = _("Yes") if value else _("No")
+    return str(shown)
+
+
+def _entry(record: AuditRecord, model: type[models.Model] | None) -> AuditEntry:
+    changes = []
+    for name, (old, new) in record.changes.items():
+        field: models.Field[Any, Any] | None = None
+        if model is not None:
+            try:
+                found = model._meta.get_field(name)
+            except FieldDoesNotExist:
+                found = None
+            field = found if isinstance(found, models.Field) else None
+        label = capfirst(str(field.verbose_name)) if field is not None else name
+        old_shown, new_shown = _display(field, old), _display(field, new)
+        if old_shown is None and new_shown is None:
+            continue  # an empty field at creation says nothing
+        changes.append(AuditChange(label=label, old=old_shown, new=new_shown))
+    status_field = None
+    if model is not None and any(f.name == "status" for f in model._meta.concrete_fields):
+        status_field = model._meta.get_field("status")
+    action = AUDIT_ACTIONS.get(record.action)
+    if action is None and isinstance(status_field, models.Field) and status_field.choices:
+        action = dict(status_field.flatchoices).get(record.action)
+    return AuditEntry(
+        at=record.at,
+        actor=str(record.actor) if record.actor else None,
+        action=str(action or record.action),
+        changes=changes,
+        reason=record.reason,
+    )
+
+
+def audit_trail(*, user: User, obj: models.Model) -> list[AuditEntry]:
+    """The object's audit trail as `includes/audit_trail.html` shows it (empty if not allowed)."""
+    content_type = ContentType.objects.get_for_model(obj, for_concrete_model=True)
+    records = audit_list(user=user).filter(content_type=content_type, object_id=str(obj.pk))
+    model = content_type.model_class()
+    return [_entry(record, model) for record in records]
+
+
+def counts_by_status(items: models.QuerySet[Any]) -> Mapping[str, int]:
+    return {
+        row["status"]: row["n"] for row in items.order_by().values("status").annotate(n=Count("pk"))
+    }
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """An entry of the main navigation, shown to `roles` only."""
+
+    label: StrOrPromise
+    url_name: str
+    roles: frozenset[str]
+
+
+ALL_ROLES = frozenset(Role.values)
+WRITERS = frozenset({Role.BUREAU, Role.ADMIN})
+
+# The main navigation, in order. A new page adds its line here (docs/ui.md).
+NAVIGATION: list[NavItem] = [
+    NavItem(gettext_lazy("Dashboard"), "home", ALL_ROLES),
+    NavItem(gettext_lazy("My vehicles"), "operators:vehicle_list", frozenset({Role.OPERATOR})),
+    NavItem(gettext_lazy("Companies"), "operators:company_list", GOVERNMENT_ROLES),
+    NavItem(gettext_lazy("Vehicles"), "operators:vehicle_list", GOVERNMENT_ROLES),
+    NavItem(gettext_lazy("Accounts"), "admin:operators_user_changelist", frozenset({Role.ADMIN})),
+]
+
+
+@dataclass(frozen=True)
+class NavLink:
+    label: StrOrPromise
+    url: str
+    current: bool
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """Context processor: the user's navigation, the current section marked, and map settings."""
+    user = request.user
+    links: list[NavLink] = []
+    if isinstance(user, User):
+        items = [item for item in NAVIGATION if user.role in item.roles]
+        urls = [reverse(item.url_name) for item in items]
+        # The current section is the longest URL that prefixes the path ("/" only on itself).
+        matches = [
+            u for u in urls if request.path == u or (u != "/" and request.path.startswith(u))
+        ]
+        current = max(matches, key=len, default=None)
+        links = [
+            NavLink(label=item.label, url=url, current=url == current)
+            for item, url in zip(items, urls, strict=True)
+        ]
+    return {
+        "nav_items": links,
+        "map_settings": {
+            "tileUrl": settings.MAP_TILE_URL,
+            "tileAttribution": settings.MAP_TILE_ATTRIBUTION,
+        },
+    }
+
+
+class PageLocaleMiddleware(LocaleMiddleware):
+    """Pages are in Chinese whatever language the browser prefers, English only once the
+    person picks it in the header (the language cookie): the ledger's users are Yangquan's
+    officials and companies, and a shared office PC's browser language says little about
+    its user. The API keeps honouring Accept-Language, so an integrator can ask for English.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        if not request.path_info.startswith("/api/"):
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        super().process_request(request)
