@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from operators.api import OperatorViewSet, TokenView, VehicleViewSet
+from routes.api import SegmentViewSet
 
 from . import views
 from .audit_api import AuditRecordViewSet
@@ -15,6 +16,7 @@ router = DefaultRouter()
 router.register("operators", OperatorViewSet, basename="operator")
 router.register("vehicles", VehicleViewSet, basename="vehicle")
 router.register("audit", AuditRecordViewSet, basename="audit")
+router.register("segments", SegmentViewSet, basename="segment")
 
 api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),

@@ -1,0 +1,226 @@
+"""Reading segments, scoped by role; and the zones the trip verifier checks against.
+
+`zones_valid_at` and `zone_timeline` need no acting user: the verifier is the system.
+They answer from a per-process cache:
+
+- a zone polygon per segment version (a row's geometry never changes once approved: a
+  changed geometry is a new row), built and prepared once;
+- the timeline of windows of every version ever approved, with the zones valid in each
+  interval between consecutive window boundaries. It is rebuilt when the *window stamp*
+  changes: the sum of `window_revision` over approved rows, which every approval,
+  suspension, retirement and supersession increments (rows that were approved are never
+  deleted), so every process sees every change on its next call, at the cost of one
+  aggregate query.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from operators.models import User
+from yangquan_av.geo import Zone, ZoneInterval
+from yangquan_av.roles import Role
+
+from .geometry import zone_polygon
+from .models import RoadSegment
+
+# Rows that were ever approved carry a window; the status does not matter (docs/routes.md).
+EVER_APPROVED = Q(approved_at__isnull=False)
+
+
+def segment_list(*, user: User) -> QuerySet[RoadSegment]:
+    """Government staff see every version; company staff only approved ones, never drafts."""
+    segments = RoadSegment.objects.select_related("approved_by", "superseded_by")
+    if user.is_government:
+        return segments
+    if user.role == Role.OPERATOR:
+        return segments.filter(status=RoadSegment.Status.APPROVED)
+    return RoadSegment.objects.none()
+
+
+def valid_at_q(at: dt.datetime) -> Q:
+    """Versions approved and valid at instant `at` (windows are [valid_from, valid_to))."""
+    return EVER_APPROVED & Q(valid_from__lte=at) & (Q(valid_to__isnull=True) | Q(valid_to__gt=at))
+
+
+def valid_during_q(start: dt.datetime, end: dt.datetime) -> Q:
+    """Versions valid at some instant of [start, end)."""
+    return (
+        EVER_APPROVED
+        & Q(valid_from__lt=end)
+        & (Q(valid_to__isnull=True) | Q(valid_to__gt=start))
+        & (Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")))
+    )
+
+
+@dataclass(frozen=True)
+class Summary:
+    at: dt.datetime
+    open_road_m: float
+    two_way_operating_m: float
+    target_two_way_km: float
+    open_roads: int
+    open_areas: int
+    open_area_m2: float
+    by_status: dict[str, int]
+
+
+def segment_summary(*, user: User, at: dt.datetime) -> Summary:
+    """The plan's figure as of `at`: open road (centreline) metres, two-way operating metres
+    (a two-way road of length L counts 2L), the target, and versions per status."""
+    valid = RoadSegment.objects.filter(valid_at_q(at))
+    roads = valid.filter(kind=RoadSegment.Kind.ROAD).values_list("length_m", "two_way")
+    open_road_m = sum(length or 0.0 for length, _ in roads)
+    two_way_m = sum((length or 0.0) * (2 if two_way else 1) for length, two_way in roads)
+    areas = valid.filter(kind=RoadSegment.Kind.AREA).aggregate(
+        n=Count("id"), m2=Coalesce(Sum("area_m2"), 0.0)
+    )
+    counts = dict(segment_list(user=user).order_by().values_list("status").annotate(n=Count("id")))
+    return Summary(
+        at=at,
+        open_road_m=open_road_m,
+        two_way_operating_m=two_way_m,
+        target_two_way_km=float(getattr(settings, "PLAN_TWO_WAY_TARGET_KM", 200)),
+        open_roads=len(roads),
+        open_areas=int(areas["n"]),
+        open_area_m2=float(areas["m2"]),
+        by_status={status: int(counts.get(status, 0)) for status in RoadSegment.Status.values},
+    )
+
+
+# --- zones for the verifier ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Window:
+    segment_id: int
+    series: uuid.UUID
+    start: dt.datetime
+    end: dt.datetime | None
+
+
+class _ZoneCache:
+    """Per-process cache of prepared zone polygons and of the validity timeline."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        # keyed by (id, series): an id reused after a rolled-back test never hits
+        self.polygons: dict[tuple[int, uuid.UUID], Zone] = {}
+        self.stamp: tuple[Any, ...] | None = None
+        self.windows: list[_Window] = []
+        self.boundaries: list[dt.datetime] = []  # sorted, distinct
+        self.interval_zones: dict[int, tuple[Zone, ...]] = {}
+
+    def clear(self) -> None:
+        with self.lock:
+            self.polygons.clear()
+            self._reset(None, [])
+
+    def _reset(self, stamp: tuple[Any, ...] | None, windows: list[_Window]) -> None:
+        self.stamp = stamp
+        self.windows = windows
+        points = {w.start for w in windows} | {w.end for w in windows if w.end is not None}
+        self.boundaries = sorted(points)
+        self.interval_zones = {}
+
+    def refresh(self) -> None:
+        """Reload the windows if any approval, suspension or retirement happened."""
+        row = RoadSegment.objects.filter(EVER_APPROVED).aggregate(
+            n=Count("id"), revisions=Coalesce(Sum("window_revision"), 0), last=Max("approved_at")
+        )
+        stamp = (int(row["n"]), int(row["revisions"]), row["last"])
+        if stamp == self.stamp:
+            return
+        rows = (
+            RoadSegment.objects.filter(EVER_APPROVED)
+            .exclude(valid_to__isnull=False, valid_to__lte=F("valid_from"))
+            .order_by("pk")
+            .values_list("pk", "series", "valid_from", "valid_to")
+        )
+        # An empty window [t, t) (suspended before it started) is never valid: left out.
+        windows = [
+            _Window(pk, series, start, end) for pk, series, start, end in rows if start is not None
+        ]
+        with self.lock:
+            self._reset(stamp, windows)
+
+    def _load_polygons(self, keys: list[tuple[int, uuid.UUID]]) -> None:
+        """Build the missing polygons in one query rather than one per segment."""
+        missing = [pk for pk, series in keys if (pk, series) not in self.polygons]
+        if not missing:
+            return
+        for segment in RoadSegment.objects.filter(pk__in=missing).only(
+            "series", "geometry", "kind", "corridor_half_width_m"
+        ):
+            width = segment.corridor_half_width_m
+            polygon = zone_polygon(
+                segment.geometry,
+                kind=segment.kind,
+                corridor_half_width_m=None if width is None else float(width),
+                crs=settings.METRIC_CRS,
+            )
+            self.polygons[segment.pk, segment.series] = Zone(segment_id=segment.pk, polygon=polygon)
+
+    def zones_in(self, index: int) -> tuple[Zone, ...]:
+        """Zones valid throughout interval `index` (between boundaries index-1 and index)."""
+        cached = self.interval_zones.get(index)
+        if cached is not None:
+            return cached
+        start = self.boundaries[index - 1] if index > 0 else None
+        keys = [
+            (w.segment_id, w.series)
+            for w in self.windows
+            if start is not None and w.start <= start and (w.end is None or w.end > start)
+        ]
+        self._load_polygons(keys)
+        zones = tuple(self.polygons[key] for key in keys)
+        self.interval_zones[index] = zones
+        return zones
+
+    def index_at(self, at: dt.datetime) -> int:
+        """The interval holding `at`: 0 before the first boundary, i after boundary i-1."""
+        return bisect.bisect_right(self.boundaries, at)
+
+
+_cache = _ZoneCache()
+
+
+def zones_cache_clear() -> None:
+    """Forget every cached polygon and interval (tests; a changed METRIC_CRS)."""
+    _cache.clear()
+
+
+def zones_valid_at(*, at: dt.datetime) -> tuple[Zone, ...]:
+    """The zones (metric CRS polygons) of every version approved and valid at `at`."""
+    _cache.refresh()
+    return _cache.zones_in(_cache.index_at(at))
+
+
+def zone_timeline(*, start: dt.datetime, end: dt.datetime) -> list[ZoneInterval]:
+    """[start, end) cut at every window boundary inside it, each piece with its zones.
+
+    The pieces cover [start, end) exactly, in order; a piece with no approved zone has
+    an empty `zones`.
+    """
+    if end <= start:
+        return []
+    _cache.refresh()
+    first = _cache.index_at(start)
+    last = _cache.index_at(end)  # boundaries[first:last] lie in (start, end]
+    cuts = [b for b in _cache.boundaries[first:last] if start < b < end]
+    edges = [start, *cuts, end]
+    return [
+        ZoneInterval(
+            start=edges[i], end=edges[i + 1], zones=_cache.zones_in(_cache.index_at(edges[i]))
+        )
+        for i in range(len(edges) - 1)
+    ]

@@ -1,0 +1,618 @@
+"""Every state change of road segments and zones: drawing, versions, approval, import."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from operators.models import User
+from yangquan_av.errors import ApplicationError
+from yangquan_av.roles import Role
+from yangquan_av.services import audit_record, model_create, model_update, require_role, transition
+
+from .geometry import CleanGeometry, GeometryProblem, clean_geometry, mapping_of
+from .importer import feature_name, parse_bool, read_segment_file
+from .models import DEFAULT_CORRIDOR_HALF_WIDTH_M, RoadSegment
+
+# The bureau draws and approves; admins may do everything.
+SEGMENT_WRITERS = (Role.BUREAU, Role.ADMIN)
+EDITABLE_FIELDS = frozenset(
+    {"name", "road_code", "kind", "geometry", "two_way", "corridor_half_width_m"}
+)
+
+PROBLEM_MESSAGES = {
+    "bad_json": gettext_lazy("Not valid JSON: %(error)s"),
+    "not_object": gettext_lazy("Give a GeoJSON geometry object."),
+    "unknown_type": gettext_lazy("“%(type)s” is not a GeoJSON geometry type."),
+    "no_coordinates": gettext_lazy("The geometry has no coordinates."),
+    "bad_coordinates": gettext_lazy("The coordinates are malformed (%(error)s)."),
+    "empty": gettext_lazy("The geometry is empty."),
+    "too_many_vertices": gettext_lazy("More than %(limit)s vertices."),
+    "unknown_kind": gettext_lazy("Unknown kind “%(kind)s”."),
+    "wrong_type": gettext_lazy("A %(kind)s needs a geometry of type %(allowed)s, not %(type)s."),
+    "outside_area": gettext_lazy(
+        "The point %(lon).6f, %(lat).6f lies outside the service area (%(bbox)s)."
+    ),
+    "zero_length": gettext_lazy("The centreline has no length (fewer than two distinct points)."),
+    "zero_area": gettext_lazy("The area is zero."),
+    "invalid_polygon": gettext_lazy(
+        "The polygon is not valid (%(reason)s). Fix it, or ask for an automatic repair."
+    ),
+    "no_corridor": gettext_lazy("A road needs a corridor half-width above zero."),
+    "unsupported_format": gettext_lazy(
+        "Files ending in %(suffix)s are not read: upload .geojson, .json, .kml or a zipped "
+        "Shapefile (.zip)."
+    ),
+    "bad_crs": gettext_lazy("“%(crs)s” is not a coordinate reference system I know."),
+    "no_crs": gettext_lazy(
+        "This %(format)s file does not state its coordinate system: declare it (crs = "
+        "EPSG:4326 for GNSS/WGS-84, gcj02 for Chinese web maps, or an EPSG code)."
+    ),
+    "bad_zip": gettext_lazy("The file is not a readable zip archive."),
+    "zip_too_many": gettext_lazy("The archive has more than %(limit)s files."),
+    "zip_too_large": gettext_lazy("The archive unpacks to more than %(limit_mb)s MB."),
+    "zip_one_shapefile": gettext_lazy(
+        "The archive must hold exactly one Shapefile (.shp); it holds %(found)s."
+    ),
+    "zip_incomplete": gettext_lazy("The Shapefile needs its .shx and .dbf files beside it."),
+    "kml_entities": gettext_lazy("KML with a DOCTYPE or entity declarations is refused."),
+    "too_many_features": gettext_lazy("More than %(limit)s features in one file."),
+    "unreadable": gettext_lazy("The file could not be read: %(error)s"),
+    "file_too_large": gettext_lazy("The file is larger than %(limit_mb)s MB."),
+    "no_geometry": gettext_lazy("The feature has no geometry."),
+    "no_name": gettext_lazy("The feature has no name (property name, Name or 名称)."),
+    "kind_from_type": gettext_lazy(
+        "Cannot tell road from area for a %(type)s; lines are roads, polygons areas."
+    ),
+    "bad_two_way": gettext_lazy("two_way “%(value)s” is neither yes nor no."),
+    "bad_width": gettext_lazy("corridor_half_width_m “%(value)s” is not a positive number."),
+}
+
+
+def problem_message(problem: GeometryProblem) -> str:
+    template = PROBLEM_MESSAGES.get(problem.code)
+    if template is None:
+        return problem.code
+    return str(template) % problem.params if problem.params else str(template)
+
+
+def _service_area() -> tuple[float, float, float, float]:
+    bbox = tuple(float(v) for v in settings.SERVICE_AREA_BBOX)
+    return bbox[0], bbox[1], bbox[2], bbox[3]
+
+
+def _clean(geometry: Any, *, kind: str, repair: bool) -> CleanGeometry:
+    try:
+        return clean_geometry(geometry, kind=kind, bbox=_service_area(), repair=repair)
+    except GeometryProblem as problem:
+        raise ApplicationError(problem_message(problem), field="geometry") from problem
+
+
+def _measured_fields(
+    *, kind: str, geometry: Any, corridor_half_width_m: Decimal | None, repair: bool
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    clean = _clean(geometry, kind=kind, repair=repair)
+    if kind == RoadSegment.Kind.ROAD:
+        width = (
+            DEFAULT_CORRIDOR_HALF_WIDTH_M
+            if corridor_half_width_m is None
+            else corridor_half_width_m
+        )
+    else:
+        width = None
+    return (
+        {
+            "kind": kind,
+            "geometry": clean.geojson,
+            "length_m": clean.length_m,
+            "area_m2": clean.area_m2,
+            "corridor_half_width_m": width,
+        },
+        clean.notes,
+    )
+
+
+def _reason_with_notes(reason: str, notes: tuple[str, ...]) -> str:
+    return "; ".join([reason.strip(), *notes]).strip("; ")
+
+
+@transaction.atomic
+def segment_create(
+    *,
+    actor: User,
+    name: str,
+    kind: str,
+    geometry: Any,
+    two_way: bool = True,
+    road_code: str = "",
+    corridor_half_width_m: Decimal | None = None,
+    repair: bool = False,
+    reason: str = "",
+) -> RoadSegment:
+    """Draw a new road or area, as a draft (version 1 of a new series)."""
+    require_role(actor, *SEGMENT_WRITERS)
+    if kind == RoadSegment.Kind.AREA and corridor_half_width_m is not None:
+        raise ApplicationError(_("Only a road has a corridor."), field="corridor_half_width_m")
+    fields, notes = _measured_fields(
+        kind=kind, geometry=geometry, corridor_half_width_m=corridor_half_width_m, repair=repair
+    )
+    segment = RoadSegment(name=name, road_code=road_code, two_way=two_way, **fields)
+    return model_create(instance=segment, actor=actor, reason=_reason_with_notes(reason, notes))
+
+
+def _lock(segment: RoadSegment) -> RoadSegment:
+    return RoadSegment.objects.select_for_update().get(pk=segment.pk)
+
+
+def _is_head(segment: RoadSegment) -> bool:
+    return not RoadSegment.objects.filter(supersedes=segment).exists()
+
+
+@transaction.atomic
+def segment_update(
+    *,
+    actor: User,
+    segment: RoadSegment,
+    data: dict[str, Any],
+    repair: bool = False,
+    reason: str = "",
+) -> RoadSegment:
+    """Change a segment. A draft or submitted one changes in place; changing the geometry,
+    width, kind or two-way flag of an approved or suspended one makes a new draft version
+    (returned), leaving the approved one valid until the new version is approved."""
+    require_role(actor, *SEGMENT_WRITERS)
+    unknown = set(data) - EDITABLE_FIELDS
+    if unknown:
+        raise ApplicationError(_("This field cannot be changed here."), field=sorted(unknown)[0])
+    segment = _lock(segment)
+    if segment.status == RoadSegment.Status.RETIRED:
+        raise ApplicationError(_("A retired segment cannot be changed."), field="status")
+    if not _is_head(segment):
+        raise ApplicationError(
+            _("A newer version of this segment exists; change that one."), field="version"
+        )
+    kind = data.get("kind", segment.kind)
+    versioned = segment.approved_at is not None and any(
+        name in RoadSegment.VERSIONED_FIELDS for name in data
+    )
+    changes = dict(data)
+    notes: tuple[str, ...] = ()
+    if {"kind", "geometry", "corridor_half_width_m"} & set(data):
+        if kind == RoadSegment.Kind.AREA and data.get("corridor_half_width_m") is not None:
+            raise ApplicationError(_("Only a road has a corridor."), field="corridor_half_width_m")
+        width = data.get(
+            "corridor_half_width_m",
+            segment.corridor_half_width_m if segment.kind == kind else None,
+        )
+        measured, notes = _measured_fields(
+            kind=kind,
+            geometry=data.get("geometry", segment.geometry),
+            corridor_half_width_m=width,
+            repair=repair,
+        )
+        changes.update(measured)
+    reason = _reason_with_notes(reason, notes)
+    if not versioned:
+        return model_update(instance=segment, data=changes, actor=actor, reason=reason)
+    return _new_version(segment=segment, changes=changes, actor=actor, reason=reason)
+
+
+def _next_version(segment: RoadSegment) -> int:
+    latest = RoadSegment.objects.filter(series=segment.series).aggregate(v=Max("version"))["v"]
+    return int(latest or 0) + 1
+
+
+def _copy(segment: RoadSegment, **changes: Any) -> RoadSegment:
+    values = {
+        name: getattr(segment, name)
+        for name in (
+            "series",
+            "kind",
+            "name",
+            "road_code",
+            "two_way",
+            "geometry",
+            "corridor_half_width_m",
+            "length_m",
+            "area_m2",
+        )
+    }
+    values.update(changes)
+    return RoadSegment(**values, version=_next_version(segment), supersedes=segment)
+
+
+def _new_version(
+    *, segment: RoadSegment, changes: dict[str, Any], actor: User, reason: str
+) -> RoadSegment:
+    if all(getattr(segment, name) == value for name, value in changes.items()):
+        return segment  # nothing changed: no new version
+    return model_create(instance=_copy(segment, **changes), actor=actor, reason=reason)
+
+
+@transaction.atomic
+def segment_delete(*, actor: User, segment: RoadSegment) -> None:
+    """Delete a draft that was never approved; anything approved is retired instead."""
+    require_role(actor, *SEGMENT_WRITERS)
+    segment = _lock(segment)
+    if segment.status not in (RoadSegment.Status.DRAFT, RoadSegment.Status.SUBMITTED):
+        raise ApplicationError(
+            _("Only a draft can be deleted; retire an approved segment."), field="status"
+        )
+    audit_record(actor=actor, obj=segment, action="delete")
+    segment.delete()
+
+
+@transaction.atomic
+def segment_submit(*, actor: User, segment: RoadSegment, reason: str = "") -> RoadSegment:
+    require_role(actor, *SEGMENT_WRITERS)
+    segment = _lock(segment)
+    return transition(
+        instance=segment,
+        to=RoadSegment.Status.SUBMITTED,
+        actor=actor,
+        reason=reason,
+        data={"status_reason": reason},
+    )
+
+
+@transaction.atomic
+def segment_return(*, actor: User, segment: RoadSegment, reason: str) -> RoadSegment:
+    """Send a submitted segment back to draft, saying why."""
+    require_role(actor, *SEGMENT_WRITERS)
+    _require_reason(reason)
+    segment = _lock(segment)
+    if segment.status != RoadSegment.Status.SUBMITTED:
+        raise ApplicationError(_("Only a submitted segment can be sent back."), field="status")
+    return transition(
+        instance=segment,
+        to=RoadSegment.Status.DRAFT,
+        actor=actor,
+        reason=reason,
+        data={"status_reason": reason},
+    )
+
+
+def _require_reason(reason: str) -> None:
+    if not reason.strip():
+        raise ApplicationError(_("Give a reason."), field="reason")
+
+
+def _check_window(valid_from: dt.datetime, valid_to: dt.datetime | None) -> None:
+    if timezone.is_naive(valid_from) or (valid_to is not None and timezone.is_naive(valid_to)):
+        raise ApplicationError(_("Give times with their time zone."), field="valid_from")
+    if valid_to is not None and valid_to <= valid_from:
+        raise ApplicationError(_("The window must end after it starts."), field="valid_to")
+
+
+def _close_predecessor(*, segment: RoadSegment, at: dt.datetime, actor: User) -> None:
+    """A new approved version takes over from its predecessor at `at`: never both at once."""
+    previous = segment.supersedes
+    if previous is None or previous.approved_at is None:
+        return
+    previous = _lock(previous)
+    assert previous.valid_from is not None  # noqa: S101 - approved rows have a window
+    if at < previous.valid_from:
+        raise ApplicationError(
+            _("The new version cannot start before the version it replaces (%(start)s).")
+            % {"start": timezone.localtime(previous.valid_from).isoformat()},
+            field="valid_from",
+        )
+    if previous.valid_to is None or previous.valid_to > at:
+        model_update(
+            instance=previous,
+            data={"valid_to": at, "window_revision": previous.window_revision + 1},
+            actor=actor,
+            action="superseded",
+            reason=_("Replaced by version %(version)s.") % {"version": segment.version},
+        )
+
+
+@transaction.atomic
+def segment_approve(
+    *,
+    actor: User,
+    segment: RoadSegment,
+    valid_from: dt.datetime,
+    approval_ref: str,
+    valid_to: dt.datetime | None = None,
+    reason: str = "",
+) -> RoadSegment:
+    """Approve a submitted segment for [valid_from, valid_to) under an approval reference.
+
+    If it is a new version of an approved segment, the old version's window ends where
+    the new one starts.
+    """
+    require_role(actor, *SEGMENT_WRITERS)
+    if not approval_ref.strip():
+        raise ApplicationError(_("Give the approval reference (批文号)."), field="approval_ref")
+    _check_window(valid_from, valid_to)
+    segment = _lock(segment)
+    if segment.status != RoadSegment.Status.SUBMITTED:
+        raise ApplicationError(
+            _("Only a submitted segment can be approved (this one is %(status)s).")
+            % {"status": segment.get_status_display()},
+            field="status",
+        )
+    _close_predecessor(segment=segment, at=valid_from, actor=actor)
+    return transition(
+        instance=segment,
+        to=RoadSegment.Status.APPROVED,
+        actor=actor,
+        reason=reason,
+        data={
+            "valid_from": valid_from,
+            "valid_to": valid_to,
+            "approval_ref": approval_ref.strip(),
+            "approved_by": actor,
+            "approved_at": timezone.now(),
+            "status_reason": reason,
+            "window_revision": segment.window_revision + 1,
+        },
+    )
+
+
+def _closed_window(segment: RoadSegment, at: dt.datetime) -> dt.datetime | None:
+    """The window's new end when it is cut at `at` (never before it starts)."""
+    assert segment.valid_from is not None  # noqa: S101 - approved rows have a window
+    end = max(at, segment.valid_from)
+    if segment.valid_to is not None and segment.valid_to <= end:
+        return segment.valid_to
+    return end
+
+
+def _end_validity(
+    *,
+    actor: User,
+    segment: RoadSegment,
+    to: str,
+    reason: str,
+    effective_at: dt.datetime | None,
+) -> RoadSegment:
+    require_role(actor, *SEGMENT_WRITERS)
+    _require_reason(reason)
+    at = effective_at or timezone.now()
+    if timezone.is_naive(at):
+        raise ApplicationError(_("Give times with their time zone."), field="effective_at")
+    segment = _lock(segment)
+    data: dict[str, Any] = {"status_reason": reason}
+    if segment.approved_at is not None:
+        data["valid_to"] = _closed_window(segment, at)
+        data["window_revision"] = segment.window_revision + 1
+    return transition(instance=segment, to=to, actor=actor, reason=reason, data=data)
+
+
+@transaction.atomic
+def segment_suspend(
+    *, actor: User, segment: RoadSegment, reason: str, effective_at: dt.datetime | None = None
+) -> RoadSegment:
+    """Suspend an approved segment from `effective_at` (default now): its window ends there,
+    so kilometres before it still count on this version. Reinstating is a new approval."""
+    return _end_validity(
+        actor=actor,
+        segment=segment,
+        to=RoadSegment.Status.SUSPENDED,
+        reason=reason,
+        effective_at=effective_at,
+    )
+
+
+@transaction.atomic
+def segment_retire(
+    *, actor: User, segment: RoadSegment, reason: str, effective_at: dt.datetime | None = None
+) -> RoadSegment:
+    """Retire a segment for good; an approved one stops being valid at `effective_at`."""
+    return _end_validity(
+        actor=actor,
+        segment=segment,
+        to=RoadSegment.Status.RETIRED,
+        reason=reason,
+        effective_at=effective_at,
+    )
+
+
+@transaction.atomic
+def segment_reinstate(
+    *,
+    actor: User,
+    segment: RoadSegment,
+    valid_from: dt.datetime,
+    approval_ref: str,
+    valid_to: dt.datetime | None = None,
+    reason: str,
+) -> RoadSegment:
+    """Reinstate a suspended segment: a new approved version, same geometry, new window.
+
+    The suspended version keeps its window (up to the suspension), so the suspended
+    period is never valid, and both approvals stay on record.
+    """
+    require_role(actor, *SEGMENT_WRITERS)
+    _require_reason(reason)
+    if not approval_ref.strip():
+        raise ApplicationError(_("Give the approval reference (批文号)."), field="approval_ref")
+    _check_window(valid_from, valid_to)
+    segment = _lock(segment)
+    if segment.status != RoadSegment.Status.SUSPENDED:
+        raise ApplicationError(_("Only a suspended segment can be reinstated."), field="status")
+    if not _is_head(segment):
+        raise ApplicationError(
+            _("A newer version of this segment exists; approve that one instead."),
+            field="version",
+        )
+    assert segment.valid_to is not None  # noqa: S101 - suspension closed the window
+    if valid_from < segment.valid_to:
+        raise ApplicationError(
+            _("Reinstatement cannot start before the suspension (%(at)s).")
+            % {"at": timezone.localtime(segment.valid_to).isoformat()},
+            field="valid_from",
+        )
+    reinstated = _copy(
+        segment,
+        status=RoadSegment.Status.APPROVED,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        approval_ref=approval_ref.strip(),
+        approved_by=actor,
+        approved_at=timezone.now(),
+        status_reason=reason,
+        window_revision=1,
+    )
+    model_create(instance=reinstated, actor=actor, reason=reason)
+    audit_record(
+        actor=actor,
+        obj=segment,
+        action="reinstate",
+        changes={"reinstated_as": [None, reinstated.pk]},
+        reason=reason,
+    )
+    return reinstated
+
+
+# --- import --------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportItem:
+    index: int
+    name: str
+    kind: str
+    geometry_type: str
+    two_way: bool
+    length_m: float | None = None
+    area_m2: float | None = None
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    segment_id: int | None = None
+    fields: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass
+class ImportReport:
+    format: str
+    source_crs: str
+    committed: bool
+    items: list[ImportItem]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def problem_count(self) -> int:
+        return sum(1 for item in self.items if item.problems)
+
+    @property
+    def road_length_m(self) -> float:
+        return sum(item.length_m or 0.0 for item in self.items if not item.problems)
+
+    @property
+    def area_m2(self) -> float:
+        return sum(item.area_m2 or 0.0 for item in self.items if not item.problems)
+
+
+def _import_item(index: int, geometry: Any, properties: dict[str, Any], repair: bool) -> ImportItem:
+    geometry_type = "" if geometry is None else str(geometry.geom_type)
+    kind = str(properties.get("kind") or "").strip().lower()
+    if kind not in RoadSegment.Kind.values:
+        kind = {"LineString": "road", "MultiLineString": "road"}.get(
+            geometry_type, "area" if geometry_type in ("Polygon", "MultiPolygon") else ""
+        )
+    two_way = parse_bool(properties.get("two_way"), default=True)
+    item = ImportItem(
+        index=index,
+        name=feature_name(properties),
+        kind=kind,
+        geometry_type=geometry_type,
+        two_way=bool(two_way) if two_way is not None else True,
+    )
+    problems: list[GeometryProblem] = []
+    if not item.name:
+        problems.append(GeometryProblem("no_name"))
+    if two_way is None:
+        problems.append(GeometryProblem("bad_two_way", value=str(properties.get("two_way"))))
+    width = None
+    raw_width = properties.get("corridor_half_width_m")
+    if kind == "road" and raw_width is not None:
+        try:
+            width = Decimal(str(raw_width)).quantize(Decimal("0.01"))
+        except ArithmeticError:
+            width = Decimal(0)
+        if not width.is_finite() or width <= 0:
+            problems.append(GeometryProblem("bad_width", value=str(raw_width)))
+    if geometry is None:
+        problems.append(GeometryProblem("no_geometry"))
+    elif not kind:
+        problems.append(GeometryProblem("kind_from_type", type=geometry_type))
+    else:
+        try:
+            clean = clean_geometry(
+                mapping_of(geometry), kind=kind, bbox=_service_area(), repair=repair
+            )
+        except GeometryProblem as problem:
+            problems.append(problem)
+        else:
+            item.length_m, item.area_m2 = clean.length_m, clean.area_m2
+            item.notes.extend(clean.notes)
+            item.fields = {
+                "name": item.name,
+                "kind": kind,
+                "geometry": clean.geojson,
+                "two_way": item.two_way,
+                "road_code": str(properties.get("road_code") or "")[:40],
+                "corridor_half_width_m": width,
+                "repair": repair,
+            }
+    item.problems = [problem_message(p) for p in problems]
+    return item
+
+
+@transaction.atomic
+def segment_import(
+    *,
+    actor: User,
+    data: bytes,
+    filename: str,
+    crs: str = "",
+    commit: bool = False,
+    repair: bool = False,
+    reason: str = "",
+) -> ImportReport:
+    """Import roads and areas from a file as drafts. A dry run (the default) only reports;
+    a commit creates every feature in one transaction, and only if none has a problem."""
+    require_role(actor, *SEGMENT_WRITERS)
+    limit = int(getattr(settings, "SEGMENT_IMPORT_MAX_BYTES", 20 * 2**20))
+    if len(data) > limit:
+        raise ApplicationError(
+            problem_message(GeometryProblem("file_too_large", limit_mb=limit // 2**20)),
+            field="file",
+        )
+    try:
+        result = read_segment_file(data=data, filename=filename, declared_crs=crs)
+    except GeometryProblem as problem:
+        field_name = "crs" if problem.code in ("no_crs", "bad_crs") else "file"
+        raise ApplicationError(problem_message(problem), field=field_name) from problem
+    items = [_import_item(f.index, f.geometry, f.properties, repair) for f in result.features]
+    report = ImportReport(result.format, result.source_crs, False, items, list(result.notes))
+    if not commit:
+        return report
+    if not items:
+        raise ApplicationError(_("The file holds no features."), field="file")
+    if report.problem_count:
+        raise ApplicationError(
+            _("%(count)s features have problems; nothing was imported. Run a dry run to see them.")
+            % {"count": report.problem_count},
+            field="file",
+        )
+    note = _("Imported from %(file)s (%(crs)s).") % {"file": filename, "crs": result.source_crs}
+    for item in items:
+        segment = segment_create(
+            actor=actor, reason=_reason_with_notes(reason, (note, *item.notes)), **item.fields
+        )
+        item.segment_id = segment.pk
+    report.committed = True
+    return report
