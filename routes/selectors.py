@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db import connections
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from operators.models import User
@@ -108,6 +109,12 @@ class _Window:
     end: dt.datetime | None
 
 
+_STAMP_SQL = (
+    "SELECT COUNT(*), COALESCE(SUM(window_revision), 0), MAX(approved_at) "  # noqa: S608 - no input
+    f"FROM {RoadSegment._meta.db_table} WHERE approved_at IS NOT NULL"
+)
+
+
 class _ZoneCache:
     """Per-process cache of prepared zone polygons and of the validity timeline."""
 
@@ -134,10 +141,10 @@ class _ZoneCache:
 
     def refresh(self) -> None:
         """Reload the windows if any approval, suspension or retirement happened."""
-        row = RoadSegment.objects.filter(EVER_APPROVED).aggregate(
-            n=Count("id"), revisions=Coalesce(Sum("window_revision"), 0), last=Max("approved_at")
-        )
-        stamp = (int(row["n"]), int(row["revisions"]), row["last"])
+        # Plain SQL: the ORM's aggregate machinery costs ~1 ms a call, the query ~0.1 ms.
+        with connections[RoadSegment.objects.db].cursor() as cursor:
+            cursor.execute(_STAMP_SQL)
+            stamp = tuple(cursor.fetchone() or ())
         if stamp == self.stamp:
             return
         rows = (
