@@ -1,0 +1,386 @@
+"""Subsidy policy, grades, statements, their drill-down lines and the append-only ledger."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from operators.models import Operator, Vehicle
+from trips.models import Trip
+
+from .money import MONEY_MAX_DIGITS, MONEY_PLACES, Reason
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+GRADES = ("A", "B", "C", "D")
+
+
+def money_field(verbose_name: StrOrPromise, **kwargs: Any) -> models.DecimalField[Any, Any]:
+    return models.DecimalField(
+        verbose_name, max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_PLACES, **kwargs
+    )
+
+
+def rate_field(verbose_name: StrOrPromise, **kwargs: Any) -> models.DecimalField[Any, Any]:
+    return models.DecimalField(verbose_name, max_digits=6, decimal_places=2, **kwargs)
+
+
+class SubsidyPolicy(models.Model):
+    """One version of the subsidy rules (policy article 8); kilometres count inside its window.
+
+    The default version's window (2022-01-01 to 2026-12-31) stands in for the policy's five
+    years: set it to the real issue date + 5 years (docs/subsidies.md).
+    """
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    reference = models.CharField(_("document reference"), max_length=200, blank=True)
+    valid_from = models.DateField(_("kilometres count from"))
+    valid_to = models.DateField(_("kilometres count to (inclusive)"))
+    max_rate_yuan_per_km = rate_field(_("maximum rate (yuan/km)"))
+    annual_cap_yuan = money_field(_("annual cap per company (yuan)"))
+    max_paid_years = models.PositiveSmallIntegerField(_("maximum number of paid years"))
+    rate_a_yuan_per_km = rate_field(_("rate for grade A (yuan/km)"))
+    rate_b_yuan_per_km = rate_field(_("rate for grade B (yuan/km)"))
+    rate_c_yuan_per_km = rate_field(_("rate for grade C (yuan/km)"))
+    rate_d_yuan_per_km = rate_field(_("rate for grade D (yuan/km)"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("subsidy policy")
+        verbose_name_plural = _("subsidy policies")
+        ordering = ["-valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__gte=F("valid_from")), name="policy_window_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(annual_cap_yuan__gte=0) & Q(max_rate_yuan_per_km__gte=0),
+                name="policy_cap_and_max_rate_not_negative",
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"rate_{g}_yuan_per_km__gte": 0})
+                    & Q(**{f"rate_{g}_yuan_per_km__lte": F("max_rate_yuan_per_km")}),
+                    name=f"policy_rate_{g}_within_max",
+                )
+                for g in "abcd"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version} {self.name}"
+
+    @property
+    def rates(self) -> dict[str, Decimal]:
+        return {g: getattr(self, f"rate_{g.lower()}_yuan_per_km") for g in GRADES}
+
+
+class Assessment(models.Model):
+    """The bureau's demonstration-effect grade (示范应用效果) for an operator and year."""
+
+    class Grade(models.TextChoices):
+        A = "A", _("A — excellent (优秀)")
+        B = "B", _("B — good (良好)")
+        C = "C", _("C — pass (合格)")
+        D = "D", _("D — fail (不合格)")
+
+    operator = models.ForeignKey(
+        Operator, verbose_name=_("company"), on_delete=models.PROTECT, related_name="assessments"
+    )
+    year = models.PositiveSmallIntegerField(
+        _("year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    grade = models.CharField(_("grade"), max_length=1, choices=Grade.choices)
+    score = models.DecimalField(
+        _("score"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assessed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    assessed_at = models.DateTimeField(_("assessed at"))
+
+    class Meta:
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+        ordering = ["-year", "operator__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["operator", "year"], name="assessment_once_per_year"),
+            models.CheckConstraint(condition=Q(grade__in=GRADES), name="assessment_grade_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operator} {self.year} {self.grade}"
+
+
+class Statement(models.Model):
+    """What an operator-year earns. Regular once; after issue, corrections are adjustments.
+
+    `amount_yuan` is what this statement moves: the year's amount for a regular statement,
+    the difference for an adjustment (`year_total_yuan` − `previously_issued_yuan`).
+    """
+
+    class Kind(models.TextChoices):
+        REGULAR = "regular", _("Regular")
+        ADJUSTMENT = "adjustment", _("Adjustment")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        APPROVED = "approved", _("Approved")
+        ISSUED = "issued", _("Issued")
+        PAID = "paid", _("Paid")
+        VOID = "void", _("Void (superseded before issue)")
+
+    class ReasonCode(models.TextChoices):
+        NOT_ELIGIBLE = Reason.NOT_ELIGIBLE, _("Not eligible: not settled and admitted that year")
+        OUTSIDE_WINDOW = Reason.OUTSIDE_WINDOW, _("Outside the policy window")
+        PAID_YEARS_USED = Reason.PAID_YEARS_USED, _("Maximum number of paid years reached")
+        NO_GRADE = Reason.NO_GRADE, _("No grade yet (blocked until graded)")
+        ZERO_RATE = Reason.ZERO_RATE, _("The grade carries no subsidy")
+        NO_KILOMETRES = Reason.NO_KILOMETRES, _("No eligible kilometres")
+        CAPPED = Reason.CAPPED, _("Annual cap applied")
+        COMPUTED = Reason.COMPUTED, _("Kilometres × rate")
+
+    TRANSITIONS: ClassVar[dict[str, set[str]]] = {
+        # A recomputation that changes an approved statement's figures sends it back.
+        Status.DRAFT: {Status.APPROVED, Status.VOID},
+        Status.APPROVED: {Status.ISSUED, Status.DRAFT, Status.VOID},
+        Status.ISSUED: {Status.PAID},
+        Status.PAID: set(),
+        Status.VOID: set(),
+    }
+    OPEN = (Status.DRAFT, Status.APPROVED)
+    ISSUED_STATUSES = (Status.ISSUED, Status.PAID)
+    # What may still change on an issued statement: only its payment.
+    MUTABLE_AFTER_ISSUE = frozenset({"status", "paid_at", "paid_by"})
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    operator = models.ForeignKey(
+        Operator, verbose_name=_("company"), on_delete=models.PROTECT, related_name="statements"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    policy = models.ForeignKey(
+        SubsidyPolicy,
+        verbose_name=_("policy version"),
+        on_delete=models.PROTECT,
+        related_name="statements",
+    )
+    assessment = models.ForeignKey(
+        Assessment,
+        verbose_name=_("assessment"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="statements",
+    )
+    counted_from = models.DateField(_("kilometres counted from"), null=True, blank=True)
+    counted_to = models.DateField(_("kilometres counted to (inclusive)"), null=True, blank=True)
+    eligible_m = models.DecimalField(_("eligible (m)"), max_digits=16, decimal_places=2)
+    km = models.DecimalField(_("eligible (km)"), max_digits=16, decimal_places=5)
+    trip_count = models.PositiveIntegerField(_("contributing trips"), default=0)
+    grade = models.CharField(_("grade"), max_length=1, blank=True)
+    rate_yuan_per_km = rate_field(_("rate (yuan/km)"), null=True, blank=True)
+    gross_yuan = money_field(_("km × rate (yuan)"))
+    cap_yuan = money_field(_("annual cap (yuan)"))
+    cap_applied = models.BooleanField(_("cap applied"), default=False)
+    cap_reduction_yuan = money_field(_("reduced by the cap (yuan)"))
+    year_total_yuan = money_field(_("year's total (yuan)"))
+    previously_issued_yuan = money_field(_("issued before (yuan)"))
+    amount_yuan = money_field(_("amount (yuan)"))
+    reason = models.CharField(_("reason"), max_length=30, choices=ReasonCode.choices)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    computed_at = models.DateTimeField(_("computed at"))
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("issued by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("marked paid by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("statement")
+        verbose_name_plural = _("statements")
+        ordering = ["-year", "operator__name", "id"]
+        constraints = [
+            # One open (draft or approved) statement per operator-year, whatever its kind.
+            models.UniqueConstraint(
+                fields=["operator", "year"],
+                condition=Q(status__in=["draft", "approved"]),
+                name="statement_one_open_per_operator_year",
+            ),
+            # One regular statement per operator-year that is not void.
+            models.UniqueConstraint(
+                fields=["operator", "year"],
+                condition=Q(kind="regular") & ~Q(status="void"),
+                name="statement_one_regular_per_operator_year",
+            ),
+            models.CheckConstraint(
+                condition=Q(year_total_yuan__gte=0) & Q(year_total_yuan__lte=F("cap_yuan")),
+                name="statement_year_total_within_cap",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="regular") | Q(previously_issued_yuan=0),
+                name="statement_regular_has_nothing_before",
+            ),
+            models.CheckConstraint(
+                condition=Q(cap_applied=True) | Q(cap_reduction_yuan=0),
+                name="statement_no_reduction_without_cap",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "approved", "void"]) | Q(issued_at__isnull=False),
+                name="statement_issued_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["year", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.operator} {self.year} {self.get_kind_display()} #{self.pk}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Issued statements are immutable: only the payment may still be recorded.
+        update_fields = kwargs.get("update_fields")
+        if (
+            self.pk is not None
+            and (update_fields is None or not set(update_fields) <= self.MUTABLE_AFTER_ISSUE)
+            and Statement.objects.filter(pk=self.pk, status__in=self.ISSUED_STATUSES).exists()
+        ):
+            raise TypeError("issued statements are immutable; compute an adjustment")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError("statements are never deleted; a superseded draft becomes void")
+
+    def clean(self) -> None:
+        # Arithmetic between columns is checked here in Decimal, not as a database
+        # constraint: SQLite evaluates it in binary floating point (0.21 − 0.22 ≠ −0.01).
+        if self.amount_yuan != self.year_total_yuan - self.previously_issued_yuan:
+            raise ValidationError(_("The amount must be the year's total less what was issued."))
+        if self.cap_applied and self.cap_reduction_yuan != self.gross_yuan - self.year_total_yuan:
+            raise ValidationError(_("The cap reduction must be the gross less the year's total."))
+
+
+class StatementLine(models.Model):
+    """A contributing trip's eligible metres in one month of the statement's year.
+
+    Snapshotted when the statement is computed, so the drill-down shows what the amount
+    rested on even if the trip is later re-verified (that flows into an adjustment).
+    """
+
+    statement = models.ForeignKey(
+        Statement, verbose_name=_("statement"), on_delete=models.PROTECT, related_name="lines"
+    )
+    trip = models.ForeignKey(
+        Trip, verbose_name=_("trip"), on_delete=models.PROTECT, related_name="+"
+    )
+    vehicle = models.ForeignKey(
+        Vehicle, verbose_name=_("vehicle"), on_delete=models.PROTECT, related_name="+"
+    )
+    month = models.PositiveSmallIntegerField(_("month"))
+    eligible_m = models.DecimalField(_("eligible (m)"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("statement line")
+        verbose_name_plural = _("statement lines")
+        ordering = ["statement", "month", "trip"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["statement", "trip", "month"], name="statement_line_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(month__gte=1) & Q(month__lte=12), name="statement_line_month_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement_id} {self.trip_id} {self.month}"
+
+
+class LedgerEntry(models.Model):
+    """An append-only money movement. Owed to an operator = accruals + adjustments − payments.
+
+    Never updated or deleted: the model refuses here, and on PostgreSQL a trigger refuses
+    any UPDATE or DELETE from any client (migration 0003).
+    """
+
+    class Kind(models.TextChoices):
+        ACCRUAL = "accrual", _("Accrual (regular statement issued)")
+        ADJUSTMENT = "adjustment", _("Adjustment (adjustment statement issued)")
+        PAYMENT = "payment", _("Payment")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    statement = models.ForeignKey(
+        Statement, verbose_name=_("statement"), on_delete=models.PROTECT, related_name="ledger"
+    )
+    operator = models.ForeignKey(
+        Operator, verbose_name=_("company"), on_delete=models.PROTECT, related_name="ledger"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    amount_yuan = money_field(_("amount (yuan)"))
+    at = models.DateTimeField(_("at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        ordering = ["at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["statement", "kind"], name="ledger_one_entry_per_statement_and_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount_yuan} ({self.statement_id})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise TypeError("ledger entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError("ledger entries are append-only")

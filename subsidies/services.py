@@ -1,0 +1,558 @@
+"""Every state change of policies, grades, statements and the ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection, transaction
+from django.db.models import Count, Max, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from operators.models import Operator
+from trips.models import Trip, TripDay
+from yangquan_av.errors import ApplicationError
+from yangquan_av.roles import Role
+from yangquan_av.services import model_create, model_update, require_role, transition
+
+from .models import Assessment, LedgerEntry, Statement, StatementLine, SubsidyPolicy
+from .money import ZERO, Reason, YearInput, YearResult, compute_year
+
+if TYPE_CHECKING:
+    from operators.models import User
+
+FINANCE = (Role.FINANCE, Role.ADMIN)
+GRADERS = (Role.BUREAU, Role.ADMIN)
+POLICY_FIELDS = frozenset(
+    {
+        "name",
+        "reference",
+        "valid_from",
+        "valid_to",
+        "max_rate_yuan_per_km",
+        "annual_cap_yuan",
+        "max_paid_years",
+        "rate_a_yuan_per_km",
+        "rate_b_yuan_per_km",
+        "rate_c_yuan_per_km",
+        "rate_d_yuan_per_km",
+    }
+)
+# pg_advisory_xact_lock(int, int) key space of this module: (base + year, operator id).
+_LOCK_BASE = 1_530_000_000
+CENTIMETRE = Decimal("0.01")
+
+
+def year_bounds(year: int) -> tuple[dt.date, dt.date]:
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
+def current_year() -> int:
+    return timezone.localdate().year
+
+
+# --- policy -------------------------------------------------------------------------------
+
+
+def _check_policy_window(pk: int | None, valid_from: dt.date, valid_to: dt.date) -> None:
+    overlapping = SubsidyPolicy.objects.filter(valid_from__lte=valid_to, valid_to__gte=valid_from)
+    if pk is not None:
+        overlapping = overlapping.exclude(pk=pk)
+    if overlapping.exists():
+        raise ApplicationError(
+            _("The window overlaps another policy version's window."), field="valid_from"
+        )
+
+
+@transaction.atomic
+def policy_create(*, actor: User, **fields: Any) -> SubsidyPolicy:
+    require_role(actor, Role.ADMIN)
+    unknown = set(fields) - POLICY_FIELDS
+    if unknown:
+        raise ApplicationError(_("Unknown field."), field=sorted(unknown)[0])
+    latest = SubsidyPolicy.objects.select_for_update().aggregate(v=Max("version"))["v"]
+    policy = SubsidyPolicy(version=(latest or 0) + 1, **fields)
+    policy.full_clean()
+    _check_policy_window(None, policy.valid_from, policy.valid_to)
+    return model_create(instance=policy, actor=actor)
+
+
+@transaction.atomic
+def policy_update(
+    *, actor: User, policy: SubsidyPolicy, data: dict[str, Any], reason: str = ""
+) -> SubsidyPolicy:
+    """Edit a version; once a statement under it has been issued, make a new version instead."""
+    require_role(actor, Role.ADMIN)
+    unknown = set(data) - POLICY_FIELDS
+    if unknown:
+        raise ApplicationError(_("This field cannot be changed here."), field=sorted(unknown)[0])
+    policy = SubsidyPolicy.objects.select_for_update().get(pk=policy.pk)
+    if policy.statements.filter(status__in=Statement.ISSUED_STATUSES).exists():
+        raise ApplicationError(
+            _("Statements under this version have been issued; create a new version.")
+        )
+    _check_policy_window(
+        policy.pk,
+        data.get("valid_from", policy.valid_from),
+        data.get("valid_to", policy.valid_to),
+    )
+    return model_update(instance=policy, data=data, actor=actor, reason=reason)
+
+
+def policy_for_year(year: int) -> SubsidyPolicy | None:
+    """The version a year is computed under: the latest whose window overlaps the year.
+
+    A year no window overlaps is computed under the nearest earlier version (or the first)
+    and earns nothing, with the reason "outside the policy window".
+    """
+    first, last = year_bounds(year)
+    policies = SubsidyPolicy.objects.order_by("-valid_from")
+    return (
+        policies.filter(valid_from__lte=last, valid_to__gte=first).first()
+        or policies.filter(valid_from__lte=last).first()
+        or policies.last()
+    )
+
+
+# --- assessments --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def assessment_set(
+    *,
+    actor: User,
+    operator: Operator,
+    year: int,
+    grade: str,
+    score: Decimal | None = None,
+    notes: str = "",
+    reason: str = "",
+) -> Assessment:
+    """Grade an operator-year, or change the grade (audited; an issued year gets adjusted)."""
+    require_role(actor, *GRADERS)
+    existing = Assessment.objects.select_for_update().filter(operator=operator, year=year).first()
+    data = {"grade": grade, "score": score, "notes": notes}
+    if existing is None:
+        return model_create(
+            instance=Assessment(
+                operator=operator,
+                year=year,
+                assessed_by=actor,
+                assessed_at=timezone.now(),
+                **data,
+            ),
+            actor=actor,
+            reason=reason,
+        )
+    return model_update(
+        instance=existing,
+        data={**data, "assessed_by": actor, "assessed_at": timezone.now()},
+        actor=actor,
+        reason=reason,
+    )
+
+
+# --- computation --------------------------------------------------------------------------
+
+
+@dataclass
+class ComputeSummary:
+    year: int
+    created: list[int] = field(default_factory=list)
+    updated: list[int] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)
+    voided: list[int] = field(default_factory=list)
+
+
+def _centimetres(value: Decimal) -> Decimal:
+    """Metres as stored (to the centimetre). SQLite sums decimals as binary floats, so a sum
+    can come back as 12000000.000000001; small sums (a day, a month) are exact to 1e-6."""
+    return Decimal(value).quantize(CENTIMETRE)
+
+
+def _lock_operator_year(operator_id: int, year: int) -> None:
+    # SQLite serialises writers itself; PostgreSQL gets an explicit lock per operator-year,
+    # held to the end of the transaction, so concurrent runs queue instead of racing.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_BASE + year, operator_id])
+
+
+def _daily_metres(year: int) -> dict[int, dict[dt.date, Decimal]]:
+    """Eligible metres of accepted trips per operator and local day of the year."""
+    first, last = year_bounds(year)
+    rows = (
+        TripDay.objects.filter(
+            trip__status=Trip.Status.ACCEPTED, day__gte=first, day__lte=last, eligible_m__gt=0
+        )
+        .values_list("trip__operator_id", "day")
+        .annotate(metres=Sum("eligible_m"))
+        .order_by()
+    )
+    days: dict[int, dict[dt.date, Decimal]] = defaultdict(dict)
+    for operator_id, day, metres in rows:
+        days[operator_id][day] = _centimetres(metres)
+    return days
+
+
+def _paid_years_other_than(operator: Operator, year: int) -> int:
+    """Distinct other years whose issued statements add up to a positive amount."""
+    return (
+        Statement.objects.filter(operator=operator, status__in=Statement.ISSUED_STATUSES)
+        .exclude(year=year)
+        .values("year")
+        .annotate(total=Sum("amount_yuan"))
+        .filter(total__gt=0)
+        .count()
+    )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one operator-year's statement is computed from."""
+
+    policy: SubsidyPolicy
+    assessment: Assessment | None
+    operator_eligible: bool
+    counted_from: dt.date | None
+    counted_to: dt.date | None
+    other_paid_years: int
+
+    def result(self, eligible_m: Decimal) -> YearResult:
+        return compute_year(
+            YearInput(
+                eligible_m=eligible_m,
+                operator_eligible=self.operator_eligible,
+                counting_days=self.counted_from is not None,
+                grade=self.assessment.grade if self.assessment else None,
+                rates=self.policy.rates,
+                cap_yuan=self.policy.annual_cap_yuan,
+                max_paid_years=self.policy.max_paid_years,
+                other_paid_years=self.other_paid_years,
+            )
+        )
+
+
+def _plan(operator: Operator, year: int, policy: SubsidyPolicy) -> _Plan:
+    first, last = year_bounds(year)
+    eligible_from = operator.eligible_from
+    operator_eligible = eligible_from is not None and eligible_from <= last
+    counted_from = max(first, policy.valid_from, eligible_from or first)
+    counted_to = min(last, policy.valid_to)
+    counting = operator_eligible and counted_from <= counted_to
+    return _Plan(
+        policy=policy,
+        assessment=Assessment.objects.filter(operator=operator, year=year).first(),
+        operator_eligible=operator_eligible,
+        counted_from=counted_from if counting else None,
+        counted_to=counted_to if counting else None,
+        other_paid_years=_paid_years_other_than(operator, year),
+    )
+
+
+def _figures(
+    plan: _Plan, result: YearResult, eligible_m: Decimal, previously_issued: Decimal
+) -> dict[str, Any]:
+    return {
+        "policy": plan.policy,
+        "assessment": plan.assessment,
+        "counted_from": plan.counted_from,
+        "counted_to": plan.counted_to,
+        "eligible_m": eligible_m,
+        "km": result.km,
+        "grade": plan.assessment.grade if plan.assessment else "",
+        "rate_yuan_per_km": result.rate_yuan_per_km,
+        "gross_yuan": result.gross_yuan,
+        "cap_yuan": plan.policy.annual_cap_yuan,
+        "cap_applied": result.cap_applied,
+        "cap_reduction_yuan": result.cap_reduction_yuan,
+        "year_total_yuan": result.amount_yuan,
+        "previously_issued_yuan": previously_issued,
+        "amount_yuan": result.amount_yuan - previously_issued,
+        "reason": str(result.reason),
+    }
+
+
+def _write(
+    statement: Statement | None,
+    *,
+    kind: str,
+    operator: Operator,
+    year: int,
+    figures: dict[str, Any],
+    summary: ComputeSummary,
+) -> Statement:
+    """Create the open statement, or bring the open one up to date (audited either way)."""
+    now = timezone.now()
+    if statement is None:
+        created = model_create(
+            instance=Statement(kind=kind, operator=operator, year=year, computed_at=now, **figures),
+            actor=None,
+        )
+        summary.created.append(created.pk)
+        return created
+    changed = any(getattr(statement, name) != value for name, value in figures.items())
+    if not changed:
+        summary.unchanged.append(statement.pk)
+        return statement
+    data = {**figures, "computed_at": now}
+    if statement.status == Statement.Status.APPROVED:
+        # The approval was for other figures: it goes back to draft for a new look.
+        transition(
+            instance=statement,
+            to=Statement.Status.DRAFT,
+            actor=None,
+            reason=_("Recomputed with different figures."),
+            data={**data, "approved_by": None, "approved_at": None},
+        )
+    else:
+        model_update(instance=statement, data=data, actor=None, action="recompute")
+    summary.updated.append(statement.pk)
+    return statement
+
+
+def _month_sql() -> str:
+    if connection.vendor == "postgresql":
+        return "CAST(EXTRACT(MONTH FROM d.day) AS integer)"
+    return "CAST(strftime('%%m', d.day) AS integer)"
+
+
+def _snapshot_lines(statement_ids: list[int]) -> None:
+    """Replace the statements' drill-down lines with the contributing trips, per month.
+
+    One INSERT … SELECT for all statements: a year of a million trips never passes
+    through Python.
+    """
+    if not statement_ids:
+        return
+    StatementLine.objects.filter(statement_id__in=statement_ids).delete()
+    line = StatementLine._meta.db_table
+    statement = Statement._meta.db_table
+    trip = Trip._meta.db_table
+    trip_day = TripDay._meta.db_table
+    month = _month_sql()
+    placeholders = ", ".join(["%s"] * len(statement_ids))
+    sql = f"""
+        INSERT INTO {line} (statement_id, trip_id, vehicle_id, month, eligible_m)
+        SELECT s.id, t.id, t.vehicle_id, {month}, SUM(d.eligible_m)
+        FROM {statement} s
+        JOIN {trip} t ON t.operator_id = s.operator_id AND t.status = %s
+        JOIN {trip_day} d ON d.trip_id = t.id
+        WHERE s.id IN ({placeholders})
+          AND d.day >= s.counted_from AND d.day <= s.counted_to AND d.eligible_m > 0
+        GROUP BY s.id, t.id, t.vehicle_id, {month}
+    """  # noqa: S608 - table names and the month expression are ours; values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [Trip.Status.ACCEPTED, *statement_ids])
+
+
+def _line_totals(statement_ids: list[int]) -> dict[int, tuple[Decimal, int]]:
+    """Metres (summed month by month, exact on SQLite too) and distinct trips per statement."""
+    metres: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for statement_id, _month, monthly in (
+        StatementLine.objects.filter(statement_id__in=statement_ids)
+        .values_list("statement_id", "month")
+        .annotate(m=Sum("eligible_m"))
+        .order_by()
+    ):
+        metres[statement_id] += _centimetres(monthly)
+    trips = dict(
+        StatementLine.objects.filter(statement_id__in=statement_ids)
+        .values_list("statement_id")
+        .annotate(n=Count("trip_id", distinct=True))
+        .order_by()
+    )
+    return {pk: (metres[pk], trips.get(pk, 0)) for pk in statement_ids}
+
+
+@transaction.atomic
+def compute_statements(*, year: int, actor: User | None = None) -> ComputeSummary:
+    """Compute every operator's statement for `year`: idempotent, safe to run concurrently.
+
+    Before issue the one open statement (regular) is brought up to date; after issue a
+    changed amount becomes an adjustment statement for the difference — never an edit.
+    `actor` is None when the scheduler runs it.
+    """
+    if actor is not None:
+        require_role(actor, *FINANCE)
+    policy = policy_for_year(year)
+    if policy is None:
+        raise ApplicationError(_("There is no subsidy policy."), field="year")
+    summary = ComputeSummary(year=year)
+    operators = list(Operator.objects.order_by("pk"))
+    for operator in operators:
+        _lock_operator_year(operator.pk, year)
+    daily = _daily_metres(year)
+
+    plans: dict[int, tuple[Operator, _Plan, str, Decimal]] = {}
+    stated = set(Statement.objects.filter(year=year).values_list("operator_id", flat=True))
+    for operator in operators:
+        if operator.pk not in daily and operator.pk not in stated:
+            continue  # drove nothing that year: nothing to state
+        plan = _plan(operator, year, policy)
+        metres = ZERO
+        if plan.counted_from is not None and plan.counted_to is not None:
+            metres = sum(
+                (
+                    m
+                    for day, m in daily[operator.pk].items()
+                    if plan.counted_from <= day <= plan.counted_to
+                ),
+                ZERO,
+            )
+        result = plan.result(metres)
+        existing = list(
+            Statement.objects.select_for_update()
+            .filter(operator=operator, year=year)
+            .exclude(status=Statement.Status.VOID)
+        )
+        issued = [s for s in existing if s.status in Statement.ISSUED_STATUSES]
+        open_ = next((s for s in existing if s.status in Statement.OPEN), None)
+        previously = sum((s.amount_yuan for s in issued), ZERO)
+        if issued and result.amount_yuan == previously:
+            if open_ is not None:  # an adjustment that is no longer needed
+                transition(
+                    instance=open_,
+                    to=Statement.Status.VOID,
+                    actor=None,
+                    reason=_("Recomputed: the issued amount stands."),
+                )
+                summary.voided.append(open_.pk)
+            continue
+        kind: str = Statement.Kind.ADJUSTMENT if issued else Statement.Kind.REGULAR
+        statement = _write(
+            open_,
+            kind=kind,
+            operator=operator,
+            year=year,
+            figures=_figures(plan, result, metres, previously),
+            summary=summary,
+        )
+        plans[statement.pk] = (operator, plan, kind, previously)
+
+    ids = sorted(plans)
+    _snapshot_lines(ids)
+    for statement_id, (metres, trip_count) in _line_totals(ids).items():
+        operator, plan, kind, previously = plans[statement_id]
+        statement = Statement.objects.get(pk=statement_id)
+        if statement.eligible_m != metres:
+            # A trip changed between the day totals and the lines: the lines are the truth.
+            figures = _figures(plan, plan.result(metres), metres, previously)
+            statement = _write(
+                statement,
+                kind=kind,
+                operator=operator,
+                year=year,
+                figures=figures,
+                summary=summary,
+            )
+        if statement.trip_count != trip_count:
+            Statement.objects.filter(pk=statement_id).update(trip_count=trip_count)
+    return summary
+
+
+# --- approval, issue, payment -------------------------------------------------------------
+
+
+@transaction.atomic
+def statement_approve(*, actor: User, statement: Statement, reason: str = "") -> Statement:
+    require_role(actor, *FINANCE)
+    statement = Statement.objects.select_for_update().get(pk=statement.pk)
+    if statement.reason == Reason.NO_GRADE:
+        raise ApplicationError(
+            _("The year has no grade yet: the bureau grades it, then recompute."), field="reason"
+        )
+    return transition(
+        instance=statement,
+        to=Statement.Status.APPROVED,
+        actor=actor,
+        reason=reason,
+        data={"approved_by": actor, "approved_at": timezone.now()},
+    )
+
+
+def _ledger_append(*, statement: Statement, kind: str, actor: User) -> LedgerEntry:
+    return model_create(
+        instance=LedgerEntry(
+            kind=kind,
+            statement=statement,
+            operator_id=statement.operator_id,
+            year=statement.year,
+            amount_yuan=statement.amount_yuan,
+            at=timezone.now(),
+            actor=actor,
+        ),
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def statement_issue(*, actor: User, statement: Statement, reason: str = "") -> Statement:
+    """Issue an approved statement: it becomes immutable and its amount accrues."""
+    require_role(actor, *FINANCE)
+    _lock_operator_year(statement.operator_id, statement.year)
+    # Issues for one operator queue, so two years cannot both become its last paid year.
+    Operator.objects.select_for_update().get(pk=statement.operator_id)
+    statement = Statement.objects.select_for_update().get(pk=statement.pk)
+    if statement.status != Statement.Status.APPROVED:
+        raise ApplicationError(_("Only an approved statement can be issued."), field="status")
+    if (
+        statement.year_total_yuan > 0
+        and _paid_years_other_than(statement.operator, statement.year)
+        >= statement.policy.max_paid_years
+    ):
+        raise ApplicationError(
+            _("The company already has its maximum number of paid years; recompute."),
+            field="year",
+        )
+    statement = transition(
+        instance=statement,
+        to=Statement.Status.ISSUED,
+        actor=actor,
+        reason=reason,
+        data={"issued_by": actor, "issued_at": timezone.now()},
+    )
+    _ledger_append(
+        statement=statement,
+        kind=(
+            LedgerEntry.Kind.ACCRUAL
+            if statement.kind == Statement.Kind.REGULAR
+            else LedgerEntry.Kind.ADJUSTMENT
+        ),
+        actor=actor,
+    )
+    return statement
+
+
+@transaction.atomic
+def statement_mark_paid(*, actor: User, statement: Statement, reason: str = "") -> Statement:
+    """Record the payment (拨付) of an issued statement (a recovery, if it is negative)."""
+    require_role(actor, *FINANCE)
+    statement = Statement.objects.select_for_update().get(pk=statement.pk)
+    if statement.status != Statement.Status.ISSUED:
+        raise ApplicationError(_("Only an issued statement can be marked paid."), field="status")
+    statement = transition(
+        instance=statement,
+        to=Statement.Status.PAID,
+        actor=actor,
+        reason=reason,
+        data={"paid_by": actor, "paid_at": timezone.now()},
+    )
+    _ledger_append(statement=statement, kind=LedgerEntry.Kind.PAYMENT, actor=actor)
+    return statement
+
+
+def years_to_recompute() -> list[int]:
+    """The nightly run: the current year, and earlier years that already have statements
+    (so a trip rejected after issue flows into an adjustment without anyone asking)."""
+    years = set(
+        Statement.objects.exclude(status=Statement.Status.VOID)
+        .values_list("year", flat=True)
+        .distinct()
+    )
+    today = current_year()
+    return sorted({y for y in years if y < today} | {today})

@@ -1,0 +1,85 @@
+"""Trips as verification leaves them: accepted, with metres per local day (and segment).
+
+Rows are made directly: verification is another app's job, the subsidy only reads them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+from collections.abc import Mapping
+from decimal import Decimal
+
+from django.utils import timezone
+
+from operators.models import Operator, User, Vehicle
+from routes.models import RoadSegment
+from subsidies import services
+from subsidies.models import Assessment
+from trips.models import Trip, TripDay, TripSegment
+
+_serial = itertools.count(1)
+
+
+def segment(*, valid_from: dt.date, name: str = "") -> RoadSegment:
+    """An approved zone, valid from a local day on."""
+    return RoadSegment.objects.create(
+        kind=RoadSegment.Kind.AREA,
+        name=name or f"示范区{next(_serial)}",
+        geometry={
+            "type": "Polygon",
+            "coordinates": [[[113.5, 37.8], [113.6, 37.8], [113.6, 37.9], [113.5, 37.8]]],
+        },
+        status=RoadSegment.Status.APPROVED,
+        valid_from=timezone.make_aware(dt.datetime.combine(valid_from, dt.time.min)),
+        approval_ref=f"阳交批{next(_serial)}",
+    )
+
+
+def trip(
+    *,
+    vehicle: Vehicle,
+    days: Mapping[dt.date, str | Decimal | tuple[str | Decimal, str | Decimal]],
+    status: str = Trip.Status.ACCEPTED,
+    on_segment: RoadSegment | None = None,
+) -> Trip:
+    """A trip with eligible metres per day; a (autonomous, eligible) pair where they differ."""
+    pairs = {
+        day: (Decimal(m[0]), Decimal(m[1])) if isinstance(m, tuple) else (Decimal(m),) * 2
+        for day, m in days.items()
+    }
+    autonomous = sum((a for a, _ in pairs.values()), Decimal(0))
+    eligible = sum((e for _, e in pairs.values()), Decimal(0))
+    first, last = min(pairs), max(pairs)
+    serial = next(_serial)
+    made = Trip.objects.create(
+        operator=vehicle.operator,
+        vehicle=vehicle,
+        raw_sha256=hashlib.sha256(f"trip-{serial}".encode()).hexdigest(),
+        raw_file=f"trips/test-{serial}.csv",
+        raw_size=1000,
+        crs=Trip.Crs.WGS84,
+        format=Trip.Format.CSV,
+        status=status,
+        started_at=timezone.make_aware(dt.datetime.combine(first, dt.time(23, 0))),
+        ended_at=timezone.make_aware(dt.datetime.combine(last, dt.time(23, 30))),
+        total_m=autonomous,
+        autonomous_m=autonomous,
+        eligible_m=eligible,
+    )
+    TripDay.objects.bulk_create(
+        TripDay(trip=made, day=day, autonomous_m=a, eligible_m=e) for day, (a, e) in pairs.items()
+    )
+    if on_segment is not None and eligible:
+        TripSegment.objects.create(trip=made, segment=on_segment, eligible_m=eligible)
+    return made
+
+
+def grade(*, actor: User, operator: Operator, year: int, grade: str) -> Assessment:
+    return services.assessment_set(actor=actor, operator=operator, year=year, grade=grade)
+
+
+def reject(trip: Trip) -> None:
+    """What a review that rejects an accepted trip leaves behind (trips' own service does it)."""
+    Trip.objects.filter(pk=trip.pk).update(status=Trip.Status.REJECTED)
