@@ -24,6 +24,11 @@ class Form(forms.Form):
 
     required_css_class = "required"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Labels stand above their fields, so no colon (and none to translate).
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
 
 class DateInput(forms.DateInput):
     """The browser's date picker; its value is always ISO (YYYY-MM-DD) whatever the language."""

@@ -111,7 +111,8 @@ def test_company_naming_another_company_when_proposing_gets_same_error_as_unknow
     other = client.post("/api/v1/vehicles/", {**payload, "operator": world.company_b.pk})
     unknown = client.post("/api/v1/vehicles/", {**payload, "operator": 999999})
     assert other.status_code == unknown.status_code == 400
-    assert other.json() == unknown.json() == {"operator": ["No such company."]}
+    # In Chinese: the API, like the pages, speaks zh-hans unless asked for English.
+    assert other.json() == unknown.json() == {"operator": ["没有这家企业。"]}
 
 
 def test_bureau_sees_every_company(world: World) -> None:
@@ -140,7 +141,7 @@ def test_wrong_credit_code_check_character_is_a_400_naming_the_field(world: Worl
         format="json",
     )
     assert response.status_code == 400
-    assert "check character" in response.json()["credit_code"][0]
+    assert "校验码" in response.json()["credit_code"][0]  # "check character"
     assert not Operator.objects.filter(name="丙公司").exists()
 
 
