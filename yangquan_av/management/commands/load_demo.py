@@ -7,6 +7,7 @@ from django.db import transaction
 
 from operators import demo as operators_demo
 from operators.models import User
+from routes import demo as routes_demo
 
 
 class Command(BaseCommand):
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         else:
             with transaction.atomic():
                 operators_demo.load()
+                routes_demo.load()
         self.stdout.write(f"Demo accounts (password for all: {operators_demo.DEMO_PASSWORD}):")
         for user in User.objects.select_related("operator").order_by("id"):
             company = f" · {user.operator.name}" if user.operator else ""
