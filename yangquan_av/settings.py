@@ -179,7 +179,7 @@ METRIC_CRS = env.str("METRIC_CRS", default="EPSG:4547")
 SERVICE_AREA_BBOX = tuple(
     env.list("SERVICE_AREA_BBOX", cast=float, default=[112.9, 37.5, 114.1, 38.4])
 )
-# Base-map tiles for the UI's maps, e.g. 天地图 "https://t{s}.tianditu.gov.cn/vec_w/wmts?...".
+# Base-map tiles for the UI's maps, e.g. 天地图 (docs/ui.md, "Base-map tiles").
 # Empty: no base map, the vector layers show on a plain background. Tiles must be WGS-84 /
 # CGCS2000; GCJ-02 web maps (most commercial ones) would put every layer ~500 m off.
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="")

@@ -36,7 +36,6 @@
     if (conf.tileUrl) {
       L.tileLayer(conf.tileUrl, {
         attribution: conf.tileAttribution || "",
-        subdomains: conf.tileSubdomains || "abc",
         maxZoom: 18,
       }).addTo(map);
     }

@@ -1,10 +1,12 @@
 """Journeys through the web UI in a real Chromium, asserting on what a person sees."""
 
 import datetime as dt
+import json
 import re
 
 import pytest
 from playwright.sync_api import Page, expect
+from pytest_django.live_server_helper import LiveServer
 
 from operators.identifiers import vin_check_digit
 from operators.models import Vehicle
@@ -137,3 +139,51 @@ def test_switching_to_english_shows_the_english_interface(world: World, page: Pa
         "Permit approved"
     )
     screenshot(page, "company-vehicles-english")
+
+
+def test_the_map_helper_draws_geojson_coloured_by_a_property(
+    page: Page, live_server: LiveServer
+) -> None:
+    segments = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"name": "桃北东街", "status": "approved"},
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [[113.57, 37.85], [113.6, 37.86]],
+                },
+            },
+            {
+                "type": "Feature",
+                "properties": {"name": "南外环", "status": "draft"},
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [[113.55, 37.83], [113.58, 37.83]],
+                },
+            },
+        ],
+    }
+    static = f"{live_server.url}/static"
+    page.set_content(
+        f"""<!doctype html><html><head>
+        <link rel="stylesheet" href="{static}/css/app.css">
+        <link rel="stylesheet" href="{static}/vendor/leaflet/leaflet.css">
+        <script src="{static}/vendor/leaflet/leaflet.js" defer></script>
+        <script src="{static}/js/map.js" defer></script>
+        <script id="map-settings" type="application/json">{{"tileUrl": ""}}</script>
+        <script id="segments" type="application/json">{json.dumps(segments)}</script>
+        </head><body><div class="map" data-map data-geojson="segments" data-color-by="status"
+        data-colors='{{"approved": "#1b6e3a", "draft": "#0b4fa8"}}' data-popup="name"></div>
+        </body></html>"""
+    )
+    lines = page.locator(".leaflet-overlay-pane path")
+    expect(lines).to_have_count(2)
+    assert sorted(lines.evaluate_all("els => els.map(e => e.getAttribute('stroke'))")) == [
+        "#0b4fa8",
+        "#1b6e3a",
+    ]
+    expect(page.locator(".leaflet-tile")).to_have_count(0)  # no base map unless configured
+    lines.first.click(force=True)
+    expect(page.locator(".leaflet-popup-content")).to_contain_text("桃北东街")
