@@ -9,6 +9,7 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -149,6 +150,17 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = TIME_ZONE
+# Subsidies (docs/subsidies.md): progress figures nightly, the year just ended on 15 January.
+CELERY_BEAT_SCHEDULE = {
+    "subsidies-nightly": {
+        "task": "subsidies.compute_current_year",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "subsidies-previous-year": {
+        "task": "subsidies.compute_previous_year",
+        "schedule": crontab(hour=3, minute=30, day_of_month=15, month_of_year=1),
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,0 +1,52 @@
+"""Celery tasks for subsidies: thin, idempotent, safe to retry (acks late).
+
+Beat (settings.CELERY_BEAT_SCHEDULE) runs `compute_current_year` nightly and
+`compute_previous_year` on 15 January.
+"""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from . import services
+
+
+@shared_task(
+    name="subsidies.compute_statements",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def compute_statements(year: int) -> dict[str, int]:
+    summary = services.compute_statements(year=year)
+    return {
+        "year": year,
+        "created": len(summary.created),
+        "updated": len(summary.updated),
+        "voided": len(summary.voided),
+    }
+
+
+@shared_task(
+    name="subsidies.compute_current_year",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def compute_current_year() -> None:
+    """Progress figures for the year so far, and corrections to earlier years' statements."""
+    for year in services.years_to_recompute():
+        services.compute_statements(year=year)
+
+
+@shared_task(
+    name="subsidies.compute_previous_year",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def compute_previous_year() -> None:
+    """The year just ended, once companies have had two weeks to upload its last trips."""
+    services.compute_statements(year=services.current_year() - 1)
