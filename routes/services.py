@@ -383,6 +383,10 @@ def _end_validity(
     if timezone.is_naive(at):
         raise ApplicationError(_("Give times with their time zone."), field="effective_at")
     segment = _lock(segment)
+    if segment.status == RoadSegment.Status.APPROVED and not _is_head(segment):
+        raise ApplicationError(
+            _("A newer version of this segment exists; act on that one."), field="version"
+        )
     data: dict[str, Any] = {"status_reason": reason}
     if segment.approved_at is not None:
         data["valid_to"] = _closed_window(segment, at)

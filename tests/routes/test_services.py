@@ -354,3 +354,21 @@ def test_validity_windows_are_aware_times(world: World) -> None:
             valid_from=dt.datetime(2024, 1, 1),  # noqa: DTZ001 - naive on purpose
             approval_ref="x",
         )
+
+
+def test_a_superseded_version_cannot_be_suspended_only_the_newest(world: World) -> None:
+    road = approved_road(world.bureau)
+    services.segment_update(
+        actor=world.bureau, segment=road, data={"geometry": east_west_road(d_lon=0.02)}
+    )
+    with pytest.raises(ApplicationError) as caught:
+        services.segment_suspend(actor=world.bureau, segment=road, reason="r")
+    assert caught.value.field == "version"
+
+
+def test_admins_may_approve_too(world: World) -> None:
+    road = services.segment_submit(actor=world.bureau, segment=draft_road(world.bureau))
+    road = services.segment_approve(
+        actor=world.admin, segment=road, valid_from=at(2024, 1, 1), approval_ref="x"
+    )
+    assert road.approved_by == world.admin
