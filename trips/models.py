@@ -101,10 +101,10 @@ class Trip(models.Model):
     eligible_m = metres_field(_("eligible (m)"))
     disengagements = models.PositiveIntegerField(_("disengagements"), default=0)
     # A list of objects with code, text and, where they apply, count, metres and line.
-    reasons = models.JSONField(_("reasons"), default=list)
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
     # The processed trace as GeoJSON (steps tagged for the map), written with each result.
     trace_file = models.FileField(_("processed trace"), max_length=200, blank=True)
-    params = models.JSONField(_("verification parameters"), default=dict)
+    params = models.JSONField(_("verification parameters"), default=dict, blank=True)
     code_version = models.CharField(_("verifier version"), max_length=40, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

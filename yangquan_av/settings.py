@@ -183,6 +183,14 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI from the sidecar package, served by the app: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Several models have a "status" (and trips a "mode"): name each choice set once.
+    "ENUM_NAME_OVERRIDES": {
+        "OperatorStatusEnum": "operators.models.Operator.Status",
+        "VehicleStatusEnum": "operators.models.Vehicle.Status",
+        "SegmentStatusEnum": "routes.models.RoadSegment.Status",
+        "TripStatusEnum": "trips.models.Trip.Status",
+        "TripModeEnum": "trips.models.Trip.Mode",
+    },
 }
 
 # Geometry: all lengths are measured in this metric CRS (CGCS2000 / 3-degree GK, CM 114°E).

@@ -8,15 +8,18 @@ from rest_framework.routers import DefaultRouter
 
 from operators.api import OperatorViewSet, TokenView, VehicleViewSet
 from routes.api import SegmentViewSet
+from trips.api import TripViewSet
 
 from . import views
 from .audit_api import AuditRecordViewSet
+from .forms import LoginForm
 
 router = DefaultRouter()
 router.register("operators", OperatorViewSet, basename="operator")
 router.register("vehicles", VehicleViewSet, basename="vehicle")
 router.register("audit", AuditRecordViewSet, basename="audit")
 router.register("segments", SegmentViewSet, basename="segment")
+router.register("trips", TripViewSet, basename="trip")
 
 api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
@@ -28,7 +31,13 @@ api_v1: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(
+            authentication_form=LoginForm, redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("operators.urls")),

@@ -1,0 +1,136 @@
+"""Trips over REST. Thin: validate, call a service or selector, serialise."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import FileResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from operators.api import acting_user
+from yangquan_av.api import has_role
+from yangquan_av.roles import Role
+from yangquan_av.services import audit_record
+
+from . import serializers as s
+from . import services
+from .filters import TripFilter
+from .models import Trip
+from .selectors import trip_list
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The file is larger than the limit."
+    default_code = "too_large"
+
+
+class TripViewSet(viewsets.GenericViewSet[Trip]):
+    serializer_class = s.TripOutputSerializer
+    filterset_class = TripFilter
+    queryset = Trip.objects.none()
+
+    def get_queryset(self) -> QuerySet[Trip]:
+        return trip_list(user=acting_user(self.request))
+
+    def get_permissions(self) -> list[BasePermission]:
+        if self.action in ("review", "reverify"):
+            return [IsAuthenticated(), has_role(Role.BUREAU, Role.ADMIN)()]
+        if self.action == "create":
+            return [IsAuthenticated(), has_role(Role.OPERATOR, Role.ADMIN)()]
+        return [IsAuthenticated()]
+
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(s.TripOutputSerializer(page, many=True).data)
+
+    @extend_schema(responses=s.TripDetailOutputSerializer)
+    def retrieve(self, request: Request, pk: str) -> Response:
+        trip = self.get_object()
+        return Response(s.TripDetailOutputSerializer(trip).data)
+
+    @extend_schema(
+        request={"multipart/form-data": s.TripUploadInputSerializer},
+        responses={
+            202: s.TripAcceptedOutputSerializer,
+            200: OpenApiResponse(s.TripAcceptedOutputSerializer, "The trip already exists."),
+            413: OpenApiResponse(description="The file is larger than the limit."),
+        },
+    )
+    def create(self, request: Request) -> Response:
+        data = s.TripUploadInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        if upload.size > settings.TRIP_MAX_BYTES:
+            raise PayloadTooLarge(
+                _("The file is larger than the limit of %(mb)d MB.")
+                % {"mb": settings.TRIP_MAX_BYTES // (1024 * 1024)}
+            )
+        trip, created = services.trip_upload(
+            actor=acting_user(request),
+            vin=data.validated_data["vin"],
+            data=upload.read(),
+            original_name=upload.name or "",
+            declared_format=data.validated_data.get("format", ""),
+            crs=data.validated_data["crs"],
+            declared_mode=data.validated_data.get("mode", ""),
+            external_id=data.validated_data.get("external_id", ""),
+        )
+        return Response(
+            s.TripAcceptedOutputSerializer(trip).data,
+            status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(responses={(200, "application/geo+json"): OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"])
+    def trace(self, request: Request, pk: str) -> FileResponse:
+        """The processed trace: a GeoJSON FeatureCollection with each step tagged."""
+        trip = self.get_object()
+        if not trip.trace_file:
+            raise exceptions.NotFound(_("This trip has no processed trace."))
+        return FileResponse(trip.trace_file.open("rb"), content_type="application/geo+json")
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def raw(self, request: Request, pk: str) -> FileResponse:
+        """The raw file exactly as uploaded. Every download is recorded."""
+        trip = self.get_object()
+        audit_record(actor=acting_user(request), obj=trip, action="download_raw")
+        return FileResponse(
+            trip.raw_file.open("rb"),
+            as_attachment=True,
+            filename=trip.original_name or f"trip-{trip.pk}",
+            content_type="application/octet-stream",
+        )
+
+    @extend_schema(request=s.TripReviewInputSerializer, responses=s.TripDetailOutputSerializer)
+    @action(detail=True, methods=["post"])
+    def review(self, request: Request, pk: str) -> Response:
+        trip = self.get_object()
+        data = s.TripReviewInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        trip = services.trip_review(
+            actor=acting_user(request),
+            trip=trip,
+            accept=data.validated_data["decision"] == "accept",
+            reason=data.validated_data["reason"],
+        )
+        return Response(s.TripDetailOutputSerializer(trip).data)
+
+    @extend_schema(request=s.TripReverifyInputSerializer, responses=s.TripAcceptedOutputSerializer)
+    @action(detail=True, methods=["post"])
+    def reverify(self, request: Request, pk: str) -> Response:
+        trip = self.get_object()
+        data = s.TripReverifyInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        trip = services.trip_reverify(
+            actor=acting_user(request), trip=trip, reason=data.validated_data["reason"]
+        )
+        return Response(s.TripAcceptedOutputSerializer(trip).data, status=status.HTTP_202_ACCEPTED)

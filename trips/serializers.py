@@ -1,0 +1,117 @@
+"""Input and output shapes of the trips API. Serializers never save."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from yangquan_av.api import InputSerializer
+
+from .models import Trip, TripDay, TripSegment
+
+
+class TripUploadInputSerializer(InputSerializer):
+    vin = serializers.CharField(max_length=40)
+    file = serializers.FileField(allow_empty_file=False)
+    format = serializers.ChoiceField(choices=Trip.Format.choices, required=False)
+    crs = serializers.ChoiceField(choices=Trip.Crs.choices, default=Trip.Crs.WGS84)
+    mode = serializers.ChoiceField(
+        choices=Trip.Mode.choices,
+        required=False,
+        help_text="Driving mode for the whole trip, for formats whose points carry none.",
+    )
+    external_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class TripAcceptedOutputSerializer(serializers.ModelSerializer[Trip]):
+    class Meta:
+        model = Trip
+        fields = ["id", "status"]
+        read_only_fields = fields
+
+
+class TripReasonOutputSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    count = serializers.IntegerField(required=False)
+    metres = serializers.FloatField(required=False)
+    line = serializers.IntegerField(required=False, allow_null=True)
+
+
+class TripSegmentOutputSerializer(serializers.ModelSerializer[TripSegment]):
+    name = serializers.CharField(source="segment.name", read_only=True)
+    approval_ref = serializers.CharField(source="segment.approval_ref", read_only=True)
+
+    class Meta:
+        model = TripSegment
+        fields = ["segment", "name", "approval_ref", "eligible_m"]
+        read_only_fields = fields
+
+
+class TripDayOutputSerializer(serializers.ModelSerializer[TripDay]):
+    class Meta:
+        model = TripDay
+        fields = ["day", "autonomous_m", "eligible_m"]
+        read_only_fields = fields
+
+
+class TripOutputSerializer(serializers.ModelSerializer[Trip]):
+    vin = serializers.CharField(source="vehicle.vin", read_only=True)
+    plate = serializers.CharField(source="vehicle.plate", read_only=True)
+
+    class Meta:
+        model = Trip
+        fields = [
+            "id",
+            "operator",
+            "vehicle",
+            "vin",
+            "plate",
+            "external_id",
+            "status",
+            "format",
+            "crs",
+            "declared_mode",
+            "original_name",
+            "raw_sha256",
+            "raw_size",
+            "received_at",
+            "processed_at",
+            "started_at",
+            "ended_at",
+            "points_total",
+            "points_used",
+            "total_m",
+            "autonomous_m",
+            "eligible_m",
+            "disengagements",
+        ]
+        read_only_fields = fields
+
+
+class TripDetailOutputSerializer(TripOutputSerializer):
+    reasons = TripReasonOutputSerializer(many=True, read_only=True)
+    segments = TripSegmentOutputSerializer(many=True, read_only=True)
+    days = TripDayOutputSerializer(many=True, read_only=True)
+
+    class Meta(TripOutputSerializer.Meta):
+        fields = [
+            *TripOutputSerializer.Meta.fields,
+            "reasons",
+            "segments",
+            "days",
+            "params",
+            "code_version",
+            "reviewed_by",
+            "reviewed_at",
+            "review_reason",
+        ]
+        read_only_fields = fields
+
+
+class TripReviewInputSerializer(InputSerializer):
+    decision = serializers.ChoiceField(choices=[("accept", "accept"), ("reject", "reject")])
+    reason = serializers.CharField(max_length=2000)
+
+
+class TripReverifyInputSerializer(InputSerializer):
+    reason = serializers.CharField(max_length=2000)

@@ -1,0 +1,324 @@
+"""Every state change of trips: upload, processing, review and re-verification."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from operators.identifiers import normalise_vin
+from operators.models import User, Vehicle, local_day_start
+from operators.selectors import vehicle_list
+from routes.selectors import zone_timeline
+from yangquan_av.errors import ApplicationError
+from yangquan_av.roles import Role
+from yangquan_av.services import audit_record, require_role, transition
+
+from trips import geometry, parsers
+from .models import Trip, TripDay, TripSegment
+
+VERIFIER_VERSION = "1"  # bump when a change to parsing or verification can change a result
+
+
+def _raw_path(sha256: str) -> str:
+    return f"raw/{sha256[:2]}/{sha256}"
+
+
+def _store_raw(data: bytes, sha256: str) -> str:
+    """Store the bytes once under their hash; the same content is never written twice.
+
+    The file is written before the trip row is committed: a crash in between leaves a file
+    that no trip references (harmless, found by its hash on the next upload), never a trip
+    without its file.
+    """
+    path = _raw_path(sha256)
+    if not default_storage.exists(path):
+        saved = default_storage.save(path, ContentFile(data))
+        if saved != path:  # a concurrent upload of the same bytes won the race
+            default_storage.delete(saved)
+    return path
+
+
+def _existing_trip(*, vehicle: Vehicle, sha256: str, external_id: str) -> Trip | None:
+    same_file = Trip.objects.filter(vehicle=vehicle, raw_sha256=sha256).first()
+    if same_file or not external_id:
+        return same_file
+    return Trip.objects.filter(operator_id=vehicle.operator_id, external_id=external_id).first()
+
+
+def trip_upload(
+    *,
+    actor: User | None,
+    vin: str,
+    data: bytes,
+    original_name: str = "",
+    declared_format: str = "",
+    crs: str = Trip.Crs.WGS84,
+    declared_mode: str = "",
+    external_id: str = "",
+) -> tuple[Trip, bool]:
+    """Store a trip log and queue it for verification; returns (trip, created).
+
+    The same file for the same vehicle, or the same external id for the same company,
+    returns the existing trip — also when two identical uploads race (unique constraints).
+    `actor` None is the system (bulk back-fill from the command line).
+    """
+    if actor is not None:
+        require_role(actor, Role.OPERATOR, Role.ADMIN)
+        vehicles = vehicle_list(user=actor)
+    else:
+        vehicles = Vehicle.objects.all()
+    vehicle = vehicles.select_related("operator").filter(vin=normalise_vin(vin)).first()
+    if vehicle is None:
+        raise ApplicationError(_("No such vehicle."), field="vin")
+    if len(data) > settings.TRIP_MAX_BYTES:
+        raise ApplicationError(_("The file is larger than the limit."), field="file")
+    if not data:
+        raise ApplicationError(_("The file is empty."), field="file")
+    sha256 = hashlib.sha256(data).hexdigest()
+    existing = _existing_trip(vehicle=vehicle, sha256=sha256, external_id=external_id)
+    if existing:
+        return existing, False
+    path = _store_raw(data, sha256)
+    trip = Trip(
+        operator=vehicle.operator,
+        vehicle=vehicle,
+        uploaded_by=actor,
+        external_id=external_id,
+        raw_sha256=sha256,
+        raw_file=path,
+        raw_size=len(data),
+        original_name=original_name[:255],
+        declared_format=declared_format,
+        crs=crs,
+        declared_mode=declared_mode,
+    )
+    trip.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            trip.save()
+            audit_record(
+                actor=actor,
+                obj=trip,
+                action="upload",
+                changes={"raw_sha256": [None, sha256], "vehicle": [None, vehicle.pk]},
+            )
+    except IntegrityError:
+        # The identical upload that arrived at the same moment committed first.
+        existing = _existing_trip(vehicle=vehicle, sha256=sha256, external_id=external_id)
+        if existing is None:
+            raise
+        return existing, False
+    _schedule_processing(trip.pk)
+    return trip, True
+
+
+def _schedule_processing(trip_id: int) -> None:
+    from .tasks import process_trip  # noqa: PLC0415 - tasks import services
+
+    transaction.on_commit(lambda: process_trip.delay(trip_id))
+
+
+def verify_params() -> geometry.VerifyParams:
+    return geometry.VerifyParams(
+        max_speed_kmh=settings.TRIP_MAX_SPEED_KMH,
+        max_gap_s=settings.TRIP_MAX_GAP_S,
+        metric_crs=settings.METRIC_CRS,
+        tz=settings.TIME_ZONE,
+        max_duration_s=settings.TRIP_MAX_DURATION_S,
+    )
+
+
+def _as_decimal_m(metres: float) -> Decimal:
+    return Decimal(repr(metres)).quantize(Decimal("0.01"))
+
+
+def _reason_dicts(reasons: list[Any]) -> list[dict[str, Any]]:
+    return [dataclasses.asdict(r) for r in reasons]
+
+
+def _overlapping_accepted(trip: Trip, started: datetime, ended: datetime) -> list[int]:
+    return list(
+        Trip.objects.filter(
+            vehicle_id=trip.vehicle_id,
+            status=Trip.Status.ACCEPTED,
+            started_at__lt=ended,
+            ended_at__gt=started,
+        )
+        .exclude(pk=trip.pk)
+        .values_list("pk", flat=True)
+    )
+
+
+class _Verified(NamedTuple):
+    format: str
+    result: geometry.VerificationResult | None  # None: the file could not be parsed
+    reasons: list[dict[str, Any]]
+    outcome: str
+
+
+def _verify(trip: Trip) -> _Verified:
+    """Parse and verify the raw file."""
+    with trip.raw_file.open("rb") as raw:
+        data = raw.read()
+    try:
+        trace = parsers.parse(
+            data, fmt=trip.declared_format or None, max_points=settings.TRIP_MAX_POINTS
+        )
+    except parsers.TraceError as error:
+        reason = {
+            "code": error.code,
+            "message": error.message,
+            "count": 0,
+            "metres": 0.0,
+            "line": error.line,
+        }
+        return _Verified(trip.declared_format, None, [reason], Trip.Status.REJECTED)
+    start, end = _time_range(trace)
+    vehicle = trip.vehicle
+    eligible_from = trip.operator.eligible_from
+    result = geometry.verify(
+        trace,
+        crs=trip.crs,
+        default_auto=None if not trip.declared_mode else trip.declared_mode == Trip.Mode.AUTO,
+        zones=zone_timeline(start=start, end=end),
+        permit=vehicle.permit_window() if vehicle.status != Vehicle.Status.REJECTED else None,
+        eligible_from=local_day_start(eligible_from) if eligible_from else None,
+        params=verify_params(),
+    )
+    reasons = [dataclasses.asdict(n) for n in trace.notes] + _reason_dicts(result.reasons)
+    outcome = result.outcome
+    if outcome == Trip.Status.ACCEPTED and result.started_at and result.ended_at:
+        overlapping = _overlapping_accepted(trip, result.started_at, result.ended_at)
+        if overlapping:
+            outcome = Trip.Status.NEEDS_REVIEW
+            reasons.append(
+                {
+                    "code": "overlaps_accepted_trip",
+                    "message": _("Overlaps in time accepted trip(s) %(ids)s of the same vehicle.")
+                    % {"ids": ", ".join(f"#{pk}" for pk in overlapping)},
+                    "count": len(overlapping),
+                    "metres": 0.0,
+                    "line": None,
+                }
+            )
+    return _Verified(trace.format, result, reasons, outcome)
+
+
+def _time_range(trace: parsers.ParsedTrace) -> tuple[datetime, datetime]:
+    if len(trace.t_ns) == 0:
+        now = timezone.now()
+        return now, now
+    first = datetime.fromtimestamp(int(trace.t_ns.min()) / 1e9, tz=UTC)
+    last = datetime.fromtimestamp(int(trace.t_ns.max()) / 1e9, tz=UTC)
+    return first, last
+
+
+@transaction.atomic
+def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -> Trip:
+    """Verify a received (or re-queued) trip from its raw file and record the result.
+
+    Idempotent: a trip that is no longer received/processing is returned untouched, and a
+    retry after a crash recomputes the same result from the same raw file.
+    """
+    trip = Trip.objects.select_for_update().select_related("vehicle", "operator").get(pk=trip_id)
+    if trip.status not in (Trip.Status.RECEIVED, Trip.Status.PROCESSING):
+        return trip
+    if trip.status == Trip.Status.RECEIVED:
+        trip = transition(instance=trip, to=Trip.Status.PROCESSING, actor=actor, reason=reason)
+    fmt, result, reasons, outcome = _verify(trip)
+    trip.days.all().delete()
+    trip.segments.all().delete()
+    data: dict[str, Any] = {
+        "reasons": reasons,
+        "params": {**dataclasses.asdict(verify_params()), "max_points": settings.TRIP_MAX_POINTS},
+        "code_version": VERIFIER_VERSION,
+        "processed_at": timezone.now(),
+        "format": fmt,
+    }
+    if result is None:
+        data.update(
+            total_m=0,
+            autonomous_m=0,
+            eligible_m=0,
+            disengagements=0,
+            points_total=0,
+            points_used=0,
+            trace_file="",
+        )
+    else:
+        data.update(
+            started_at=result.started_at,
+            ended_at=result.ended_at,
+            points_total=result.points_total,
+            points_used=result.points_used,
+            total_m=_as_decimal_m(result.total_m),
+            autonomous_m=_as_decimal_m(result.autonomous_m),
+            eligible_m=_as_decimal_m(result.eligible_m),
+            disengagements=result.disengagements,
+            trace_file=_store_trace(trip, result),
+        )
+        TripDay.objects.bulk_create(
+            TripDay(
+                trip=trip,
+                day=day,
+                autonomous_m=_as_decimal_m(auto_m),
+                eligible_m=_as_decimal_m(eligible_m),
+            )
+            for day, (auto_m, eligible_m) in sorted(result.day_m.items())
+        )
+        TripSegment.objects.bulk_create(
+            TripSegment(trip=trip, segment_id=segment_id, eligible_m=_as_decimal_m(metres))
+            for segment_id, metres in sorted(result.segment_m.items())
+            if metres > 0
+        )
+    return transition(instance=trip, to=outcome, actor=actor, reason=reason, data=data)
+
+
+def _store_trace(trip: Trip, result: geometry.VerificationResult) -> str:
+    path = f"traces/{trip.pk}-v{VERIFIER_VERSION}-{timezone.now():%Y%m%d%H%M%S%f}.geojson"
+    body = json.dumps(geometry.trace_geojson(result), separators=(",", ":"))
+    return default_storage.save(path, ContentFile(body.encode()))
+
+
+@transaction.atomic
+def trip_review(*, actor: User, trip: Trip, accept: bool, reason: str) -> Trip:
+    """The bureau's decision on a flagged trip; only accepted trips count toward subsidies."""
+    require_role(actor, Role.BUREAU, Role.ADMIN)
+    if not reason.strip():
+        raise ApplicationError(_("Give a reason."), field="reason")
+    trip = Trip.objects.select_for_update().get(pk=trip.pk)
+    if trip.status != Trip.Status.NEEDS_REVIEW:
+        raise ApplicationError(_("Only a trip that needs review can be reviewed."), field="status")
+    return transition(
+        instance=trip,
+        to=Trip.Status.ACCEPTED if accept else Trip.Status.REJECTED,
+        actor=actor,
+        reason=reason,
+        data={"reviewed_by": actor, "reviewed_at": timezone.now(), "review_reason": reason},
+    )
+
+
+@transaction.atomic
+def trip_reverify(*, actor: User | None, trip: Trip, reason: str) -> Trip:
+    """Queue a processed trip to be verified again from its raw file (e.g. after an
+    approval was corrected); a result that changes after a statement was issued flows
+    into an adjustment at the next computation."""
+    if actor is not None:
+        require_role(actor, Role.BUREAU, Role.ADMIN)
+    trip = Trip.objects.select_for_update().get(pk=trip.pk)
+    if trip.status in (Trip.Status.RECEIVED, Trip.Status.PROCESSING):
+        return trip
+    trip = transition(instance=trip, to=Trip.Status.PROCESSING, actor=actor, reason=reason)
+    _schedule_processing(trip.pk)
+    return trip
