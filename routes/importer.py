@@ -34,6 +34,14 @@ MAX_ZIP_MEMBERS = 50
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_FEATURES = 5000
 NAME_KEYS = ("name", "Name", "NAME", "名称")
+_GDAL_ERRORS = (
+    pyogrio.errors.DataSourceError,
+    pyogrio.errors.DataLayerError,
+    pyogrio.errors.FeatureError,
+    pyogrio.errors.FieldError,
+    pyogrio.errors.GeometryError,
+    pyogrio.errors.CRSError,
+)
 
 
 @dataclass(frozen=True)
@@ -151,8 +159,10 @@ def _read_layers(path: Path) -> tuple[list[tuple[BaseGeometry | None, dict[str, 
                 rows.append((geom, {k: v for k, v in row.items() if _present(v)}))
                 if len(rows) > MAX_FEATURES:
                     raise GeometryProblem("too_many_features", limit=MAX_FEATURES)
-    except pyogrio.errors.DataSourceError as exc:
-        raise GeometryProblem("unreadable", error=str(exc).splitlines()[0][:200]) from exc
+    except _GDAL_ERRORS as exc:
+        # The temporary path means nothing to the uploader.
+        message = str(exc).splitlines()[0].replace(str(path), "file").replace(str(path.parent), "")
+        raise GeometryProblem("unreadable", error=message[:200]) from exc
     return rows, crs
 
 

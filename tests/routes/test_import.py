@@ -290,3 +290,18 @@ def test_polygon_area_is_measured_after_import(world: World) -> None:
     ]
     body = upload(world, geojson_file(features=features), "x.json").json()
     assert body["area_m2"] == pytest.approx(977_000, rel=0.01)
+
+
+def test_a_file_gdal_cannot_read_is_a_400_with_the_reason(world: World) -> None:
+    response = upload(world, b"this is not xml", "x.kml", crs="EPSG:4326")
+    assert response.status_code == 400
+    (reason,) = response.json()["file"]
+    assert "could not be read" in reason
+    assert "segments-" not in reason  # the temporary directory is not shown
+
+
+def test_a_feature_without_geometry_is_a_problem_not_a_crash(world: World) -> None:
+    features = [{"type": "Feature", "properties": {"name": "空"}, "geometry": None}]
+    body = upload(world, geojson_file(features=features), "x.geojson").json()
+    assert body["problem_count"] == 1
+    assert "no geometry" in body["items"][0]["problems"][0]
