@@ -8,6 +8,7 @@ from django.db import transaction
 from operators import demo as operators_demo
 from operators.models import User
 from routes import demo as routes_demo
+from trips import demo as trips_demo
 
 
 class Command(BaseCommand):
@@ -20,6 +21,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 operators_demo.load()
                 routes_demo.load()
+                trips_demo.load()
         self.stdout.write(f"Demo accounts (password for all: {operators_demo.DEMO_PASSWORD}):")
         for user in User.objects.select_related("operator").order_by("id"):
             company = f" · {user.operator.name}" if user.operator else ""
