@@ -63,7 +63,7 @@ class OperatorStatusForm(Form):
 class VehicleForm(Form):
     """Propose a vehicle. Government staff also choose the company."""
 
-    operator = forms.ModelChoiceField(label=_("company"), queryset=Operator.objects.none())
+    operator = forms.ModelChoiceField(label=_("Company"), queryset=Operator.objects.none())
     vin = model_formfield(
         Vehicle,
         "vin",
@@ -119,7 +119,7 @@ class VehicleStatusForm(Form):
 class CompanyFilterForm(Form):
     q = forms.CharField(label=_("Name or credit code"), required=False)
     status = forms.ChoiceField(
-        label=_("status"), required=False, choices=[("", _("All")), *Operator.Status.choices]
+        label=_("Status"), required=False, choices=[("", _("All")), *Operator.Status.choices]
     )
 
     def filter(self, companies: QuerySet[Operator]) -> QuerySet[Operator]:
@@ -141,13 +141,13 @@ class VehicleFilterForm(Form):
 
     q = forms.CharField(label=_("Plate or VIN"), required=False)
     operator = forms.ModelChoiceField(
-        label=_("company"), required=False, queryset=Operator.objects.none(), empty_label=_("All")
+        label=_("Company"), required=False, queryset=Operator.objects.none(), empty_label=_("All")
     )
     status = forms.ChoiceField(
-        label=_("status"), required=False, choices=[("", _("All")), *Vehicle.Status.choices]
+        label=_("Status"), required=False, choices=[("", _("All")), *Vehicle.Status.choices]
     )
     category = forms.ChoiceField(
-        label=_("category"), required=False, choices=[("", _("All")), *Vehicle.Category.choices]
+        label=_("Category"), required=False, choices=[("", _("All")), *Vehicle.Category.choices]
     )
     permit = forms.ChoiceField(label=_("Permit"), required=False, choices=PERMIT_CHOICES)
 
