@@ -1,10 +1,12 @@
 """The web pages without a browser: scoping, role gates, language, form error mapping."""
 
 import datetime as dt
+import io
 
 import pytest
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
@@ -176,3 +178,35 @@ def test_admitting_a_company_without_a_settling_date_is_refused_above_the_form(
     )
     assert response.context["form"].non_field_errors() == ["请先登记企业落户阳泉的日期。"]
     assert '<ul class="errorlist nonfield" role="alert">' in response.content.decode()
+
+
+# What each demo account may not open; everything else answers 200.
+DEMO_FORBIDDEN = {
+    "company1": {"/companies/", "/companies/new/"},
+    "bureau": set(),
+    "finance": {"/companies/new/", "/vehicles/new/"},
+    "admin": set(),
+}
+
+
+def test_every_page_works_with_the_demo_data_for_each_account(db: None) -> None:
+    call_command("load_demo", stdout=io.StringIO())  # once: it is the slow part
+    own = User.objects.get(username="company1").operator
+    assert own is not None
+    vehicle = Vehicle.objects.filter(operator=own).first()
+    assert vehicle is not None
+    pages = [
+        "/",
+        "/vehicles/",
+        "/vehicles/?status=approved&permit=expiring&q=CD",
+        "/vehicles/new/",
+        f"/vehicles/{vehicle.pk}/",
+        "/companies/",
+        "/companies/new/",
+        f"/companies/{own.pk}/",
+    ]
+    for username, forbidden in DEMO_FORBIDDEN.items():
+        client = browser_for(User.objects.get(username=username))
+        for path in pages:
+            expected = 403 if path in forbidden else 200
+            assert client.get(path).status_code == expected, (username, path)
