@@ -180,6 +180,28 @@ def test_admitting_a_company_without_a_settling_date_is_refused_above_the_form(
     assert '<ul class="errorlist nonfield" role="alert">' in response.content.decode()
 
 
+def test_company_staff_correct_the_plate_of_a_proposed_vehicle(world: World) -> None:
+    proposed = factories.vehicle(actor=world.staff_a, operator=world.company_a, permit=None)
+    response = browser_for(world.staff_a).post(
+        f"/vehicles/{proposed.pk}/edit/", {"plate": "晋CD77777", "category": "bus"}, follow=True
+    )
+    assert "修改已保存。" in response.content.decode()
+    proposed.refresh_from_db()
+    assert (proposed.plate, proposed.category) == ("晋CD77777", "bus")
+
+
+def test_company_staff_cannot_change_an_approved_vehicle(world: World) -> None:
+    client = browser_for(world.staff_a)
+    detail = client.get(f"/vehicles/{world.vehicle_a.pk}/").content.decode()
+    assert f"/vehicles/{world.vehicle_a.pk}/edit/" not in detail
+    response = client.post(
+        f"/vehicles/{world.vehicle_a.pk}/edit/", {"plate": "晋CD77777", "category": "bus"}
+    )
+    assert response.context["form"].non_field_errors() == ["已批准的车辆只能由交通运输局修改。"]
+    world.vehicle_a.refresh_from_db()
+    assert world.vehicle_a.plate != "晋CD77777"
+
+
 # What each demo account may not open; everything else answers 200.
 DEMO_FORBIDDEN = {
     "company1": {"/companies/", "/companies/new/"},
