@@ -7,6 +7,8 @@ Beat (settings.CELERY_BEAT_SCHEDULE) runs `compute_current_year` nightly and
 from celery import shared_task
 from django.db import OperationalError
 
+from operators.models import User
+
 from . import services
 
 
@@ -17,8 +19,10 @@ from . import services
     retry_backoff=True,
     max_retries=5,
 )
-def compute_statements(year: int) -> dict[str, int]:
-    summary = services.compute_statements(year=year)
+def compute_statements(year: int, actor_id: int | None = None) -> dict[str, int]:
+    """`actor_id` is whoever asked (audited as the actor); None for the scheduler."""
+    actor = User.objects.get(pk=actor_id) if actor_id is not None else None
+    summary = services.compute_statements(year=year, actor=actor)
     return {
         "year": year,
         "created": len(summary.created),

@@ -191,6 +191,10 @@ SPECTACULAR_SETTINGS = {
         "SegmentStatusEnum": "routes.models.RoadSegment.Status",
         "TripStatusEnum": "trips.models.Trip.Status",
         "TripModeEnum": "trips.models.Trip.Mode",
+        "StatementStatusEnum": "subsidies.models.Statement.Status",
+        "StatementKindEnum": "subsidies.models.Statement.Kind",
+        "LedgerEntryKindEnum": "subsidies.models.LedgerEntry.Kind",
+        "SegmentKindEnum": "routes.models.RoadSegment.Kind",
     },
 }
 

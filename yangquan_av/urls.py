@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 
 from operators.api import OperatorViewSet, TokenView, VehicleViewSet
 from routes.api import SegmentViewSet
+from subsidies.api import AssessmentViewSet, PolicyViewSet, StatementViewSet
 from trips.api import TripViewSet
 
 from . import views
@@ -20,6 +21,9 @@ router.register("vehicles", VehicleViewSet, basename="vehicle")
 router.register("audit", AuditRecordViewSet, basename="audit")
 router.register("segments", SegmentViewSet, basename="segment")
 router.register("trips", TripViewSet, basename="trip")
+router.register("policies", PolicyViewSet, basename="policy")
+router.register("assessments", AssessmentViewSet, basename="assessment")
+router.register("statements", StatementViewSet, basename="statement")
 
 api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),

@@ -1,0 +1,195 @@
+"""Reading policies, grades, statements and the ledger, scoped by the acting user's role.
+
+Companies see only their own statements, and only once issued; finance and admin see
+everything; the bureau reads everything and grades.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.http import Http404
+from django.utils import timezone
+
+from operators.models import Operator
+from trips.models import Trip, TripDay
+from yangquan_av.roles import Role
+
+from .models import Assessment, LedgerEntry, Statement, StatementLine, SubsidyPolicy
+from .money import ZERO, km_from_metres
+
+if TYPE_CHECKING:
+    from operators.models import User
+
+
+def policy_list(*, user: User) -> QuerySet[SubsidyPolicy]:
+    """The policy is public: every signed-in user may read it."""
+    return SubsidyPolicy.objects.all()
+
+
+def assessment_list(*, user: User) -> QuerySet[Assessment]:
+    assessments = Assessment.objects.select_related("operator", "assessed_by")
+    if user.role == Role.OPERATOR and user.operator_id is not None:
+        return assessments.filter(operator_id=user.operator_id)
+    if user.is_government:
+        return assessments
+    return Assessment.objects.none()
+
+
+@dataclass(frozen=True)
+class AssessmentFigures:
+    """What informs a grade: the year's kilometres and how the driving went."""
+
+    operator_id: int
+    year: int
+    eligible_km: Decimal
+    autonomous_km: Decimal
+    accepted_trips: int
+    disengagements: int
+    km_per_disengagement: Decimal | None
+    flagged_trips: int
+    rejected_trips: int
+    reviewed_trips: int
+
+
+def assessment_figures(*, user: User, operator_id: int, year: int) -> AssessmentFigures:
+    """For the bureau (and finance) grading a year; another company's figures are a 404."""
+    if not user.is_government or not Operator.objects.filter(pk=operator_id).exists():
+        raise Http404
+    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    days = TripDay.objects.filter(
+        trip__operator_id=operator_id,
+        trip__status=Trip.Status.ACCEPTED,
+        day__gte=first,
+        day__lte=last,
+    ).aggregate(eligible=Sum("eligible_m"), autonomous=Sum("autonomous_m"))
+    # Trips belong to the year they started in (local time) for counting purposes.
+    trips = Trip.objects.filter(
+        operator_id=operator_id, started_at__date__gte=first, started_at__date__lte=last
+    ).aggregate(
+        accepted=Count("pk", filter=Q(status=Trip.Status.ACCEPTED)),
+        disengagements=Sum("disengagements", filter=Q(status=Trip.Status.ACCEPTED)),
+        flagged=Count("pk", filter=Q(status=Trip.Status.NEEDS_REVIEW)),
+        rejected=Count("pk", filter=Q(status=Trip.Status.REJECTED)),
+        reviewed=Count("pk", filter=Q(reviewed_at__isnull=False)),
+    )
+    autonomous_km = km_from_metres((days["autonomous"] or ZERO).quantize(Decimal("0.01")))
+    disengagements = trips["disengagements"] or 0
+    return AssessmentFigures(
+        operator_id=operator_id,
+        year=year,
+        eligible_km=km_from_metres((days["eligible"] or ZERO).quantize(Decimal("0.01"))),
+        autonomous_km=autonomous_km,
+        accepted_trips=trips["accepted"],
+        disengagements=disengagements,
+        km_per_disengagement=(
+            (autonomous_km / disengagements).quantize(Decimal("0.001")) if disengagements else None
+        ),
+        flagged_trips=trips["flagged"],
+        rejected_trips=trips["rejected"],
+        reviewed_trips=trips["reviewed"],
+    )
+
+
+def statement_list(*, user: User) -> QuerySet[Statement]:
+    statements = Statement.objects.select_related("operator", "policy")
+    if user.role == Role.OPERATOR and user.operator_id is not None:
+        return statements.filter(operator_id=user.operator_id, status__in=Statement.ISSUED_STATUSES)
+    if user.is_government:
+        return statements
+    return Statement.objects.none()
+
+
+def statement_get(*, user: User, statement_id: int) -> Statement:
+    statement = statement_list(user=user).filter(pk=statement_id).first()
+    if statement is None:
+        raise Http404
+    return statement
+
+
+def statement_lines(*, statement: Statement) -> QuerySet[StatementLine]:
+    """The drill-down of a statement the caller already may see (got through statement_list)."""
+    return statement.lines.select_related("vehicle", "trip").order_by("month", "trip_id")
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    key: str
+    trips: int
+    eligible_m: Decimal
+
+    @property
+    def km(self) -> Decimal:
+        return km_from_metres(self.eligible_m)
+
+
+def statement_by_month(*, statement: Statement) -> list[SummaryRow]:
+    rows = (
+        statement.lines.values("month")
+        .annotate(trips=Count("trip_id", distinct=True), metres=Sum("eligible_m"))
+        .order_by("month")
+    )
+    return [
+        SummaryRow(f"{statement.year}-{r['month']:02d}", r["trips"], _cm(r["metres"])) for r in rows
+    ]
+
+
+def statement_by_vehicle(*, statement: Statement) -> list[SummaryRow]:
+    rows = (
+        statement.lines.values("vehicle__plate")
+        .annotate(trips=Count("trip_id", distinct=True), metres=Sum("eligible_m"))
+        .order_by("vehicle__plate")
+    )
+    return [SummaryRow(r["vehicle__plate"], r["trips"], _cm(r["metres"])) for r in rows]
+
+
+def _cm(metres: Decimal | None) -> Decimal:
+    # SQLite returns sums of decimals as floats; the stored precision is the centimetre.
+    return Decimal(metres or 0).quantize(Decimal("0.01"))
+
+
+@dataclass(frozen=True)
+class NoticeRow:
+    operator_name: str
+    credit_code: str
+    year: int
+    eligible_km: Decimal
+    grade: str
+    amount_yuan: Decimal
+    issued_on: dt.date | None
+
+
+def public_notice(*, user: User, year: int) -> list[NoticeRow]:
+    """The public-notice list (公示): each company's issued total for the year.
+
+    Figures are those of the latest issued statement (the year's totals after any
+    adjustment); the amount is the sum of what was issued.
+    """
+    if not user.is_government:
+        raise Http404
+    issued = (
+        Statement.objects.filter(year=year, status__in=Statement.ISSUED_STATUSES)
+        .select_related("operator")
+        .order_by("operator__name", "operator_id", "issued_at", "pk")
+    )
+    rows: dict[int, NoticeRow] = {}
+    for statement in issued:
+        before = rows.get(statement.operator_id)
+        rows[statement.operator_id] = NoticeRow(
+            operator_name=statement.operator.name,
+            credit_code=statement.operator.credit_code,
+            year=year,
+            eligible_km=statement.km,
+            grade=statement.grade,
+            amount_yuan=(before.amount_yuan if before else ZERO) + statement.amount_yuan,
+            issued_on=timezone.localdate(statement.issued_at) if statement.issued_at else None,
+        )
+    return list(rows.values())
+
+
+def ledger_for(*, statement: Statement) -> QuerySet[LedgerEntry]:
+    return statement.ledger.select_related("actor").order_by("at", "pk")
