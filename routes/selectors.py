@@ -90,7 +90,7 @@ def segment_summary(*, user: User, at: dt.datetime) -> Summary:
         at=at,
         open_road_m=open_road_m,
         two_way_operating_m=two_way_m,
-        target_two_way_km=float(getattr(settings, "PLAN_TWO_WAY_TARGET_KM", 200)),
+        target_two_way_km=float(settings.PLAN_TWO_WAY_TARGET_KM),
         open_roads=len(roads),
         open_areas=int(areas["n"]),
         open_area_m2=float(areas["m2"]),

@@ -589,7 +589,7 @@ def segment_import(
     """Import roads and areas from a file as drafts. A dry run (the default) only reports;
     a commit creates every feature in one transaction, and only if none has a problem."""
     require_role(actor, *SEGMENT_WRITERS)
-    limit = int(getattr(settings, "SEGMENT_IMPORT_MAX_BYTES", 20 * 2**20))
+    limit = settings.SEGMENT_IMPORT_MAX_BYTES
     if len(data) > limit:
         raise ApplicationError(
             problem_message(GeometryProblem("file_too_large", limit_mb=limit // 2**20)),

@@ -20,11 +20,11 @@ from operators.identifiers import normalise_vin
 from operators.models import User, Vehicle, local_day_start
 from operators.selectors import vehicle_list
 from routes.selectors import zone_timeline
+from trips import geometry, parsers
 from yangquan_av.errors import ApplicationError
 from yangquan_av.roles import Role
 from yangquan_av.services import audit_record, require_role, transition
 
-from trips import geometry, parsers
 from .models import Trip, TripDay, TripSegment
 
 VERIFIER_VERSION = "1"  # bump when a change to parsing or verification can change a result

@@ -210,6 +210,10 @@ SERVICE_AREA_BBOX = tuple(
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="")
 MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="")
 
+# Road segments: the plan's target of two-way operating kilometres, and the import limit.
+PLAN_TWO_WAY_TARGET_KM = env.float("PLAN_TWO_WAY_TARGET_KM", default=200.0)
+SEGMENT_IMPORT_MAX_BYTES = env.int("SEGMENT_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+
 # Trip logs: upload limits (beyond them 413/400) and verification parameters (DESIGN.md §4).
 TRIP_MAX_BYTES = env.int("TRIP_MAX_BYTES", default=64 * 1024 * 1024)
 TRIP_MAX_POINTS = env.int("TRIP_MAX_POINTS", default=2_000_000)
