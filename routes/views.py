@@ -1,0 +1,636 @@
+"""Web pages for road segments and zones: the map and table, drawing, the approval workflow,
+file import with a dry-run preview, and the dashboard's two-way-km card. Thin: a form
+validates, the selectors read (company staff see approved versions only), the services
+write, and `submit()` puts their refusals next to the fields.
+
+Pages on one segment look it up through the selector before checking the role, so a draft
+is a 404 for company staff, never a 403 that would say it exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from operators.models import User
+from yangquan_av.forms import Form, submit
+from yangquan_av.roles import Role
+from yangquan_av.services import require_role
+from yangquan_av.web import (
+    AUDIT_ACTIONS,
+    WRITERS,
+    acting_user,
+    audit_trail,
+    render_form_page,
+    role_required,
+)
+
+from . import services
+from .forms import (
+    SegmentApproveForm,
+    SegmentEndForm,
+    SegmentFilterForm,
+    SegmentForm,
+    SegmentImportCommitForm,
+    SegmentImportForm,
+    SegmentReasonForm,
+    SegmentReasonRequiredForm,
+    SegmentReinstateForm,
+)
+from .models import RoadSegment
+from .selectors import segment_list, segment_summary
+
+S = RoadSegment.Status
+
+# Map colours per status (also the legend's). Dark enough to read on the plain background
+# and on a base map; drafts and submissions are dashed as well, so colour is not the only cue.
+STATUS_COLORS: dict[str, str] = {
+    S.APPROVED: "#1b6e3a",
+    S.SUBMITTED: "#6b3fa0",
+    S.DRAFT: "#0b4fa8",
+    S.SUSPENDED: "#b35c00",
+    S.RETIRED: "#5c6573",
+}
+
+# Segment audit actions that are not a status value, labelled for the audit trail.
+AUDIT_ACTIONS.update(
+    {
+        "superseded": gettext_lazy("Replaced by a new version"),
+        "reinstate": gettext_lazy("Reinstated as a new version"),
+        "delete": gettext_lazy("Deleted"),
+    }
+)
+
+# A dry-run upload waits here for its commit (see segment_import_page); a day is plenty.
+IMPORT_DIR_NAME = "segment-imports"
+IMPORT_MAX_AGE_S = 24 * 3600
+IMPORT_SESSION_KEY = "segment_imports"
+IMPORT_SESSION_KEEP = 5
+
+
+# ---- shared pieces ------------------------------------------------------------------------
+
+
+def _crumbs(segment: RoadSegment | None = None) -> list[tuple[str, str | None]]:
+    crumbs: list[tuple[str, str | None]] = [(_("Road segments"), reverse("routes:segment_list"))]
+    if segment is not None:
+        crumbs.append((str(segment), reverse("routes:segment_detail", args=[segment.pk])))
+    return crumbs
+
+
+def _feature(segment: RoadSegment) -> dict[str, Any]:
+    """A segment for the map: its geometry and what the popup and colouring need."""
+    return {
+        "type": "Feature",
+        "id": segment.pk,
+        "geometry": segment.geometry,
+        "properties": {
+            "name": str(segment),
+            "status": segment.status,
+            "status_label": segment.get_status_display(),
+            "kind_label": segment.get_kind_display(),
+            "url": reverse("routes:segment_detail", args=[segment.pk]),
+        },
+    }
+
+
+def _collection(segments: QuerySet[RoadSegment] | list[RoadSegment]) -> dict[str, Any]:
+    return {"type": "FeatureCollection", "features": [_feature(s) for s in segments]}
+
+
+def _legend(statuses: list[str]) -> list[tuple[str, str, str]]:
+    labels = {value: str(label) for value, label in RoadSegment.Status.choices}
+    return [(status, labels[status], STATUS_COLORS[status]) for status in statuses]
+
+
+def _map_context() -> dict[str, Any]:
+    return {
+        "segment_colors": {str(k): v for k, v in STATUS_COLORS.items()},
+        "map_texts": {
+            "status": _("Status"),
+            "kind": _("Kind"),
+            "open": _("Open the segment"),
+        },
+    }
+
+
+def _newer_version(segment: RoadSegment) -> RoadSegment | None:
+    try:
+        return segment.superseded_by
+    except RoadSegment.DoesNotExist:
+        return None
+
+
+def _visible_segment(request: HttpRequest, pk: int) -> tuple[User, RoadSegment]:
+    user = acting_user(request)
+    return user, get_object_or_404(segment_list(user=user), pk=pk)
+
+
+# ---- dashboard ----------------------------------------------------------------------------
+
+
+def dashboard(*, user: User, today: dt.date) -> dict[str, Any]:
+    """This app's card on the home page (routes/_dashboard_cards.html): the plan's figure,
+    two-way operating km open now against the target, and what waits for approval."""
+    summary = segment_summary(user=user, at=timezone.now())
+    two_way_km = summary.two_way_operating_m / 1000
+    target = summary.target_two_way_km
+    return {
+        "segment_summary": summary,
+        "two_way_km": two_way_km,
+        "two_way_target_km": target,
+        "two_way_percent": min(100.0, 100 * two_way_km / target) if target else 0.0,
+        "open_road_km": summary.open_road_m / 1000,
+        "segments_submitted": summary.by_status.get(RoadSegment.Status.SUBMITTED, 0),
+        "segments_as_of": today,
+    }
+
+
+# ---- map and table ------------------------------------------------------------------------
+
+
+@login_required
+def segment_list_page(request: HttpRequest) -> HttpResponse:
+    """Every segment the user may see, on a map and in a table with the same facts."""
+    user = acting_user(request)
+    # Always bound: an empty query is valid and means the default view (current versions).
+    filter_form = SegmentFilterForm(request.GET)
+    if user.role == Role.OPERATOR:
+        del filter_form.fields["status"]  # company staff see approved segments only
+    segments = list(filter_form.filter(segment_list(user=user)))
+    statuses: list[str] = (
+        [RoadSegment.Status.APPROVED]
+        if user.role == Role.OPERATOR
+        else list(RoadSegment.Status.values)
+    )
+    return render(
+        request,
+        "routes/segment_list.html",
+        {
+            "page_title": _("Road segments"),
+            "breadcrumbs": [(_("Road segments"), None)],
+            "filter_form": filter_form,
+            "segments": segments,
+            "segments_geojson": _collection(segments),
+            "legend": _legend(statuses),
+            "can_manage": user.role in WRITERS,
+            **_map_context(),
+        },
+    )
+
+
+@login_required
+def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user, segment = _visible_segment(request, pk)
+    manage = user.role in WRITERS
+    newer = _newer_version(segment)
+    status = segment.status
+    head_or_unapproved = newer is None or status in (S.DRAFT, S.SUBMITTED, S.SUSPENDED)
+    versions = segment_list(user=user).filter(series=segment.series).order_by("version")
+    return render(
+        request,
+        "routes/segment_detail.html",
+        {
+            "page_title": str(segment),
+            "breadcrumbs": _crumbs(segment),
+            "segment": segment,
+            "newer_version": newer,
+            "versions": versions,
+            "segment_geojson": _collection([segment]),
+            "legend": _legend([status]),
+            "can_edit": manage and newer is None and status != S.RETIRED,
+            "can_delete": manage and status in (S.DRAFT, S.SUBMITTED),
+            "can_submit": manage and status == S.DRAFT,
+            "can_return": manage and status == S.SUBMITTED,
+            "can_approve": manage and status == S.SUBMITTED,
+            "can_suspend": manage and status == S.APPROVED and newer is None,
+            "can_reinstate": manage and status == S.SUSPENDED and newer is None,
+            "can_retire": manage and status != S.RETIRED and head_or_unapproved,
+            "audit_entries": audit_trail(user=user, obj=segment),
+            **_map_context(),
+        },
+    )
+
+
+# ---- drawing ------------------------------------------------------------------------------
+
+
+def _draw_page(
+    request: HttpRequest,
+    *,
+    user: User,
+    form: SegmentForm,
+    title: str,
+    breadcrumbs: list[tuple[str, str | None]],
+    cancel_url: str,
+    segment: RoadSegment | None = None,
+) -> HttpResponse:
+    # The other segments are drawn in grey for reference (and to snap to).
+    others = segment_list(user=user).filter(superseded_by__isnull=True)
+    if segment is not None:
+        others = others.exclude(series=segment.series)
+    return render(
+        request,
+        "routes/segment_form.html",
+        {
+            "page_title": title,
+            "breadcrumbs": breadcrumbs,
+            "form": form,
+            "segment": segment,
+            "cancel_url": cancel_url,
+            "context_geojson": _collection(others),
+            "draw_texts": {
+                "mapLabel": _("Map for drawing the road or area"),
+                "invalidText": _("The text is not valid GeoJSON; the map shows the last drawing."),
+            },
+            **_map_context(),
+        },
+    )
+
+
+@role_required(*WRITERS)
+def segment_create(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
+    form = SegmentForm(request.POST or None)
+    if form.is_valid():
+        segment = submit(form, services.segment_create, actor=user, **form.cleaned_data)
+        if segment is not None:
+            messages.success(request, _("“%(name)s” saved as a draft.") % {"name": segment.name})
+            return redirect("routes:segment_detail", pk=segment.pk)
+    title = _("Draw a road or area")
+    return _draw_page(
+        request,
+        user=user,
+        form=form,
+        title=title,
+        breadcrumbs=[*_crumbs(), (title, None)],
+        cancel_url=reverse("routes:segment_list"),
+    )
+
+
+@login_required
+def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user, segment = _visible_segment(request, pk)
+    require_role(user, *WRITERS)
+    form = SegmentForm(request.POST or None, initial=SegmentForm.initial_for(segment))
+    if form.is_valid():
+        data = form.cleaned_data
+        result = submit(
+            form,
+            services.segment_update,
+            actor=user,
+            segment=segment,
+            data=form.changes(segment),
+            repair=data["repair"],
+            reason=data["reason"],
+        )
+        if result is not None:
+            if result.pk != segment.pk:
+                messages.success(
+                    request,
+                    _(
+                        "Version %(version)s made as a draft; version %(old)s stays valid "
+                        "until the new one is approved."
+                    )
+                    % {"version": result.version, "old": segment.version},
+                )
+            else:
+                messages.success(request, _("Changes saved."))
+            return redirect("routes:segment_detail", pk=result.pk)
+    title = _("Change the segment")
+    return _draw_page(
+        request,
+        user=user,
+        form=form,
+        title=title,
+        breadcrumbs=[*_crumbs(segment), (title, None)],
+        cancel_url=reverse("routes:segment_detail", args=[segment.pk]),
+        segment=segment,
+    )
+
+
+@login_required
+def segment_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    user, segment = _visible_segment(request, pk)
+    require_role(user, *WRITERS)
+    form = Form(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        submit(form, services.segment_delete, actor=user, segment=segment)
+        if not form.errors:  # the service returns nothing: no error means it is gone
+            messages.success(request, _("“%(name)s” deleted.") % {"name": segment.name})
+            return redirect("routes:segment_list")
+    return render_form_page(
+        request,
+        form=form,
+        title=_("Delete the draft"),
+        subject=str(segment),
+        intro=_("The draft is deleted for good; its audit trail is kept."),
+        breadcrumbs=[*_crumbs(segment), (_("Delete"), None)],
+        submit_label=_("Delete"),
+        cancel_url=reverse("routes:segment_detail", args=[segment.pk]),
+        danger=True,
+    )
+
+
+# ---- workflow -----------------------------------------------------------------------------
+
+
+def _act(
+    request: HttpRequest,
+    pk: int,
+    *,
+    form_class: type[Form],
+    service: Callable[..., RoadSegment],
+    title: str,
+    submit_label: str,
+    success: str,
+    intro: str = "",
+    danger: bool = False,
+) -> HttpResponse:
+    """A workflow step on a page of its own: the form, then the service through submit()."""
+    user, segment = _visible_segment(request, pk)
+    require_role(user, *WRITERS)
+    form = form_class(request.POST or None)
+    if form.is_valid():
+        done = submit(form, service, actor=user, segment=segment, **form.cleaned_data)
+        if done is not None:
+            messages.success(request, success % {"name": str(done)})
+            return redirect("routes:segment_detail", pk=done.pk)
+    return render_form_page(
+        request,
+        form=form,
+        title=title,
+        subject=str(segment),
+        intro=intro,
+        breadcrumbs=[*_crumbs(segment), (title, None)],
+        submit_label=submit_label,
+        cancel_url=reverse("routes:segment_detail", args=[segment.pk]),
+        danger=danger,
+    )
+
+
+@login_required
+def segment_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        form_class=SegmentReasonForm,
+        service=services.segment_submit,
+        title=_("Submit for approval"),
+        submit_label=_("Submit"),
+        success=_("“%(name)s” submitted for approval."),
+    )
+
+
+@login_required
+def segment_return(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        form_class=SegmentReasonRequiredForm,
+        service=services.segment_return,
+        title=_("Return to draft"),
+        submit_label=_("Return to draft"),
+        success=_("“%(name)s” returned to draft."),
+    )
+
+
+@login_required
+def segment_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        form_class=SegmentApproveForm,
+        service=services.segment_approve,
+        title=_("Approve"),
+        submit_label=_("Approve"),
+        success=_("“%(name)s” approved."),
+        intro=_(
+            "Kilometres count on this segment only inside its validity window. Times are "
+            "Beijing time; a new version takes over from the one it replaces at its start."
+        ),
+    )
+
+
+@login_required
+def segment_suspend(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        form_class=SegmentEndForm,
+        service=services.segment_suspend,
+        title=_("Suspend"),
+        submit_label=_("Suspend"),
+        success=_("“%(name)s” suspended."),
+        intro=_("The validity window ends at the suspension; reinstating is a new approval."),
+        danger=True,
+    )
+
+
+@login_required
+def segment_retire(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        form_class=SegmentEndForm,
+        service=services.segment_retire,
+        title=_("Retire"),
+        submit_label=_("Retire"),
+        success=_("“%(name)s” retired."),
+        intro=_("Retiring is for good: the validity window ends and the segment cannot change."),
+        danger=True,
+    )
+
+
+@login_required
+def segment_reinstate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        form_class=SegmentReinstateForm,
+        service=services.segment_reinstate,
+        title=_("Reinstate"),
+        submit_label=_("Reinstate"),
+        success=_("Reinstated as “%(name)s”."),
+        intro=_(
+            "Reinstating is a new approval: a new version with the same geometry and its own "
+            "window, which cannot start before the suspension."
+        ),
+    )
+
+
+# ---- import -------------------------------------------------------------------------------
+#
+# Between the dry run and the commit the uploaded file waits on the server, in VAR_DIR, under
+# a random token that only this session holds. Asking the person to pick the same file again
+# would let a different file be committed than the one previewed; keeping the bytes in the
+# session would put up to 20 MB into the session table on every request. The file's sha256
+# is checked at commit, and stale files (abandoned previews) are removed after a day.
+
+
+def _import_dir() -> Path:
+    folder = Path(settings.VAR_DIR) / IMPORT_DIR_NAME
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _prune_imports(folder: Path) -> None:
+    cutoff = time.time() - IMPORT_MAX_AGE_S
+    for path in folder.iterdir():
+        if path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+
+
+def _keep_upload(request: HttpRequest, *, data: bytes, details: dict[str, Any]) -> str:
+    folder = _import_dir()
+    _prune_imports(folder)
+    token = secrets.token_urlsafe(24)
+    (folder / token).write_bytes(data)
+    kept: dict[str, Any] = dict(request.session.get(IMPORT_SESSION_KEY, {}))
+    for old in list(kept)[:-IMPORT_SESSION_KEEP]:
+        (folder / old).unlink(missing_ok=True)
+        del kept[old]
+    kept[token] = {**details, "sha256": hashlib.sha256(data).hexdigest()}
+    request.session[IMPORT_SESSION_KEY] = kept
+    return token
+
+
+def _take_upload(request: HttpRequest, token: str) -> tuple[bytes, dict[str, Any]] | None:
+    """The kept upload of `token` if this session made it and it is unchanged; forgotten."""
+    kept: dict[str, Any] = dict(request.session.get(IMPORT_SESSION_KEY, {}))
+    details = kept.pop(token, None)
+    request.session[IMPORT_SESSION_KEY] = kept
+    if details is None:
+        return None
+    path = _import_dir() / token
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    path.unlink(missing_ok=True)
+    if hashlib.sha256(data).hexdigest() != details["sha256"]:
+        return None
+    return data, details
+
+
+def _report_geojson(report: services.ImportReport) -> dict[str, Any]:
+    features = [
+        {
+            "type": "Feature",
+            "geometry": item.fields["geometry"],
+            "properties": {
+                "name": f"{item.index + 1}. {item.name}",
+                "status": RoadSegment.Status.DRAFT,
+                "kind_label": str(RoadSegment.Kind(item.kind).label),
+            },
+        }
+        for item in report.items
+        if item.fields
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+@role_required(*WRITERS)
+def segment_import_page(request: HttpRequest) -> HttpResponse:
+    """Step 1: upload and dry run. The preview shows each feature's measure and problems,
+    and the features on a map; a file without problems can then be committed (step 2)."""
+    user = acting_user(request)
+    form = SegmentImportForm(request.POST or None, request.FILES or None)
+    context: dict[str, Any] = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        upload = data["file"]
+        content = upload.read()
+        report = submit(
+            form,
+            services.segment_import,
+            actor=user,
+            data=content,
+            filename=upload.name or "",
+            crs=data["crs"],
+            repair=data["repair"],
+            reason=data["reason"],
+        )
+        if report is not None:
+            context = {
+                "report": report,
+                "file_name": upload.name,
+                "report_geojson": _report_geojson(report),
+                "legend": [],
+                **_map_context(),
+            }
+            if report.items and not report.problem_count:
+                token = _keep_upload(
+                    request,
+                    data=content,
+                    details={
+                        "name": upload.name or "",
+                        "crs": data["crs"],
+                        "repair": data["repair"],
+                        "reason": data["reason"],
+                    },
+                )
+                context["commit_form"] = SegmentImportCommitForm(initial={"token": token})
+    title = _("Import segments")
+    return render(
+        request,
+        "routes/segment_import.html",
+        {
+            "page_title": title,
+            "breadcrumbs": [*_crumbs(), (title, None)],
+            "form": form,
+            **context,
+        },
+    )
+
+
+@role_required(*WRITERS)
+def segment_import_commit(request: HttpRequest) -> HttpResponse:
+    """Step 2: import the previewed file for real, as drafts, in one transaction."""
+    user = acting_user(request)
+    form = SegmentImportCommitForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        kept = _take_upload(request, form.cleaned_data["token"])
+        if kept is None:
+            messages.error(
+                request, _("The previewed file is no longer here; upload it again, please.")
+            )
+            return redirect("routes:segment_import")
+        content, details = kept
+        report = submit(
+            form,
+            services.segment_import,
+            actor=user,
+            data=content,
+            filename=details["name"],
+            crs=details["crs"],
+            repair=details["repair"],
+            reason=details["reason"],
+            commit=True,
+        )
+        if report is not None:
+            messages.success(
+                request,
+                _("%(count)s segments imported as drafts from %(file)s.")
+                % {"count": len(report.items), "file": details["name"]},
+            )
+            return redirect(f"{reverse('routes:segment_list')}?status=draft")
+        for error in form.non_field_errors():
+            messages.error(request, str(error))
+    return redirect("routes:segment_import")
