@@ -28,7 +28,7 @@ import numpy.typing as npt
 import shapely
 
 from trips.parsers import ParsedTrace
-from trips.zonecut import edge_grid, inside_fraction
+from trips.zonecut import edge_grid, inside_fraction, pieces_by_zone, zone_index, zones_of
 from yangquan_av.geo import ZoneInterval, gcj02_to_wgs84, to_metric
 
 FloatArray = npt.NDArray[np.float64]
@@ -68,6 +68,8 @@ REVIEW_CODES = frozenset(
 )
 
 _NS = 1_000_000_000
+# Coarse cells of the per-segment zone index (a performance knob, not a rule).
+ZONE_INDEX_CELL_M = 64.0
 
 
 @dataclass(frozen=True)
@@ -212,11 +214,12 @@ def _refusals(
 
 
 def _project(lon: FloatArray, lat: FloatArray, crs: str) -> tuple[FloatArray, FloatArray]:
-    """`to_metric`, through a degree-4 polynomial fitted on the trace's box for big traces.
+    """`to_metric`, through a polynomial fitted on the trace's box for big traces.
 
-    pyproj costs ~0.25 µs a point; over a box under 2° the transverse Mercator is smooth
-    enough that a polynomial fitted on 9×9 exact points is within 0.01 mm (checked below on
-    a 17×17 grid, falling back to pyproj above 1 mm), at a tenth of the cost.
+    pyproj costs ~0.25 µs a point. Over a box of a few tenths of a degree the transverse
+    Mercator is smooth enough that a cubic (quartic up to 2°) fitted on 9×9 exact points is
+    within 0.1 mm; it is checked on a 17×17 grid of exact points and pyproj is used
+    whenever the check exceeds 1 mm.
     """
     if lon.size < 20_000:
         return to_metric(lon, lat, crs)
@@ -225,36 +228,42 @@ def _project(lon: FloatArray, lat: FloatArray, crs: str) -> tuple[FloatArray, Fl
     if lo1 - lo0 > 2 or la1 - la0 > 2:
         return to_metric(lon, lat, crs)
     sx, sy = max(lo1 - lo0, 1e-6), max(la1 - la0, 1e-6)
-    terms = [(i, j) for i in range(5) for j in range(5 - i)]
-
-    def design(u: FloatArray, v: FloatArray) -> FloatArray:
-        return np.stack([u**i * v**j for i, j in terms], axis=1)
-
     g = np.linspace(0.0, 1.0, 9)
     fu, fv = (a.ravel() for a in np.meshgrid(g, g))
     fx, fy = to_metric(lo0 + fu * sx, la0 + fv * sy, crs)
-    cx = np.linalg.lstsq(design(fu, fv), fx, rcond=None)[0]
-    cy = np.linalg.lstsq(design(fu, fv), fy, rcond=None)[0]
     h = np.linspace(0.0, 1.0, 17)
     hu, hv = (a.ravel() for a in np.meshgrid(h, h))
     hx, hy = to_metric(lo0 + hu * sx, la0 + hv * sy, crs)
-    check = design(hu, hv)
-    if max(np.abs(check @ cx - hx).max(), np.abs(check @ cy - hy).max()) > 1e-3:
+    for degree in (3, 4):
+        terms = [(i, j) for i in range(degree + 1) for j in range(degree + 1 - i)]
+        fit = np.stack([fu**i * fv**j for i, j in terms], axis=1)
+        check = np.stack([hu**i * hv**j for i, j in terms], axis=1)
+        cx = np.linalg.lstsq(fit, fx, rcond=None)[0]
+        cy = np.linalg.lstsq(fit, fy, rcond=None)[0]
+        if max(np.abs(check @ cx - hx).max(), np.abs(check @ cy - hy).max()) <= 1e-3:
+            break
+    else:
         return to_metric(lon, lat, crs)
     u = (lon - lo0) / sx
     v = (lat - la0) / sy
-    # Horner in u with coefficients that are polynomials in v.
+    coef = {t: (float(a), float(b)) for t, a, b in zip(terms, cx, cy, strict=True)}
+    # Horner in u, whose coefficients are polynomials in v (also Horner), in place.
     x = np.zeros_like(u)
     y = np.zeros_like(u)
-    for i in range(4, -1, -1):
-        px = np.full_like(v, 0.0)
-        py = np.full_like(v, 0.0)
-        for j in range(4 - i, -1, -1):
-            k = terms.index((i, j))
-            px = px * v + cx[k]
-            py = py * v + cy[k]
-        x = x * u + px
-        y = y * u + py
+    px = np.empty_like(u)
+    py = np.empty_like(u)
+    for i in range(degree, -1, -1):
+        px.fill(coef[(i, degree - i)][0])
+        py.fill(coef[(i, degree - i)][1])
+        for j in range(degree - i - 1, -1, -1):
+            px *= v
+            px += coef[(i, j)][0]
+            py *= v
+            py += coef[(i, j)][1]
+        x *= u
+        x += px
+        y *= u
+        y += py
     return x, y
 
 
@@ -344,6 +353,19 @@ def _pieces(
     steps: IntArray, x: FloatArray, y: FloatArray, length: FloatArray, cell_m: float
 ) -> _Pieces:
     count = np.maximum(np.ceil(length[steps] / cell_m), 1).astype(np.int64)
+    if count.max() == 1:
+        # The common case at 10 Hz: every step is one piece.
+        chain_start = np.ones(steps.size, dtype=bool)
+        chain_start[1:] = steps[1:] != steps[:-1] + 1
+        return _Pieces(
+            step=steps,
+            px=x[steps],
+            py=y[steps],
+            qx=x[steps + 1],
+            qy=y[steps + 1],
+            length=length[steps],
+            chain_start=chain_start,
+        )
     step = np.repeat(steps, count)
     first = np.cumsum(count) - count
     k = (np.arange(step.size) - np.repeat(first, count)).astype(np.float64)
@@ -373,12 +395,16 @@ def _zone_metres(
     zones: Sequence[ZoneInterval],
     cell_m: float,
 ) -> tuple[FloatArray, dict[int, float]]:
-    """Metres of each candidate step inside the zones valid at its start; per segment too."""
+    """Metres of each candidate step inside the zones valid at its start; per segment too.
+
+    Per segment: a piece near one zone only takes the union's answer; where several zones
+    come near (overlaps, crossings), each cuts the piece itself, so a piece inside two
+    overlapping corridors credits both segments (the union, counted once, is what pays).
+    """
     inside_m = np.zeros(length.size)
     segment_m: dict[int, float] = {}
     if candidates.size == 0:
         return inside_m, segment_m
-    bounds = (float(x.min()), float(y.min()), float(x.max()), float(y.max()))
     ct = step_t[candidates]
     for interval in zones:
         if not interval.zones:
@@ -388,41 +414,36 @@ def _zone_metres(
         steps = candidates[(ct >= lo) & (ct < hi)]
         if steps.size == 0:
             continue
-        pieces = _pieces(steps, x, y, length, cell_m)
-        union = shapely.union_all([z.polygon for z in interval.zones])
+        p = _pieces(steps, x, y, length, cell_m)
+        polygons = [z.polygon for z in interval.zones]
         frac = inside_fraction(
-            edge_grid(union, cell_m, bounds),
-            px=pieces.px,
-            py=pieces.py,
-            qx=pieces.qx,
-            qy=pieces.qy,
-            chain_start=pieces.chain_start,
+            edge_grid(shapely.union_all(polygons), cell_m),
+            px=p.px,
+            py=p.py,
+            qx=p.qx,
+            qy=p.qy,
+            chain_start=p.chain_start,
         )
-        inside_m += np.bincount(pieces.step, weights=frac * pieces.length, minlength=length.size)
-        # Per segment: each zone cut on its own, only for pieces that are in the union.
-        hit = frac > 0
-        for zone in interval.zones:
-            zx0, zy0, zx1, zy1 = zone.polygon.bounds
-            sel = hit & (
-                (np.maximum(pieces.px, pieces.qx) >= zx0)
-                & (np.minimum(pieces.px, pieces.qx) <= zx1)
-                & (np.maximum(pieces.py, pieces.qy) >= zy0)
-                & (np.minimum(pieces.py, pieces.qy) <= zy1)
-            )
-            idx = np.flatnonzero(sel)
-            if idx.size == 0:
-                continue
+        piece_m = frac * p.length
+        inside_m += np.bincount(p.step, weights=piece_m, minlength=length.size)
+        hit = np.flatnonzero(frac > 0)
+        index = zone_index(polygons, cell_m=ZONE_INDEX_CELL_M, reach_m=cell_m)
+        count, only = zones_of(index, p.px[hit], p.py[hit])
+        single = count == 1
+        per_zone = np.bincount(only[single], weights=piece_m[hit][single], minlength=len(polygons))
+        for z, idx in pieces_by_zone(index, hit[count > 1], p.px, p.py).items():
             chain = np.ones(idx.size, dtype=bool)
-            chain[1:] = (idx[1:] != idx[:-1] + 1) | pieces.chain_start[idx[1:]]
+            chain[1:] = (idx[1:] != idx[:-1] + 1) | p.chain_start[idx[1:]]
             zf = inside_fraction(
-                edge_grid(zone.polygon, cell_m),
-                px=pieces.px[idx],
-                py=pieces.py[idx],
-                qx=pieces.qx[idx],
-                qy=pieces.qy[idx],
+                edge_grid(polygons[z], cell_m),
+                px=p.px[idx],
+                py=p.py[idx],
+                qx=p.qx[idx],
+                qy=p.qy[idx],
                 chain_start=chain,
             )
-            metres = float(np.dot(zf, pieces.length[idx]))
+            per_zone[z] += float(np.dot(zf, p.length[idx]))
+        for zone, metres in zip(interval.zones, per_zone.tolist(), strict=True):
             if metres > 0:
                 segment_m[zone.segment_id] = segment_m.get(zone.segment_id, 0.0) + metres
     return inside_m, segment_m
@@ -485,6 +506,8 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
     kept = idx[keep]
     x, y, t_s = x_all[keep], y_all[keep], t_s_all[keep]
     t_ns = t_all[kept]
+    # A million fixes make every array 8 MB: drop the pre-filter copies early.
+    del x_all, y_all, dup
     m = kept.size
     flags: list[Reason] = []
     if outliers.size:
@@ -507,6 +530,7 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
             params=params,
             trace=trace,
         )
+    del idx, t_s_all, keep
     if m < 2:
         return _empty(
             "rejected",

@@ -13,7 +13,6 @@ See docs/trip-formats.md.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -71,15 +70,19 @@ class ParsedTrace:
     odometer_km: npt.NDArray[np.float64] | None
     format: str
     notes: list[Note] = field(default_factory=list)
-    # Where each fix came from, 1-based: file line (CSV, GPX, NMEA), row (Parquet) or
-    # feature number (GeoJSON). Lets verification point at the fix behind a reason.
+    # Where each fix came from, 1-based: file line (GPX, NMEA) or feature number (GeoJSON).
+    # Lets verification point at the fix behind a reason. Tables (CSV, Parquet) keep no
+    # array: fix i is on line first_line + i.
     line: npt.NDArray[np.int64] | None = None
+    first_line: int | None = None
 
     def __len__(self) -> int:
         return int(self.t_ns.shape[0])
 
     def line_of(self, index: int) -> int | None:
-        return None if self.line is None else int(self.line[index])
+        if self.line is not None:
+            return int(self.line[index])
+        return None if self.first_line is None else self.first_line + index
 
 
 def detect_format(data: bytes) -> str | None:
@@ -105,7 +108,7 @@ def detect_format(data: bytes) -> str | None:
 
 def parse(data: bytes, *, fmt: str | None = None, max_points: int | None = None) -> ParsedTrace:
     """Parse a trip log; `fmt` None means detect it from the content."""
-    if not data.strip():
+    if not data or data.isspace():  # (strip() would copy a 50 MB upload)
         raise TraceError("empty_file", "The file is empty.")
     if fmt is None:
         fmt = detect_format(data)
@@ -181,6 +184,7 @@ def _build(
     fmt: str,
     notes: list[Note],
     lines: np.ndarray,
+    first_line: int | None = None,
 ) -> ParsedTrace:
     """Common final checks: impossible coordinates refuse the file; (0, 0) is dropped."""
     lon = np.ascontiguousarray(lon, dtype=np.float64)
@@ -202,6 +206,7 @@ def _build(
         t_ns, lon, lat, lines = t_ns[keep], lon[keep], lat[keep], lines[keep]
         auto = None if auto is None else auto[keep]
         odometer_km = None if odometer_km is None else odometer_km[keep]
+        first_line = None  # rows are no longer consecutive
     return ParsedTrace(
         t_ns=np.ascontiguousarray(t_ns, dtype=np.int64),
         lon=lon,
@@ -212,7 +217,8 @@ def _build(
         else np.ascontiguousarray(odometer_km, dtype=np.float64),
         format=fmt,
         notes=notes,
-        line=np.ascontiguousarray(lines, dtype=np.int64),
+        line=None if first_line is not None else np.ascontiguousarray(lines, dtype=np.int64),
+        first_line=first_line,
     )
 
 
@@ -295,7 +301,20 @@ def _table_timestamps(column: pa.ChunkedArray, lines: np.ndarray, fmt: str) -> n
 
 
 def _table_mode(column: pa.ChunkedArray, lines: np.ndarray) -> np.ndarray:
-    if pa.types.is_dictionary(column.type):
+    if pa.types.is_dictionary(column.type) and column.null_count == 0:
+        # Decide once per distinct value (there are two), then map the indices.
+        parts = []
+        for chunk in column.chunks:
+            values = [str(v).strip().lower() for v in chunk.dictionary.to_pylist()]
+            if all(v in MODES for v in values):
+                table = np.asarray([MODES[v] for v in values], dtype=np.bool_)
+                parts.append(table[chunk.indices.to_numpy()] if values else np.zeros(0, bool))
+                continue
+            break
+        else:
+            return np.concatenate(parts) if parts else np.zeros(0, dtype=np.bool_)
+        column = column.cast(pa.string())
+    elif pa.types.is_dictionary(column.type):
         column = column.cast(pa.string())
     lowered = pc.utf8_lower(pc.utf8_trim_whitespace(column))
     auto = pc.equal(lowered, "auto")
@@ -351,6 +370,7 @@ def _from_table(table: pa.Table, fmt: str, first_line: int) -> ParsedTrace:
         fmt=fmt,
         notes=[],
         lines=lines,
+        first_line=first_line,
     )
 
 
@@ -370,7 +390,10 @@ def _parse_csv(data: bytes) -> ParsedTrace:
             f"{', '.join(CSV_REQUIRED)}; optional: mode, {', '.join(CSV_OPTIONAL_FLOAT)}.",
             1,
         )
-    second = data.split(b"\n", 2)[1] if data.count(b"\n", 0, 65536) else b""
+    # Only the first two lines, without copying the rest of the file.
+    end1 = data.find(b"\n")
+    end2 = data.find(b"\n", end1 + 1) if end1 >= 0 else -1
+    second = data[end1 + 1 : end2 if end2 >= 0 else len(data)] if end1 >= 0 else b""
     ts_index = header.index("timestamp")
     cells = second.decode("utf-8").split(",")
     sample = cells[ts_index].strip().strip('"') if ts_index < len(cells) else ""
@@ -382,14 +405,17 @@ def _parse_csv(data: bytes) -> ParsedTrace:
     types["timestamp"] = pa.float64() if "." in sample else pa.int64()
     if not numeric_ts:
         types["timestamp"] = _UTC_NS
-    raw_names = [c.strip() for c in data[: data.find(b"\n")].decode("utf-8").split(",")]
+    # The reader names columns as written, less the quotes.
+    raw_names = [
+        c.strip('"') for c in data[: data.find(b"\n")].decode("utf-8").rstrip("\r").split(",")
+    ]
     column_types = {
         raw: types[norm] for raw, norm in zip(raw_names, header, strict=True) if norm in types
     }
-    read = pacsv.ReadOptions(use_threads=False, block_size=1 << 24)
+    read = pacsv.ReadOptions(use_threads=False, block_size=1 << 22)
     try:
         table = pacsv.read_csv(
-            io.BytesIO(data),
+            pa.BufferReader(data),
             read_options=read,
             convert_options=pacsv.ConvertOptions(column_types=column_types),
         )
@@ -412,7 +438,7 @@ def _csv_error(data: bytes, column_types: dict[str, pa.DataType], detail: str) -
         return TraceError("csv_invalid", f"The CSV could not be read: {detail}")
     index = int(match.group(1))
     table = pacsv.read_csv(
-        io.BytesIO(data),
+        pa.BufferReader(data),
         read_options=pacsv.ReadOptions(use_threads=False),
         convert_options=pacsv.ConvertOptions(column_types={}, strings_can_be_null=True),
     )

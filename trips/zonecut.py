@@ -1,25 +1,32 @@
-"""Exact length of many short line segments inside one polygon, vectorised.
+"""Exact length of many short line segments inside polygons, vectorised.
 
 Shapely's `intersection` of a step with a road-network polygon costs about a millisecond
 (it overlays the whole polygon), and `contains_xy` about half a microsecond a point: too
 slow for a million fixes. Instead:
 
 1. The polygon's boundary is cut into edges no longer than `cell_m` and each edge is
-   registered in a uniform grid, in every cell within `cell_m` of it. A piece of trace no
-   longer than `cell_m` can then only cross edges registered in the cell where it starts.
+   registered in a uniform grid, in every cell within `cell_m` of it (a sparse grid: only
+   the cells near the boundary exist). A piece of trace no longer than `cell_m` can then
+   only cross edges registered in the cell where it starts; pieces starting in a cell with
+   no edges cross nothing.
 2. Each piece is tested against those few edges with the closed-form segment
-   intersection; the crossing parameters, sorted, cut the piece into alternately inside
-   and outside intervals.
+   intersection (in chunks, to bound memory); the crossing parameters, sorted, cut the
+   piece into alternately inside and outside intervals.
 3. Whether a piece starts inside follows from the previous piece of the same chain (the
    trace is connected): it flips once per crossing. Chains start with an exact
    `contains_xy`, and again every `ANCHOR_EVERY` pieces so that a degenerate touch (a
-   piece through a vertex, which has measure zero in real data) cannot spread.
+   piece exactly through a vertex, which has measure zero in real data) cannot spread.
+
+`ZoneIndex` answers, for per-segment attribution, which zones can touch a piece at all:
+most pieces lie near a single corridor and take the union's answer directly; only those
+where corridors meet are cut by each zone on its own.
 
 Pure numpy and shapely; no Django.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +39,38 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 ANCHOR_EVERY = 4096
+CHUNK = 1 << 16
+
+
+def _edges(polygon: BaseGeometry, max_m: float) -> tuple[FloatArray, ...]:
+    boundary = shapely.segmentize(shapely.boundary(polygon), max_m)
+    coords, part = shapely.get_coordinates(shapely.get_parts(boundary), return_index=True)
+    same = part[1:] == part[:-1]
+    return coords[:-1, 0][same], coords[:-1, 1][same], coords[1:, 0][same], coords[1:, 1][same]
+
+
+def _cells_near(
+    ax: FloatArray, ay: FloatArray, bx: FloatArray, by: FloatArray, *, cell_m: float, reach_m: float
+) -> tuple[IntArray, IntArray]:
+    """(cell id, edge) for every grid cell within reach_m of each edge's bounding box."""
+    cx0 = np.floor((np.minimum(ax, bx) - reach_m) / cell_m).astype(np.int64)
+    cx1 = np.floor((np.maximum(ax, bx) + reach_m) / cell_m).astype(np.int64)
+    cy0 = np.floor((np.minimum(ay, by) - reach_m) / cell_m).astype(np.int64)
+    cy1 = np.floor((np.maximum(ay, by) + reach_m) / cell_m).astype(np.int64)
+    wx = cx1 - cx0 + 1
+    count = wx * (cy1 - cy0 + 1)
+    edge = np.repeat(np.arange(ax.size, dtype=np.int64), count)
+    k = np.arange(edge.size, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+    return _cell_id(cx0[edge] + k % wx[edge], cy0[edge] + k // wx[edge]), edge
+
+
+def _cell_id(cx: IntArray, cy: IntArray) -> IntArray:
+    # Cells are unbounded in both directions; 2^31 cells of a metre or more span any CRS.
+    return np.asarray((cy + (1 << 31)) * (1 << 32) + (cx + (1 << 31)), dtype=np.int64)
+
+
+def _cell_of(x: FloatArray, y: FloatArray, cell_m: float) -> IntArray:
+    return _cell_id(np.floor(x / cell_m).astype(np.int64), np.floor(y / cell_m).astype(np.int64))
 
 
 @dataclass(frozen=True)
@@ -40,12 +79,9 @@ class EdgeGrid:
 
     polygon: BaseGeometry
     cell_m: float
-    x0: float
-    y0: float
-    nx: int
-    ny: int
-    # CSR: the edges registered in cell c are edge_index[cell_start[c]:cell_start[c + 1]].
-    cell_start: IntArray
+    # Sparse CSR: the edges registered in cell cells[i] are edge_index[start[i]:start[i+1]].
+    cells: IntArray
+    start: IntArray
     edge_index: IntArray
     ax: FloatArray
     ay: FloatArray
@@ -53,53 +89,67 @@ class EdgeGrid:
     by: FloatArray
 
 
-def edge_grid(
-    polygon: BaseGeometry, cell_m: float, bounds: tuple[float, float, float, float] | None = None
-) -> EdgeGrid:
-    """Index `polygon`'s boundary; `bounds` (the trace's) limits the grid to where it matters."""
+def edge_grid(polygon: BaseGeometry, cell_m: float) -> EdgeGrid:
+    """Index `polygon`'s boundary for pieces no longer than `cell_m`."""
     shapely.prepare(polygon)
-    boundary = shapely.segmentize(shapely.boundary(polygon), cell_m)
-    coords, part = shapely.get_coordinates(shapely.get_parts(boundary), return_index=True)
-    same = part[1:] == part[:-1]
-    ax, ay = coords[:-1, 0][same], coords[:-1, 1][same]
-    bx, by = coords[1:, 0][same], coords[1:, 1][same]
-    px0, py0, px1, py1 = polygon.bounds
-    if bounds is not None:
-        px0, py0 = max(px0, bounds[0]), max(py0, bounds[1])
-        px1, py1 = min(px1, bounds[2]), min(py1, bounds[3])
-    x0, y0 = px0 - 2 * cell_m, py0 - 2 * cell_m
-    nx = max(1, int(np.ceil((px1 - x0) / cell_m)) + 2)
-    ny = max(1, int(np.ceil((py1 - y0) / cell_m)) + 2)
-    # Cells within cell_m of the edge's bounding box, clipped to the grid.
-    cx0 = np.floor((np.minimum(ax, bx) - cell_m - x0) / cell_m).astype(np.int64)
-    cx1 = np.floor((np.maximum(ax, bx) + cell_m - x0) / cell_m).astype(np.int64)
-    cy0 = np.floor((np.minimum(ay, by) - cell_m - y0) / cell_m).astype(np.int64)
-    cy1 = np.floor((np.maximum(ay, by) + cell_m - y0) / cell_m).astype(np.int64)
-    cx0, cx1 = np.clip(cx0, 0, nx - 1), np.clip(cx1, -1, nx - 1)
-    cy0, cy1 = np.clip(cy0, 0, ny - 1), np.clip(cy1, -1, ny - 1)
-    wx = np.maximum(cx1 - cx0 + 1, 0)
-    wy = np.maximum(cy1 - cy0 + 1, 0)
-    count = wx * wy
-    edge = np.repeat(np.arange(ax.size, dtype=np.int64), count)
-    k = np.arange(edge.size, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
-    cell = (cy0[edge] + k // wx[edge]) * nx + (cx0[edge] + k % wx[edge])
+    ax, ay, bx, by = _edges(polygon, cell_m)
+    cell, edge = _cells_near(ax, ay, bx, by, cell_m=cell_m, reach_m=cell_m)
     order = np.argsort(cell, kind="stable")
-    cell_start = np.zeros(nx * ny + 1, dtype=np.int64)
-    np.cumsum(np.bincount(cell, minlength=nx * ny), out=cell_start[1:])
+    cell, edge = cell[order], edge[order]
+    first = np.flatnonzero(np.concatenate(([True], cell[1:] != cell[:-1])))
     return EdgeGrid(
         polygon=polygon,
         cell_m=cell_m,
-        x0=x0,
-        y0=y0,
-        nx=nx,
-        ny=ny,
-        cell_start=cell_start,
-        edge_index=edge[order],
+        cells=cell[first],
+        start=np.concatenate((first, [cell.size])).astype(np.int64),
+        edge_index=edge,
         ax=ax,
         ay=ay,
         bx=bx,
         by=by,
     )
+
+
+def _lookup(keys: IntArray, wanted: IntArray) -> tuple[IntArray, BoolArray]:
+    """Position of each wanted key in the sorted `keys`, and whether it is there."""
+    if keys.size == 0:
+        return np.zeros(wanted.size, dtype=np.int64), np.zeros(wanted.size, dtype=bool)
+    pos = np.minimum(np.searchsorted(keys, wanted), keys.size - 1)
+    return pos.astype(np.int64), keys[pos] == wanted
+
+
+def _crossings(
+    grid: EdgeGrid, px: FloatArray, py: FloatArray, qx: FloatArray, qy: FloatArray
+) -> tuple[IntArray, FloatArray]:
+    """(piece, t) of every crossing of a piece with a boundary edge, t in (0, 1]."""
+    pos, found = _lookup(grid.cells, _cell_of(px, py, grid.cell_m))
+    start = np.where(found, grid.start[pos], 0)
+    count = np.where(found, grid.start[np.minimum(pos + 1, grid.start.size - 1)] - start, 0)
+    near = np.flatnonzero(count)
+    pieces: list[IntArray] = []
+    params: list[FloatArray] = []
+    # Chunks of pieces keep the (piece, edge) pair arrays small.
+    for lo in range(0, near.size, CHUNK):
+        sel = near[lo : lo + CHUNK]
+        c = count[sel]
+        piece = np.repeat(sel, c)
+        k = np.arange(piece.size, dtype=np.int64) - np.repeat(np.cumsum(c) - c, c)
+        edge = grid.edge_index[np.repeat(start[sel], c) + k]
+        rx, ry = qx[piece] - px[piece], qy[piece] - py[piece]
+        sx, sy = grid.bx[edge] - grid.ax[edge], grid.by[edge] - grid.ay[edge]
+        wx, wy = grid.ax[edge] - px[piece], grid.ay[edge] - py[piece]
+        denom = rx * sy - ry * sx
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = (wx * sy - wy * sx) / denom
+            u = (wx * ry - wy * rx) / denom
+        # Half-open on both: a crossing exactly at a piece's start belongs to the piece
+        # before, one exactly at an edge's end to the next edge, so none counts twice.
+        hit = (denom != 0) & (t > 0) & (t <= 1) & (u >= 0) & (u < 1)
+        pieces.append(piece[hit])
+        params.append(t[hit])
+    if not pieces:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    return np.concatenate(pieces), np.concatenate(params)
 
 
 def inside_fraction(
@@ -119,32 +169,7 @@ def inside_fraction(
     n = px.size
     if n == 0:
         return np.zeros(0)
-    g = grid.cell_m
-    cx = np.floor((px - grid.x0) / g).astype(np.int64)
-    cy = np.floor((py - grid.y0) / g).astype(np.int64)
-    on_grid = (cx >= 0) & (cx < grid.nx) & (cy >= 0) & (cy < grid.ny)
-    cell = np.where(on_grid, cy * grid.nx + cx, 0)
-    start = np.where(on_grid, grid.cell_start[cell], 0)
-    count = np.where(on_grid, grid.cell_start[cell + 1] - start, 0)
-    near = np.flatnonzero(count)
-    crossing_piece = np.zeros(0, dtype=np.int64)
-    crossing_t = np.zeros(0)
-    if near.size:
-        c = count[near]
-        piece = np.repeat(near, c)
-        k = np.arange(piece.size, dtype=np.int64) - np.repeat(np.cumsum(c) - c, c)
-        edge = grid.edge_index[np.repeat(start[near], c) + k]
-        rx, ry = qx[piece] - px[piece], qy[piece] - py[piece]
-        sx, sy = grid.bx[edge] - grid.ax[edge], grid.by[edge] - grid.ay[edge]
-        wx, wy = grid.ax[edge] - px[piece], grid.ay[edge] - py[piece]
-        denom = rx * sy - ry * sx
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = (wx * sy - wy * sx) / denom
-            u = (wx * ry - wy * rx) / denom
-        # Half-open on both: a crossing exactly at a piece's start belongs to the piece
-        # before, one exactly at an edge's end to the next edge, so none counts twice.
-        hit = (denom != 0) & (t > 0) & (t <= 1) & (u >= 0) & (u < 1)
-        crossing_piece, crossing_t = piece[hit], t[hit]
+    crossing_piece, crossing_t = _crossings(grid, px, py, qx, qy)
     crossings = np.bincount(crossing_piece, minlength=n)
     order = np.lexsort((crossing_t, crossing_piece))
     cp, ct = crossing_piece[order], crossing_t[order]
@@ -165,7 +190,8 @@ def inside_fraction(
         px[anchor_idx] + half * (qx[anchor_idx] - px[anchor_idx]),
         py[anchor_idx] + half * (qy[anchor_idx] - py[anchor_idx]),
     )
-    flips = np.cumsum(crossings & 1) - (crossings & 1)
+    odd = crossings & 1
+    flips = np.cumsum(odd) - odd
     chain = np.cumsum(anchor) - 1
     inside = anchor_inside[chain] ^ ((flips - flips[anchor_idx][chain]) & 1).astype(bool)
     fraction = inside.astype(np.float64)
@@ -176,3 +202,80 @@ def inside_fraction(
         sign = np.where(was_inside, -1.0, 1.0)
         fraction += np.bincount(cp, weights=sign * (1.0 - ct), minlength=n)
     return np.asarray(np.clip(fraction, 0.0, 1.0), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class ZoneIndex:
+    """Which zones can touch a piece starting in each coarse cell (conservatively)."""
+
+    cell_m: float
+    cells: IntArray  # sorted, unique
+    first_zone: IntArray  # one zone of the cell (the only one when count is 1)
+    count: IntArray
+    # (cell, zone) pairs sorted by cell, for cells with several zones.
+    pair_cell: IntArray
+    pair_zone: IntArray
+
+
+def zone_index(polygons: Sequence[BaseGeometry], *, cell_m: float, reach_m: float) -> ZoneIndex:
+    """A zone claims every cell within reach_m of its boundary, and the cells inside it.
+
+    A cell that no boundary edge comes near is wholly inside or wholly outside the zone,
+    so one `contains_xy` of its centre decides. A piece no longer than reach_m that starts
+    in a cell claimed by one zone only can touch no other zone.
+    """
+    cells: list[IntArray] = []
+    zones: list[IntArray] = []
+    for z, polygon in enumerate(polygons):
+        ax, ay, bx, by = _edges(polygon, cell_m)
+        near = np.unique(_cells_near(ax, ay, bx, by, cell_m=cell_m, reach_m=reach_m)[0])
+        x0, y0, x1, y1 = polygon.bounds
+        gx = np.arange(np.floor(x0 / cell_m), np.floor(x1 / cell_m) + 1)
+        gy = np.arange(np.floor(y0 / cell_m), np.floor(y1 / cell_m) + 1)
+        mx, my = (a.ravel() for a in np.meshgrid(gx, gy))
+        inner = shapely.contains_xy(polygon, (mx + 0.5) * cell_m, (my + 0.5) * cell_m)
+        inside = _cell_id(mx[inner].astype(np.int64), my[inner].astype(np.int64))
+        claimed = np.union1d(near, inside)
+        cells.append(claimed)
+        zones.append(np.full(claimed.size, z, dtype=np.int64))
+    all_cells = np.concatenate(cells) if cells else np.zeros(0, dtype=np.int64)
+    all_zones = np.concatenate(zones) if zones else np.zeros(0, dtype=np.int64)
+    order = np.lexsort((all_zones, all_cells))
+    all_cells, all_zones = all_cells[order], all_zones[order]
+    unique, first, count = np.unique(all_cells, return_index=True, return_counts=True)
+    multi = np.repeat(count > 1, count)
+    return ZoneIndex(
+        cell_m=cell_m,
+        cells=unique,
+        first_zone=all_zones[first],
+        count=count.astype(np.int64),
+        pair_cell=all_cells[multi],
+        pair_zone=all_zones[multi],
+    )
+
+
+def zones_of(index: ZoneIndex, px: FloatArray, py: FloatArray) -> tuple[IntArray, IntArray]:
+    """For each piece start: how many zones may touch it, and one of them (-1 if none)."""
+    pos, found = _lookup(index.cells, _cell_of(px, py, index.cell_m))
+    return np.where(found, index.count[pos], 0), np.where(found, index.first_zone[pos], -1)
+
+
+def pieces_by_zone(
+    index: ZoneIndex, pieces: IntArray, px: FloatArray, py: FloatArray
+) -> dict[int, IntArray]:
+    """For pieces in cells several zones claim: the pieces each zone must cut itself."""
+    cell = _cell_of(px[pieces], py[pieces], index.cell_m)
+    lo = np.searchsorted(index.pair_cell, cell, side="left")
+    hi = np.searchsorted(index.pair_cell, cell, side="right")
+    count = hi - lo
+    piece = np.repeat(pieces, count)
+    k = np.arange(piece.size) - np.repeat(np.cumsum(count) - count, count)
+    zone = index.pair_zone[np.repeat(lo, count) + k]
+    order = np.argsort(zone, kind="stable")
+    piece, zone = piece[order], zone[order]
+    split = np.flatnonzero(np.diff(zone)) + 1
+    return {
+        int(z[0]): p
+        for z, p in zip(np.split(zone, split), np.split(piece, split), strict=True)
+        if z.size
+    }

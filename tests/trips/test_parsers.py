@@ -34,8 +34,7 @@ def test_csv_with_iso_offsets_gives_utc_nanoseconds_and_modes() -> None:
     assert trace.lat.tolist() == [37.86, 37.8601]
     assert trace.auto is not None
     assert trace.auto.tolist() == [True, False]
-    assert trace.line is not None
-    assert trace.line.tolist() == [2, 3]
+    assert [trace.line_of(0), trace.line_of(1)] == [2, 3]
 
 
 @pytest.mark.parametrize(
