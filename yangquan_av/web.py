@@ -119,6 +119,8 @@ AUDIT_ACTIONS: dict[str, StrOrPromise] = {
     "create": gettext_lazy("Created"),
     "update": gettext_lazy("Changed"),
     "renew": gettext_lazy("Permit renewed"),
+    "upload": gettext_lazy("Uploaded"),
+    "download_raw": gettext_lazy("Raw file downloaded"),
 }
 
 
@@ -219,6 +221,10 @@ NAVIGATION: list[NavItem] = [
     NavItem(gettext_lazy("My vehicles"), "operators:vehicle_list", frozenset({Role.OPERATOR})),
     NavItem(gettext_lazy("Companies"), "operators:company_list", GOVERNMENT_ROLES),
     NavItem(gettext_lazy("Vehicles"), "operators:vehicle_list", GOVERNMENT_ROLES),
+    NavItem(gettext_lazy("Upload trip logs"), "trips:trip_upload", frozenset({Role.OPERATOR})),
+    NavItem(gettext_lazy("My trips"), "trips:trip_list", frozenset({Role.OPERATOR})),
+    NavItem(gettext_lazy("Trips"), "trips:trip_list", GOVERNMENT_ROLES),
+    NavItem(gettext_lazy("Review queue"), "trips:review_queue", WRITERS),
     NavItem(gettext_lazy("Accounts"), "admin:operators_user_changelist", frozenset({Role.ADMIN})),
 ]
 

@@ -1,0 +1,16 @@
+"""Web pages for trips (included at the site root by yangquan_av/urls.py)."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "trips"
+
+urlpatterns = [
+    path("trips/", views.trip_list_page, name="trip_list"),
+    path("trips/upload/", views.trip_upload_page, name="trip_upload"),
+    path("trips/review/", views.review_queue_page, name="review_queue"),
+    path("trips/<int:pk>/", views.trip_detail, name="trip_detail"),
+    path("trips/<int:pk>/review/", views.trip_review, name="trip_review"),
+    path("trips/<int:pk>/reverify/", views.trip_reverify, name="trip_reverify"),
+]

@@ -1,0 +1,406 @@
+"""Web pages for trips: upload, lists, the detail with its map, and the bureau's review.
+
+Thin, like operators/views.py: a form validates, a selector reads (scoped to the user, so
+another company's trip is a 404), a service writes through `submit`. The upload page's
+files go to the REST API one by one from the browser (trip_upload.js), which gives each
+its own progress bar and live status; the page also works without JavaScript.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet, Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from operators.models import Operator, User, Vehicle
+from operators.selectors import operator_list, vehicle_list
+from yangquan_av.forms import submit
+from yangquan_av.roles import Role
+from yangquan_av.services import require_role
+from yangquan_av.web import WRITERS, acting_user, audit_trail, paginate, role_required
+
+from . import services
+from .forms import TripFilterForm, TripReverifyForm, TripReviewForm, TripUploadForm
+from .models import Trip, TripDay
+from .reasons import FLAG_CODES, ReasonShown, describe
+from .selectors import review_queue, trip_list
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+UPLOADERS = (Role.OPERATOR, Role.ADMIN)  # as trips.services.trip_upload allows
+
+
+@dataclass(frozen=True)
+class TraceTag:
+    """A colour of the trace map, and the reason whose figure says how much of it there is."""
+
+    tag: str
+    label: StrOrPromise
+    color: str
+    reason_code: str  # "" for eligible, whose figure is the trip's own
+
+
+# The tags of trips.geometry.STEP_TAGS plus the dropped outlier fixes, in legend order.
+# Colours differ in lightness as well as hue; the legend's words and figures carry the meaning.
+TRACE_TAGS = (
+    TraceTag("eligible", gettext_lazy("Eligible"), "#1b6e3a", ""),
+    TraceTag("outside_zone", gettext_lazy("Outside the approved zones"), "#c1121f", "outside_zone"),
+    TraceTag("manual", gettext_lazy("Driven manually"), "#b35c00", "manual"),
+    TraceTag("outlier", gettext_lazy("Outlier fix (dropped)"), "#6b3fa0", "speed_outlier"),
+    TraceTag("gap", gettext_lazy("Gap in the log (no credit)"), "#5c6773", "gap"),
+    TraceTag("stationary", gettext_lazy("Standing still (jitter)"), "#0b7285", "stationary_jitter"),
+    TraceTag("not_permitted", gettext_lazy("No valid permit"), "#8a1c7c", "not_permitted"),
+    TraceTag(
+        "operator_not_eligible",
+        gettext_lazy("Company not yet eligible"),
+        "#3d348b",
+        "operator_not_eligible",
+    ),
+)
+UNFINISHED = (Trip.Status.RECEIVED, Trip.Status.PROCESSING)
+
+
+@dataclass(frozen=True)
+class LegendRow:
+    tag: str
+    label: str
+    color: str
+    km: float | None  # None for outliers, counted in fixes
+    fixes: int
+
+
+def _legend(trip: Trip, reasons: list[ReasonShown]) -> list[LegendRow]:
+    """The map's legend with each colour's figure: the facts of the map as text."""
+    by_code = {reason.code: reason for reason in reasons}
+    rows = []
+    for item in TRACE_TAGS:
+        reason = by_code.get(item.reason_code)
+        if item.tag == "eligible":
+            km: float | None = float(trip.eligible_m) / 1000
+            fixes = 0
+        elif item.tag == "outlier":
+            km, fixes = None, reason.count if reason else 0
+        else:
+            km, fixes = (reason.km if reason else 0.0), 0
+        rows.append(LegendRow(item.tag, str(item.label), item.color, km, fixes))
+    return rows
+
+
+def _trace_map(trip: Trip, reasons: list[ReasonShown]) -> dict[str, Any]:
+    """What templates/trips/_trace_map.html needs."""
+    return {
+        "legend": _legend(trip, reasons),
+        "trace_url": reverse("trip-trace", args=[trip.pk]) if trip.trace_file else "",
+        "trace_colors": {item.tag: item.color for item in TRACE_TAGS},
+        "trace_labels": {
+            "tags": {item.tag: str(item.label) for item in TRACE_TAGS},
+            "kind": _("Kind"),
+            "failed": _("The trace could not be loaded."),
+        },
+    }
+
+
+def _is_company(user: User) -> bool:
+    return user.role == Role.OPERATOR
+
+
+def _list_crumb(user: User) -> tuple[str, str]:
+    return (_("My trips") if _is_company(user) else _("Trips"), reverse("trips:trip_list"))
+
+
+# ---- dashboard -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompanyKm:
+    name: str
+    km: float
+    percent: float  # of the largest, for the bar's width
+
+
+def dashboard(*, user: User, today: dt.date) -> dict[str, Any]:
+    """This app's share of the home page's cards (trips/_dashboard_cards.html)."""
+    trips = trip_list(user=user)
+    # Only accepted trips count toward subsidies; days are local, so a trip across New
+    # Year counts in each year by its fixes' times.
+    year_days = TripDay.objects.filter(
+        trip__in=trips.filter(status=Trip.Status.ACCEPTED), day__year=today.year
+    )
+    context: dict[str, Any] = {
+        "trips_waiting": trips.filter(status=Trip.Status.NEEDS_REVIEW).count(),
+        "can_review": user.role in WRITERS,
+        "km_year": today.year,
+    }
+    if _is_company(user):
+        total = year_days.aggregate(m=Sum("eligible_m"))["m"] or Decimal(0)
+        context["my_eligible_km"] = float(total) / 1000
+    else:
+        rows = (
+            year_days.values("trip__operator__name")
+            .annotate(m=Sum("eligible_m"))
+            .order_by("-m", "trip__operator__name")
+        )
+        top = max((float(row["m"]) for row in rows), default=0.0)
+        context["eligible_by_company"] = [
+            CompanyKm(
+                name=row["trip__operator__name"],
+                km=float(row["m"]) / 1000,
+                percent=100 * float(row["m"]) / top if top else 0.0,
+            )
+            for row in rows
+        ]
+    return context
+
+
+# ---- lists -----------------------------------------------------------------------------
+
+
+def _companies_to_choose(user: User) -> QuerySet[Operator] | None:
+    return None if _is_company(user) else operator_list(user=user)
+
+
+@login_required
+def trip_list_page(request: HttpRequest) -> HttpResponse:
+    """Company staff: my trips. Government: every company's, with a company filter."""
+    user = acting_user(request)
+    filter_form = TripFilterForm(
+        request.GET or None,
+        companies=_companies_to_choose(user),
+        vehicles=vehicle_list(user=user).order_by("plate"),
+    )
+    trips = filter_form.filter(trip_list(user=user))
+    title = _list_crumb(user)[0]
+    return render(
+        request,
+        "trips/trip_list.html",
+        {
+            "page_title": title,
+            "breadcrumbs": [(title, None)],
+            "filter_form": filter_form,
+            "page_obj": paginate(request, trips),
+            "show_company": not _is_company(user),
+            "can_upload": user.role in UPLOADERS,
+        },
+    )
+
+
+@role_required(*WRITERS)
+def review_queue_page(request: HttpRequest) -> HttpResponse:
+    """Trips the verifier flagged, oldest first, each with the reasons it was flagged for."""
+    user = acting_user(request)
+    page_obj = paginate(request, review_queue(user=user))
+    rows = []
+    for trip in page_obj:
+        reasons = describe(trip.reasons)
+        flags = [reason for reason in reasons if reason.code in FLAG_CODES]
+        rows.append((trip, flags or reasons))
+    return render(
+        request,
+        "trips/review_queue.html",
+        {
+            "page_title": _("Review queue"),
+            "breadcrumbs": [(_("Review queue"), None)],
+            "page_obj": page_obj,
+            "rows": rows,
+        },
+    )
+
+
+# ---- one trip --------------------------------------------------------------------------
+
+
+@login_required
+def trip_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    trip = get_object_or_404(trip_list(user=user), pk=pk)
+    reasons = describe(trip.reasons)
+    can_manage = user.role in WRITERS
+    return render(
+        request,
+        "trips/trip_detail.html",
+        {
+            "page_title": _("Trip #%(id)s") % {"id": trip.pk},
+            "breadcrumbs": [_list_crumb(user), (_("Trip #%(id)s") % {"id": trip.pk}, None)],
+            "trip": trip,
+            "reasons": reasons,
+            "segments": trip.segments.select_related("segment").order_by("-eligible_m"),
+            "days": trip.days.order_by("day"),
+            "unfinished": trip.status in UNFINISHED,
+            "raw_url": reverse("trip-raw", args=[trip.pk]),
+            "show_company": not _is_company(user),
+            "can_review": can_manage and trip.status == Trip.Status.NEEDS_REVIEW,
+            "can_reverify": can_manage and trip.status not in UNFINISHED,
+            "audit_entries": audit_trail(user=user, obj=trip),
+            **_trace_map(trip, reasons),
+        },
+    )
+
+
+@login_required
+def trip_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """The bureau's decision: the map and the reasons beside an accept/reject form."""
+    user = acting_user(request)
+    trip = get_object_or_404(trip_list(user=user), pk=pk)
+    require_role(user, *WRITERS)
+    form = TripReviewForm(request.POST or None)
+    if form.is_valid():
+        accept = form.cleaned_data["decision"] == "accept"
+        done = submit(
+            form,
+            services.trip_review,
+            actor=user,
+            trip=trip,
+            accept=accept,
+            reason=form.cleaned_data["reason"],
+        )
+        if done is not None:
+            text = _("Trip #%(id)s accepted.") if accept else _("Trip #%(id)s rejected.")
+            messages.success(request, text % {"id": trip.pk})
+            return redirect("trips:review_queue")
+    reasons = describe(trip.reasons)
+    title = _("Review trip #%(id)s") % {"id": trip.pk}
+    return render(
+        request,
+        "trips/trip_review.html",
+        {
+            "page_title": title,
+            "breadcrumbs": [
+                (_("Review queue"), reverse("trips:review_queue")),
+                (_("Trip #%(id)s") % {"id": trip.pk}, reverse("trips:trip_detail", args=[trip.pk])),
+                (title, None),
+            ],
+            "trip": trip,
+            "form": form,
+            "reasons": reasons,
+            "show_company": True,
+            **_trace_map(trip, reasons),
+        },
+    )
+
+
+@login_required
+def trip_reverify(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    trip = get_object_or_404(trip_list(user=user), pk=pk)
+    require_role(user, *WRITERS)
+    form = TripReverifyForm(request.POST or None)
+    if form.is_valid():
+        done = submit(
+            form, services.trip_reverify, actor=user, trip=trip, reason=form.cleaned_data["reason"]
+        )
+        if done is not None:
+            messages.success(request, _("Trip #%(id)s is being verified again.") % {"id": trip.pk})
+            return redirect("trips:trip_detail", pk=trip.pk)
+    title = _("Verify again")
+    detail_url = reverse("trips:trip_detail", args=[trip.pk])
+    return render(
+        request,
+        "form_page.html",
+        {
+            "page_title": title,
+            "breadcrumbs": [
+                _list_crumb(user),
+                (_("Trip #%(id)s") % {"id": trip.pk}, detail_url),
+                (title, None),
+            ],
+            "form": form,
+            "subject": f"#{trip.pk} · {trip.vehicle.plate} · {trip.operator.name}",
+            "intro": _(
+                "The trip is verified again from its raw file with today's approved segments "
+                "and permits, for example after an approval was corrected."
+            ),
+            "submit_label": title,
+            "cancel_url": detail_url,
+            "danger": False,
+        },
+    )
+
+
+# ---- upload ----------------------------------------------------------------------------
+
+
+def _vehicles_to_upload_for(user: User) -> QuerySet[Vehicle]:
+    return (
+        vehicle_list(user=user)
+        .filter(status=Vehicle.Status.APPROVED)
+        .select_related("operator")
+        .order_by("plate")
+    )
+
+
+def _upload_texts() -> dict[str, Any]:
+    """Words trip_upload.js shows, in the page's language."""
+    return {
+        "statuses": {value: str(label) for value, label in Trip.Status.choices},
+        "waiting": _("Waiting to upload"),
+        "uploading": _("Uploading…"),
+        "verifying": _("Uploaded; verifying…"),
+        "again": _("This file was uploaded before; here is that trip."),
+        "open": _("Open the trip"),
+        "failed": _("Not uploaded"),
+        "eligible": _("Eligible km"),
+        "network": _("The connection failed; try again."),
+        "too_large": _("The file is larger than the upload limit."),
+        "server": _("The server could not take the file."),
+        "choose_vehicle": _("Choose the vehicle first."),
+        "choose_files": _("Choose or drop at least one file."),
+    }
+
+
+@role_required(*UPLOADERS)
+def trip_upload_page(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
+    vehicles = _vehicles_to_upload_for(user)
+    form = TripUploadForm(request.POST or None, request.FILES or None, vehicles=vehicles)
+    uploaded: list[Trip] = []
+    if form.is_valid():
+        data = form.cleaned_data
+        for upload in data["logs"]:
+            done = submit(
+                form,
+                services.trip_upload,
+                actor=user,
+                vin=data["vehicle"].vin,
+                data=upload.read(),
+                original_name=upload.name or "",
+                declared_format=data["format"],
+                crs=data["crs"],
+                declared_mode=data["mode"],
+            )
+            if done is not None:
+                uploaded.append(done[0])
+        if uploaded and not form.errors:
+            messages.success(
+                request,
+                _("%(n)d file(s) uploaded; verification results appear in the list.")
+                % {"n": len(uploaded)},
+            )
+            return redirect("trips:trip_list")
+    title = _("Upload trip logs")
+    return render(
+        request,
+        "trips/trip_upload.html",
+        {
+            "page_title": title,
+            "breadcrumbs": [_list_crumb(user), (title, None)],
+            "form": form,
+            "uploaded": uploaded,
+            "has_vehicles": vehicles.exists(),
+            "api_url": reverse("trip-list"),
+            # trip_upload.js puts each new trip's id in place of {id}.
+            "trip_url_template": reverse("trips:trip_detail", args=[0]).removesuffix("0/")
+            + "{id}/",
+            "upload_texts": _upload_texts(),
+        },
+    )
