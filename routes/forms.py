@@ -88,8 +88,8 @@ class SegmentFilterForm(Form):
         data = self.cleaned_data
         if q := data["q"].strip():
             segments = segments.filter(Q(name__icontains=q) | Q(road_code__icontains=q))
-        if data["status"]:
-            segments = segments.filter(status=data["status"])
+        if status := data.get("status"):  # not a field for company staff
+            segments = segments.filter(status=status)
         if data["kind"]:
             segments = segments.filter(kind=data["kind"])
         day: dt.date | None = data["valid_on"]
