@@ -11,6 +11,7 @@ urlpatterns = [
     path("trips/upload/", views.trip_upload_page, name="trip_upload"),
     path("trips/review/", views.review_queue_page, name="review_queue"),
     path("trips/<int:pk>/", views.trip_detail, name="trip_detail"),
-    path("trips/<int:pk>/review/", views.trip_review, name="trip_review"),
+    # Under review/ so that the review queue stays the current section of the navigation.
+    path("trips/review/<int:pk>/", views.trip_review, name="trip_review"),
     path("trips/<int:pk>/reverify/", views.trip_reverify, name="trip_reverify"),
 ]

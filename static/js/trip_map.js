@@ -1,7 +1,7 @@
 /*
  * The trace map of a trip (trips/templates/trips/_trace_map.html): fetches the processed
  * trace (GeoJSON from GET /api/v1/trips/{id}/trace/, steps tagged as in
- * trips.geometry.STEP_TAGS, outliers as Points) and draws it with the map helper, one
+ * trips.geometry.STEP_TAGS, outliers as Points) and draws it  with the map helper, one
  * colour per tag; gaps are dashed so they read as "no line was driven here".
  */
 (function () {
@@ -19,7 +19,7 @@
     const status = document.getElementById("trace-map-status");
     const map = YQMap.create(element);
     element.yqMap = map;
-    fetch(element.dataset.traceUrl, { headers: { Accept: "application/geo+json" }, credentials: "same-origin" })
+    fetch(element.dataset.traceUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (response) {
         if (!response.ok) throw new Error(String(response.status));
         return response.json();

@@ -66,7 +66,7 @@
     if (trip.eligible_m !== undefined && UNFINISHED.indexOf(trip.status) < 0) {
       const km = document.createElement("span");
       km.className = "eligible-km";
-      km.textContent = text("eligible") + " " + (Number(trip.eligible_m) / 1000).toFixed(3) + " km ";
+      km.textContent = text("eligible") + " " + (Number(trip.eligible_m) / 1000).toFixed(3) + " " + text("km") + " ";
       row.status.append(km);
     }
     const link = document.createElement("a");
@@ -149,12 +149,12 @@
           setStatus(row, xhr.status === 200 ? text("again") : text("verifying"), "verifying");
           poll(form.dataset.apiUrl, trip.id, row, form.dataset.tripUrl);
         } else {
-          setStatus(row, text("failed") + ": " + errorWords(xhr), "failed");
+          setStatus(row, text("failed") + " " + errorWords(xhr), "failed");
         }
         resolve();
       };
       xhr.onerror = function () {
-        setStatus(row, text("failed") + ": " + text("network"), "failed");
+        setStatus(row, text("failed") + " " + text("network"), "failed");
         resolve();
       };
       xhr.send(data);

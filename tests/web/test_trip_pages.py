@@ -73,12 +73,12 @@ def flagged_trip(world: World) -> Trip:
 # ---- scoping ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["", "review/", "reverify/"])
+@pytest.mark.parametrize("path", ["{pk}/", "review/{pk}/", "{pk}/reverify/"])
 def test_company_staff_get_404_for_every_page_of_another_companys_trip(
     world: World, path: str
 ) -> None:
     other = processed_trip(world.staff_b, world.vehicle_b.vin, straight_east(start=T0))
-    response = browser_for(world.staff_a).get(f"/trips/{other.pk}/{path}")
+    response = browser_for(world.staff_a).get("/trips/" + path.format(pk=other.pk))
     assert response.status_code == 404
     assert world.vehicle_b.plate not in response.content.decode()
 
@@ -132,8 +132,8 @@ def test_only_the_bureau_opens_the_review_queue(world: World, role: str) -> None
 def test_company_staff_may_not_review_their_own_flagged_trip(world: World) -> None:
     trip = flagged_trip(world)
     client = browser_for(world.staff_a)
-    assert client.get(f"/trips/{trip.pk}/review/").status_code == 403
-    response = client.post(f"/trips/{trip.pk}/review/", {"decision": "accept", "reason": "x"})
+    assert client.get(f"/trips/review/{trip.pk}/").status_code == 403
+    response = client.post(f"/trips/review/{trip.pk}/", {"decision": "accept", "reason": "x"})
     assert response.status_code == 403
     assert Trip.objects.get(pk=trip.pk).status == Trip.Status.NEEDS_REVIEW
 
@@ -248,18 +248,18 @@ def test_bureau_staff_have_no_upload_page(world: World) -> None:
 def test_review_queue_lists_a_flagged_trip_with_its_reason_in_chinese(world: World) -> None:
     trip = flagged_trip(world)
     page = browser_for(world.bureau).get("/trips/review/").content.decode()
-    assert f"/trips/{trip.pk}/review/" in page
+    assert f"/trips/review/{trip.pk}/" in page
     assert "该行程与同一车辆已采纳的行程在时间上重叠。" in page
 
 
 def test_review_needs_a_reason_then_rejects_the_trip(world: World) -> None:
     trip = flagged_trip(world)
     client = browser_for(world.bureau)
-    refused = client.post(f"/trips/{trip.pk}/review/", {"decision": "reject", "reason": ""})
+    refused = client.post(f"/trips/review/{trip.pk}/", {"decision": "reject", "reason": ""})
     assert "该字段是必填项。" in refused.content.decode()
     assert Trip.objects.get(pk=trip.pk).status == Trip.Status.NEEDS_REVIEW
     done = client.post(
-        f"/trips/{trip.pk}/review/", {"decision": "reject", "reason": "与已通过行程重复"}
+        f"/trips/review/{trip.pk}/", {"decision": "reject", "reason": "与已通过行程重复"}
     )
     assert done.status_code == 302
     reviewed = Trip.objects.get(pk=trip.pk)
@@ -269,7 +269,7 @@ def test_review_needs_a_reason_then_rejects_the_trip(world: World) -> None:
 def test_reviewing_a_trip_that_needs_no_review_is_refused_on_the_form(world: World) -> None:
     trip = processed_trip(world.staff_a, world.vehicle_a.vin, straight_east(start=T0))
     response = browser_for(world.bureau).post(
-        f"/trips/{trip.pk}/review/", {"decision": "accept", "reason": "ok"}
+        f"/trips/review/{trip.pk}/", {"decision": "accept", "reason": "ok"}
     )
     assert response.status_code == 200
     assert 'class="errorlist nonfield"' in response.content.decode()
