@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from operators import views as operators_views
-from subsidies import views as subsidies_views
 from trips import views as trips_views
 
 from .roles import Role
@@ -28,7 +27,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "is_company": user.role == Role.OPERATOR,
         "today": today,
         **operators_views.dashboard(user=user, today=today),
-        **subsidies_views.dashboard(user=user, today=today),
         **trips_views.dashboard(user=user, today=today),
     }
     return render(request, "home.html", context)
