@@ -1,0 +1,37 @@
+"""Money and distance as the finance pages show them: exact, grouped, with the unit.
+
+Django's Chinese number format has no thousands separator, and an amount of 300000.00
+is too easy to misread, so these filters group digits whatever the language.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+
+from subsidies.money import capital_yuan
+
+register = template.Library()
+
+
+@register.filter
+def yuan(amount: Decimal | None) -> str:
+    """1234567.8 → "1,234,567.80 元" (amounts are already whole fen; nothing is rounded)."""
+    if amount is None:
+        return "—"
+    return f"{Decimal(amount):,.2f} 元"
+
+
+@register.filter
+def grouped(value: Decimal | None) -> str:
+    """A figure (km, metres) exactly as stored, digits grouped."""
+    if value is None:
+        return "—"
+    return f"{Decimal(value).normalize():,f}" if value else "0"
+
+
+@register.filter
+def capitals(amount: Decimal) -> str:
+    """The amount in Chinese capital numerals (大写), as on a voucher."""
+    return capital_yuan(Decimal(amount))

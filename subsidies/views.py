@@ -1,0 +1,532 @@
+"""Web pages for grades, the annual computation and statements (finance, the bureau and
+companies). Thin: a form validates, a selector reads (scoped to the user, so a company's
+request for another company's statement, or for any draft, is a 404), a service writes
+through `submit()`.
+
+Downloads are the API's export endpoints (session authentication answers GET), so a
+file looks the same whoever asks for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet, Sum
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
+
+from operators.models import Operator, User
+from operators.selectors import operator_list
+from trips.models import Trip, TripDay
+from trips.selectors import trip_list
+from yangquan_av.celery import app as celery_app
+from yangquan_av.forms import submit
+from yangquan_av.roles import GOVERNMENT_ROLES, Role
+from yangquan_av.services import require_role
+from yangquan_av.web import (
+    AUDIT_ACTIONS,
+    acting_user,
+    audit_trail,
+    counts_by_status,
+    paginate,
+    render_form_page,
+    role_required,
+)
+
+from . import selectors, services, tasks
+from .forms import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    AssessmentForm,
+    ComputeForm,
+    StatementActionForm,
+    StatementFilterForm,
+    YearForm,
+)
+from .models import Statement
+from .money import ZERO
+from .templatetags.subsidies_format import yuan
+
+# The computation writes these audit actions; the trail shows them in words.
+AUDIT_ACTIONS.setdefault("recompute", gettext_lazy("Recomputed"))
+
+FINANCE = frozenset(services.FINANCE)
+GRADERS = frozenset(services.GRADERS)
+# How long the computation page keeps refreshing after queueing a run on a real worker.
+COMPUTE_WATCH = dt.timedelta(minutes=5)
+
+
+def _this_year() -> int:
+    return timezone.localdate().year
+
+
+def _valid_year(year: int) -> int:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise Http404
+    return year
+
+
+# ---- year to date and the dashboard ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class YearToDate:
+    """A company's year so far: what it drove and what the last computation projects."""
+
+    year: int
+    eligible_km: Decimal
+    projection: Statement | None  # the open statement of the year, None until computed
+    cap_yuan: Decimal
+    paid_years: int
+    max_paid_years: int
+
+    @property
+    def cap_percent(self) -> int:
+        if self.projection is None or not self.cap_yuan:
+            return 0
+        return min(100, int(self.projection.year_total_yuan * 100 / self.cap_yuan))
+
+
+def _paid_years(statements: QuerySet[Statement]) -> int:
+    """Years whose issued statements add up to a positive amount (what the 3-year limit counts)."""
+    return (
+        statements.filter(status__in=Statement.ISSUED_STATUSES)
+        .values("year")
+        .annotate(total=Sum("amount_yuan"))
+        .filter(total__gt=0)
+        .count()
+    )
+
+
+def year_to_date(*, user: User, year: int) -> YearToDate | None:
+    """For company staff only (None for anyone else)."""
+    if user.role != Role.OPERATOR or user.operator_id is None:
+        return None
+    accepted = trip_list(user=user).filter(status=Trip.Status.ACCEPTED)
+    metres = TripDay.objects.filter(trip__in=accepted, day__year=year).aggregate(
+        m=Sum("eligible_m")
+    )["m"]
+    policy = services.policy_for_year(year)
+    # statement_list shows companies only issued statements; the projection is the open
+    # (draft or approved) one of their own company, read here for its figures only.
+    projection = (
+        Statement.objects.filter(operator_id=user.operator_id, year=year, status__in=Statement.OPEN)
+        .order_by("-computed_at")
+        .first()
+    )
+    return YearToDate(
+        year=year,
+        eligible_km=Decimal(metres or 0).quantize(Decimal("0.01")).scaleb(-3),
+        projection=projection,
+        cap_yuan=policy.annual_cap_yuan if policy else ZERO,
+        paid_years=_paid_years(selectors.statement_list(user=user)),
+        max_paid_years=policy.max_paid_years if policy else 0,
+    )
+
+
+@dataclass(frozen=True)
+class YearTotals:
+    """Government's view of a year: computed and issued against the companies' caps."""
+
+    year: int
+    companies: int
+    computed_yuan: Decimal
+    issued_yuan: Decimal
+    caps_yuan: Decimal
+    capped: int
+    open_statements: int
+
+    @property
+    def computed_percent(self) -> int:
+        return min(100, int(self.computed_yuan * 100 / self.caps_yuan)) if self.caps_yuan else 0
+
+    @property
+    def issued_percent(self) -> int:
+        return min(100, int(self.issued_yuan * 100 / self.caps_yuan)) if self.caps_yuan else 0
+
+
+def year_totals(*, user: User, year: int) -> YearTotals:
+    statements = list(
+        selectors.statement_list(user=user).filter(year=year).exclude(status=Statement.Status.VOID)
+    )
+    caps: dict[int, Decimal] = {s.operator_id: s.cap_yuan for s in statements}
+    # Adjustments carry differences, so the amounts of a year's statements add up to its total.
+    return YearTotals(
+        year=year,
+        companies=len(caps),
+        computed_yuan=sum((s.amount_yuan for s in statements), ZERO),
+        issued_yuan=sum(
+            (s.amount_yuan for s in statements if s.status in Statement.ISSUED_STATUSES), ZERO
+        ),
+        caps_yuan=sum(caps.values(), ZERO),
+        capped=len({s.operator_id for s in statements if s.cap_applied}),
+        open_statements=sum(1 for s in statements if s.status in Statement.OPEN),
+    )
+
+
+def dashboard(*, user: User, today: dt.date) -> dict[str, Any]:
+    """This app's card on the home page (subsidies/_dashboard_cards.html)."""
+    if user.role == Role.OPERATOR:
+        return {"subsidy_ytd": year_to_date(user=user, year=today.year)}
+    return {"subsidy_totals": year_totals(user=user, year=today.year)}
+
+
+# ---- statements ------------------------------------------------------------------------
+
+
+def _statement_crumbs(
+    user: User, statement: Statement | None = None
+) -> list[tuple[str, str | None]]:
+    label = _("My statements") if user.role == Role.OPERATOR else _("Statements")
+    crumbs: list[tuple[str, str | None]] = [(label, reverse("subsidies:statement_list"))]
+    if statement is not None:
+        crumbs.append((_statement_title(statement), statement_url(statement)))
+    return crumbs
+
+
+def _statement_title(statement: Statement) -> str:
+    return _("%(company)s · %(year)s · %(kind)s") % {
+        "company": statement.operator.name,
+        "year": statement.year,
+        "kind": statement.get_kind_display(),
+    }
+
+
+def statement_url(statement: Statement) -> str:
+    return reverse("subsidies:statement_detail", args=[statement.pk])
+
+
+def _downloads(statement: Statement) -> list[tuple[str, str]]:
+    return [
+        (_("PDF"), reverse("statement-pdf", args=[statement.pk])),
+        (_("Excel (XLSX)"), reverse("statement-xlsx", args=[statement.pk])),
+        (_("CSV"), reverse("statement-csv", args=[statement.pk])),
+    ]
+
+
+@login_required
+def statement_list_page(request: HttpRequest) -> HttpResponse:
+    """Government: every statement, filtered. Company staff: their issued statements."""
+    user = acting_user(request)
+    is_company = user.role == Role.OPERATOR
+    filter_form = StatementFilterForm(
+        request.GET or None, companies=None if is_company else operator_list(user=user)
+    )
+    statements = filter_form.filter(selectors.statement_list(user=user))
+    totals = statements.aggregate(amount=Sum("amount_yuan"), gross=Sum("gross_yuan"), km=Sum("km"))
+    title = _("My statements") if is_company else _("Statements")
+    return render(
+        request,
+        "subsidies/statement_list.html",
+        {
+            "page_title": title,
+            "breadcrumbs": [(title, None)],
+            "filter_form": filter_form,
+            "page_obj": paginate(request, statements),
+            "total_amount": totals["amount"] or ZERO,
+            "total_km": totals["km"] or ZERO,
+            "is_company": is_company,
+            "can_compute": user.role in FINANCE,
+            "ytd": year_to_date(user=user, year=_this_year()),
+        },
+    )
+
+
+@login_required
+def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    statement = selectors.statement_get(user=user, statement_id=pk)
+    can_act = user.role in FINANCE
+    return render(
+        request,
+        "subsidies/statement_detail.html",
+        {
+            "page_title": _statement_title(statement),
+            "breadcrumbs": _statement_crumbs(user, statement),
+            "statement": statement,
+            "is_company": user.role == Role.OPERATOR,
+            "lines": paginate(request, selectors.statement_lines(statement=statement)),
+            "by_month": selectors.statement_by_month(statement=statement),
+            "by_vehicle": selectors.statement_by_vehicle(statement=statement),
+            "ledger": selectors.ledger_for(statement=statement),
+            "actions": [
+                (slug, action.button)
+                for slug, action in STATEMENT_ACTIONS.items()
+                if can_act and statement.status == action.from_status
+            ],
+            "downloads": _downloads(statement),
+            "audit_entries": audit_trail(user=user, obj=statement),
+        },
+    )
+
+
+@dataclass(frozen=True)
+class StatementAction:
+    service: Callable[..., Statement]
+    from_status: str
+    button: Any
+    title: Any
+    intro: Any
+    done: Any
+
+
+STATEMENT_ACTIONS: dict[str, StatementAction] = {
+    "approve": StatementAction(
+        service=services.statement_approve,
+        from_status=Statement.Status.DRAFT,
+        button=pgettext_lazy("statement", "Approve"),
+        title=gettext_lazy("Approve the statement"),
+        intro=gettext_lazy(
+            "Approval confirms the figures. A later computation that changes them sends the "
+            "statement back to draft."
+        ),
+        done=gettext_lazy("Statement approved."),
+    ),
+    "issue": StatementAction(
+        service=services.statement_issue,
+        from_status=Statement.Status.APPROVED,
+        button=gettext_lazy("Issue"),
+        title=gettext_lazy("Issue the statement"),
+        intro=gettext_lazy(
+            "Once issued the statement cannot change: its amount is entered in the ledger, the "
+            "company can download it, and any later correction is an adjustment statement."
+        ),
+        done=gettext_lazy("Statement issued."),
+    ),
+    "mark-paid": StatementAction(
+        service=services.statement_mark_paid,
+        from_status=Statement.Status.ISSUED,
+        button=gettext_lazy("Mark paid"),
+        title=gettext_lazy("Record the payment"),
+        intro=gettext_lazy("Records that the amount has been paid to the company (拨付)."),
+        done=gettext_lazy("Payment recorded."),
+    ),
+}
+
+
+@login_required
+def statement_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    user = acting_user(request)
+    statement = selectors.statement_get(user=user, statement_id=pk)
+    step = STATEMENT_ACTIONS.get(action)
+    if step is None:
+        raise Http404
+    require_role(user, *FINANCE)
+    # An empty reason posts nothing a test client would send: bind on the method, not the data.
+    form = StatementActionForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        done = submit(
+            form, step.service, actor=user, statement=statement, reason=form.cleaned_data["comment"]
+        )
+        if done is not None:
+            messages.success(request, str(step.done))
+            return redirect(statement_url(statement))
+    title = str(step.title)
+    return render_form_page(
+        request,
+        form=form,
+        title=title,
+        subject=_("%(statement)s · amount %(amount)s")
+        % {"statement": _statement_title(statement), "amount": yuan(statement.amount_yuan)},
+        intro=str(step.intro),
+        breadcrumbs=[*_statement_crumbs(user, statement), (title, None)],
+        submit_label=str(step.button),
+        cancel_url=statement_url(statement),
+    )
+
+
+@role_required(*GOVERNMENT_ROLES)
+def public_notice_page(request: HttpRequest) -> HttpResponse:
+    """The public-notice list (公示) of a year's issued amounts, and its downloads."""
+    user = acting_user(request)
+    year_form = YearForm(request.GET or None, initial={"year": _this_year()})
+    year = year_form.year_or(_this_year())
+    rows = selectors.public_notice(user=user, year=year)
+    notice_url = reverse("statement-public-notice")
+    title = _("Public notice")
+    return render(
+        request,
+        "subsidies/public_notice.html",
+        {
+            "page_title": title,
+            "breadcrumbs": [(_("Statements"), reverse("subsidies:statement_list")), (title, None)],
+            "year_form": year_form,
+            "year": year,
+            "rows": rows,
+            "total_amount": sum((row.amount_yuan for row in rows), ZERO),
+            "downloads": [
+                (_("CSV"), f"{notice_url}?year={year}&file=csv"),
+                (_("Excel (XLSX)"), f"{notice_url}?year={year}&file=xlsx"),
+            ],
+        },
+    )
+
+
+# ---- the annual computation ------------------------------------------------------------
+
+
+@role_required(*FINANCE)
+def compute(request: HttpRequest) -> HttpResponse:
+    """Run a year's computation: in-process when tasks run eagerly (the embedded default),
+    else queued for the worker, and the page refreshes until its figures change."""
+    user = acting_user(request)
+    if request.method == "POST":
+        form = ComputeForm(request.POST)
+    else:
+        form = ComputeForm(initial={"year": request.GET.get("year") or _this_year()})
+    summary: services.ComputeSummary | None = None
+    if form.is_valid():
+        year = form.cleaned_data["year"]
+        if celery_app.conf.task_always_eager:
+            summary = submit(form, services.compute_statements, year=year, actor=user)
+            if summary is not None:
+                messages.success(
+                    request, _("The computation for %(year)s is done.") % {"year": year}
+                )
+        else:
+            tasks.compute_statements.delay(year, actor_id=user.pk)
+            messages.info(
+                request,
+                _("The computation for %(year)s is queued; this page refreshes until it is done.")
+                % {"year": year},
+            )
+            query = urlencode({"year": year, "queued": timezone.now().isoformat()})
+            return redirect(f"{reverse('subsidies:compute')}?{query}")
+    year = _shown_year(request, form)
+    totals = year_totals(user=user, year=year)
+    queued_at = _queued_at(request)
+    latest = selectors.statement_list(user=user).filter(year=year).order_by("-computed_at").first()
+    waiting = (
+        queued_at is not None
+        and timezone.now() - queued_at < COMPUTE_WATCH
+        and (latest is None or latest.computed_at < queued_at)
+    )
+    return render(
+        request,
+        "subsidies/compute.html",
+        {
+            "page_title": _("Annual computation"),
+            "breadcrumbs": [(_("Annual computation"), None)],
+            "form": form,
+            "summary": summary,
+            "year": year,
+            "totals": totals,
+            "latest": latest,
+            "queued_at": queued_at,
+            "waiting": waiting,
+            "status_counts": _status_counts(user, year),
+        },
+    )
+
+
+def _queued_at(request: HttpRequest) -> dt.datetime | None:
+    try:
+        return parse_datetime(request.GET.get("queued", ""))
+    except ValueError:  # well-formed but impossible, e.g. month 13
+        return None
+
+
+def _shown_year(request: HttpRequest, form: ComputeForm) -> int:
+    if form.is_bound and form.is_valid():
+        return int(form.cleaned_data["year"])
+    shown = YearForm(request.GET or None)
+    return shown.year_or(_this_year())
+
+
+def _status_counts(user: User, year: int) -> list[tuple[str, str, int]]:
+    counts = counts_by_status(selectors.statement_list(user=user).filter(year=year))
+    return [(value, str(label), counts.get(value, 0)) for value, label in Statement.Status.choices]
+
+
+# ---- grades ----------------------------------------------------------------------------
+
+
+@role_required(*GOVERNMENT_ROLES)
+def grade_list(request: HttpRequest) -> HttpResponse:
+    """Companies of a year with the figures that inform a grade, and the grade given."""
+    user = acting_user(request)
+    year_form = YearForm(request.GET or None, initial={"year": _this_year()})
+    year = year_form.year_or(_this_year())
+    grades = {a.operator_id: a for a in selectors.assessment_list(user=user).filter(year=year)}
+    rows = [
+        (
+            company,
+            selectors.assessment_figures(user=user, operator_id=company.pk, year=year),
+            grades.get(company.pk),
+        )
+        for company in operator_list(user=user).order_by("name")
+    ]
+    return render(
+        request,
+        "subsidies/grade_list.html",
+        {
+            "page_title": _("Grades"),
+            "breadcrumbs": [(_("Grades"), None)],
+            "year_form": year_form,
+            "year": year,
+            "rows": rows,
+            "can_grade": user.role in GRADERS,
+        },
+    )
+
+
+@login_required
+def grade_edit(request: HttpRequest, operator_pk: int, year: int) -> HttpResponse:
+    user = acting_user(request)
+    company: Operator = get_object_or_404(operator_list(user=user), pk=operator_pk)
+    year = _valid_year(year)
+    require_role(user, *GRADERS)
+    figures = selectors.assessment_figures(user=user, operator_id=company.pk, year=year)
+    assessment = selectors.assessment_list(user=user).filter(operator=company, year=year).first()
+    initial = (
+        {"grade": assessment.grade, "score": assessment.score, "notes": assessment.notes}
+        if assessment
+        else {}
+    )
+    form = AssessmentForm(request.POST or None, initial=initial)
+    if form.is_valid():
+        done = submit(
+            form,
+            services.assessment_set,
+            actor=user,
+            operator=company,
+            year=year,
+            **form.cleaned_data,
+        )
+        if done is not None:
+            messages.success(
+                request,
+                _("%(company)s is graded %(grade)s for %(year)s.")
+                % {"company": company.name, "grade": done.grade, "year": year},
+            )
+            return redirect(f"{reverse('subsidies:grade_list')}?year={year}")
+    title = _("Grade %(year)s") % {"year": year}
+    return render(
+        request,
+        "subsidies/grade_edit.html",
+        {
+            "page_title": title,
+            "breadcrumbs": [
+                (_("Grades"), f"{reverse('subsidies:grade_list')}?year={year}"),
+                (title, None),
+            ],
+            "company": company,
+            "year": year,
+            "figures": figures,
+            "assessment": assessment,
+            "form": form,
+            "audit_entries": audit_trail(user=user, obj=assessment) if assessment else [],
+        },
+    )
