@@ -46,5 +46,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("operators.urls")),
     path("", include("trips.urls")),
+    path("", include("subsidies.urls")),
     path("", views.home, name="home"),
 ]

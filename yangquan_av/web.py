@@ -225,6 +225,18 @@ NAVIGATION: list[NavItem] = [
     NavItem(gettext_lazy("My trips"), "trips:trip_list", frozenset({Role.OPERATOR})),
     NavItem(gettext_lazy("Trips"), "trips:trip_list", GOVERNMENT_ROLES),
     NavItem(gettext_lazy("Review queue"), "trips:review_queue", WRITERS),
+    NavItem(gettext_lazy("Grades"), "subsidies:grade_list", WRITERS),
+    NavItem(gettext_lazy("My statements"), "subsidies:statement_list", frozenset({Role.OPERATOR})),
+    NavItem(
+        gettext_lazy("Statements"),
+        "subsidies:statement_list",
+        frozenset({Role.FINANCE, Role.ADMIN}),
+    ),
+    NavItem(
+        gettext_lazy("Annual computation"),
+        "subsidies:compute",
+        frozenset({Role.FINANCE, Role.ADMIN}),
+    ),
     NavItem(gettext_lazy("Accounts"), "admin:operators_user_changelist", frozenset({Role.ADMIN})),
 ]
 
