@@ -372,16 +372,21 @@ def _act(
         if done is not None:
             messages.success(request, success % {"name": str(done)})
             return redirect("routes:segment_detail", pk=done.pk)
-    return render_form_page(
+    # form_page.html's context (yangquan_av.web.render_form_page), in a template that adds
+    # this app's styles for the date-time inputs.
+    return render(
         request,
-        form=form,
-        title=title,
-        subject=str(segment),
-        intro=intro,
-        breadcrumbs=[*_crumbs(segment), (title, None)],
-        submit_label=submit_label,
-        cancel_url=reverse("routes:segment_detail", args=[segment.pk]),
-        danger=danger,
+        "routes/segment_action.html",
+        {
+            "page_title": title,
+            "breadcrumbs": [*_crumbs(segment), (title, None)],
+            "form": form,
+            "subject": str(segment),
+            "intro": intro,
+            "submit_label": submit_label,
+            "cancel_url": reverse("routes:segment_detail", args=[segment.pk]),
+            "danger": danger,
+        },
     )
 
 
