@@ -25,8 +25,8 @@ class StatementAdmin(GovernmentReadOnlyAdmin):
 
 @admin.register(StatementLine)
 class StatementLineAdmin(GovernmentReadOnlyAdmin):
-    list_display = ["statement", "trip", "vehicle", "month", "eligible_m"]
-    raw_id_fields = ["statement", "trip", "vehicle"]
+    list_display = ["statement", "trip", "day", "eligible_m"]
+    raw_id_fields = ["statement", "trip"]
 
 
 @admin.register(LedgerEntry)

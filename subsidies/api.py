@@ -175,7 +175,7 @@ class StatementViewSet(viewsets.GenericViewSet[Statement]):
     @extend_schema(responses=s.StatementLineOutputSerializer(many=True))
     @action(detail=True, methods=["get"], filterset_class=None)
     def lines(self, request: Request, pk: str) -> Response:
-        """The drill-down: each contributing trip's eligible metres, per month."""
+        """The drill-down: each contributing trip's eligible metres, per local day."""
         paginator = Pagination()
         page = paginator.paginate_queryset(
             statement_lines(statement=self.get_object()), request, view=self

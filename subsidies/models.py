@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from operators.models import Operator, Vehicle
+from operators.models import Operator
 from trips.models import Trip
 
 from .money import MONEY_MAX_DIGITS, MONEY_PLACES, Reason
@@ -300,39 +300,47 @@ class Statement(models.Model):
 
 
 class StatementLine(models.Model):
-    """A contributing trip's eligible metres in one month of the statement's year.
+    """A contributing trip's eligible metres on one local day of the statement's year.
 
     Snapshotted when the statement is computed, so the drill-down shows what the amount
-    rested on even if the trip is later re-verified (that flows into an adjustment).
+    rested on even if the trip is later re-verified (that flows into an adjustment). A
+    year can hold a million lines, written by one INSERT … SELECT from the trip days that
+    joins the statement itself; the foreign keys are therefore not re-checked row by row
+    in the database (a million deferred checks cost more than the whole computation):
+    statements are never deleted, trips are protected here and by their own rules.
     """
 
     statement = models.ForeignKey(
-        Statement, verbose_name=_("statement"), on_delete=models.PROTECT, related_name="lines"
+        Statement,
+        verbose_name=_("statement"),
+        on_delete=models.PROTECT,
+        related_name="lines",
+        db_constraint=False,
+        db_index=False,  # the unique constraint's index leads with the statement
     )
     trip = models.ForeignKey(
-        Trip, verbose_name=_("trip"), on_delete=models.PROTECT, related_name="+"
+        Trip,
+        verbose_name=_("trip"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
-    vehicle = models.ForeignKey(
-        Vehicle, verbose_name=_("vehicle"), on_delete=models.PROTECT, related_name="+"
-    )
-    month = models.PositiveSmallIntegerField(_("month"))
+    day = models.DateField(_("day (Asia/Shanghai)"))
     eligible_m = models.DecimalField(_("eligible (m)"), max_digits=14, decimal_places=2)
 
     class Meta:
         verbose_name = _("statement line")
         verbose_name_plural = _("statement lines")
-        ordering = ["statement", "month", "trip"]
+        ordering = ["statement", "day", "trip"]
         constraints = [
             models.UniqueConstraint(
-                fields=["statement", "trip", "month"], name="statement_line_unique"
-            ),
-            models.CheckConstraint(
-                condition=Q(month__gte=1) & Q(month__lte=12), name="statement_line_month_valid"
+                fields=["statement", "trip", "day"], name="statement_line_per_trip_day"
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.statement_id} {self.trip_id} {self.month}"
+        return f"{self.statement_id} {self.trip_id} {self.day}"
 
 
 class LedgerEntry(models.Model):

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import ExtractMonth
 from django.http import Http404
 from django.utils import timezone
 
@@ -113,7 +114,7 @@ def statement_get(*, user: User, statement_id: int) -> Statement:
 
 def statement_lines(*, statement: Statement) -> QuerySet[StatementLine]:
     """The drill-down of a statement the caller already may see (got through statement_list)."""
-    return statement.lines.select_related("vehicle", "trip").order_by("month", "trip_id")
+    return statement.lines.select_related("trip", "trip__vehicle").order_by("day", "trip_id")
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,8 @@ class SummaryRow:
 
 def statement_by_month(*, statement: Statement) -> list[SummaryRow]:
     rows = (
-        statement.lines.values("month")
+        statement.lines.annotate(month=ExtractMonth("day"))
+        .values("month")
         .annotate(trips=Count("trip_id", distinct=True), metres=Sum("eligible_m"))
         .order_by("month")
     )
@@ -140,11 +142,11 @@ def statement_by_month(*, statement: Statement) -> list[SummaryRow]:
 
 def statement_by_vehicle(*, statement: Statement) -> list[SummaryRow]:
     rows = (
-        statement.lines.values("vehicle__plate")
+        statement.lines.values("trip__vehicle__plate")
         .annotate(trips=Count("trip_id", distinct=True), metres=Sum("eligible_m"))
-        .order_by("vehicle__plate")
+        .order_by("trip__vehicle__plate")
     )
-    return [SummaryRow(r["vehicle__plate"], r["trips"], _cm(r["metres"])) for r in rows]
+    return [SummaryRow(r["trip__vehicle__plate"], r["trips"], _cm(r["metres"])) for r in rows]
 
 
 def _cm(metres: Decimal | None) -> Decimal:

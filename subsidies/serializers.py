@@ -188,12 +188,13 @@ class StatementDetailOutputSerializer(StatementOutputSerializer):
 
 
 class StatementLineOutputSerializer(serializers.ModelSerializer[StatementLine]):
-    vehicle_plate = serializers.CharField(source="vehicle.plate", read_only=True)
+    vehicle = serializers.IntegerField(source="trip.vehicle_id", read_only=True)
+    vehicle_plate = serializers.CharField(source="trip.vehicle.plate", read_only=True)
     external_id = serializers.CharField(source="trip.external_id", read_only=True)
 
     class Meta:
         model = StatementLine
-        fields = ["id", "trip", "external_id", "vehicle", "vehicle_plate", "month", "eligible_m"]
+        fields = ["id", "trip", "external_id", "vehicle", "vehicle_plate", "day", "eligible_m"]
         read_only_fields = fields
 
 

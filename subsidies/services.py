@@ -315,14 +315,8 @@ def _write(
     return statement
 
 
-def _month_sql() -> str:
-    if connection.vendor == "postgresql":
-        return "CAST(EXTRACT(MONTH FROM d.day) AS integer)"
-    return "CAST(strftime('%%m', d.day) AS integer)"
-
-
 def _snapshot_lines(statement_ids: list[int]) -> None:
-    """Replace the statements' drill-down lines with the contributing trips, per month.
+    """Replace the statements' drill-down lines with the contributing trip days.
 
     One INSERT … SELECT for all statements: a year of a million trips never passes
     through Python.
@@ -334,32 +328,30 @@ def _snapshot_lines(statement_ids: list[int]) -> None:
     statement = Statement._meta.db_table
     trip = Trip._meta.db_table
     trip_day = TripDay._meta.db_table
-    month = _month_sql()
     placeholders = ", ".join(["%s"] * len(statement_ids))
     sql = f"""
-        INSERT INTO {line} (statement_id, trip_id, vehicle_id, month, eligible_m)
-        SELECT s.id, t.id, t.vehicle_id, {month}, SUM(d.eligible_m)
+        INSERT INTO {line} (statement_id, trip_id, day, eligible_m)
+        SELECT s.id, d.trip_id, d.day, d.eligible_m
         FROM {statement} s
         JOIN {trip} t ON t.operator_id = s.operator_id AND t.status = %s
         JOIN {trip_day} d ON d.trip_id = t.id
         WHERE s.id IN ({placeholders})
           AND d.day >= s.counted_from AND d.day <= s.counted_to AND d.eligible_m > 0
-        GROUP BY s.id, t.id, t.vehicle_id, {month}
-    """  # noqa: S608 - table names and the month expression are ours; values are parameters
+    """  # noqa: S608 - table names are ours; values are parameters
     with connection.cursor() as cursor:
         cursor.execute(sql, [Trip.Status.ACCEPTED, *statement_ids])
 
 
 def _line_totals(statement_ids: list[int]) -> dict[int, tuple[Decimal, int]]:
-    """Metres (summed month by month, exact on SQLite too) and distinct trips per statement."""
+    """Metres (summed day by day, exact on SQLite too) and distinct trips per statement."""
     metres: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for statement_id, _month, monthly in (
+    for statement_id, _day, daily in (
         StatementLine.objects.filter(statement_id__in=statement_ids)
-        .values_list("statement_id", "month")
+        .values_list("statement_id", "day")
         .annotate(m=Sum("eligible_m"))
         .order_by()
     ):
-        metres[statement_id] += _centimetres(monthly)
+        metres[statement_id] += _centimetres(daily)
     trips = dict(
         StatementLine.objects.filter(statement_id__in=statement_ids)
         .values_list("statement_id")

@@ -106,9 +106,9 @@ def test_an_unknown_field_in_an_action_is_a_400(world: World) -> None:
 def test_the_drill_down_lists_each_contributing_trip(world: World) -> None:
     a, _ = computed(world)
     body = client_for(world.finance).get(f"/api/v1/statements/{a.pk}/lines/").json()
-    assert [(line["month"], line["eligible_m"]) for line in body["results"]] == [
-        (3, "12000000.00"),
-        (4, "345600.00"),
+    assert [(line["day"], line["eligible_m"]) for line in body["results"]] == [
+        ("2024-03-01", "12000000.00"),
+        ("2024-04-02", "345600.00"),
     ]
 
 
@@ -236,7 +236,7 @@ def test_the_public_notice_nets_an_adjustment(world: World) -> None:
     services.compute_statements(year=2024)
     issued(world, Statement.objects.get(operator=world.company_a, kind="adjustment"))
     response = client_for(world.finance).get(
-        "/api/v1/statements/public-notice/", {"year": 2024, "file": "xlsx"}
+        "/api/v1/statements/public-notice/", {"year": "2024", "file": "xlsx"}
     )
     sheet = load_workbook(io.BytesIO(response.content))["notice"]
     rows = list(sheet.iter_rows(values_only=True))
