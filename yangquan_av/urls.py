@@ -45,6 +45,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("operators.urls")),
+    path("", include("routes.urls")),
     path("", include("trips.urls")),
     path("", include("subsidies.urls")),
     path("", views.home, name="home"),

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from operators import views as operators_views
+from routes import views as routes_views
 from subsidies import views as subsidies_views
 from trips import views as trips_views
 
@@ -28,6 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "is_company": user.role == Role.OPERATOR,
         "today": today,
         **operators_views.dashboard(user=user, today=today),
+        **routes_views.dashboard(user=user, today=today),
         **subsidies_views.dashboard(user=user, today=today),
         **trips_views.dashboard(user=user, today=today),
     }

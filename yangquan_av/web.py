@@ -221,6 +221,7 @@ NAVIGATION: list[NavItem] = [
     NavItem(gettext_lazy("My vehicles"), "operators:vehicle_list", frozenset({Role.OPERATOR})),
     NavItem(gettext_lazy("Companies"), "operators:company_list", GOVERNMENT_ROLES),
     NavItem(gettext_lazy("Vehicles"), "operators:vehicle_list", GOVERNMENT_ROLES),
+    NavItem(gettext_lazy("Road segments"), "routes:segment_list", ALL_ROLES),
     NavItem(gettext_lazy("Upload trip logs"), "trips:trip_upload", frozenset({Role.OPERATOR})),
     NavItem(gettext_lazy("My trips"), "trips:trip_list", frozenset({Role.OPERATOR})),
     NavItem(gettext_lazy("Trips"), "trips:trip_list", GOVERNMENT_ROLES),
