@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,8 +29,16 @@ import numpy.typing as npt
 import shapely
 
 from trips.parsers import ParsedTrace
-from trips.zonecut import edge_grid, inside_fraction, pieces_by_zone, zone_index, zones_of
-from yangquan_av.geo import ZoneInterval, gcj02_to_wgs84, to_metric
+from trips.zonecut import (
+    EdgeGrid,
+    ZoneIndex,
+    edge_grid,
+    inside_fraction,
+    pieces_by_zone,
+    zone_index,
+    zones_of,
+)
+from yangquan_av.geo import Zone, ZoneInterval, gcj02_to_wgs84, to_metric
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -385,6 +394,22 @@ def _pieces(
     )
 
 
+# The approved zones change rarely and every trip of a period is cut by the same ones, so
+# their indexes are kept between trips (keyed by value: a corrected approval is a new key).
+@lru_cache(maxsize=8)
+def _zone_set(zones: tuple[Zone, ...], cell_m: float) -> tuple[EdgeGrid, ZoneIndex]:
+    polygons = [z.polygon for z in zones]
+    return (
+        edge_grid(shapely.union_all(polygons), cell_m),
+        zone_index(polygons, cell_m=ZONE_INDEX_CELL_M, reach_m=cell_m),
+    )
+
+
+@lru_cache(maxsize=256)
+def _zone_grid(zone: Zone, cell_m: float) -> EdgeGrid:
+    return edge_grid(zone.polygon, cell_m)
+
+
 def _zone_metres(
     *,
     candidates: IntArray,
@@ -416,8 +441,9 @@ def _zone_metres(
             continue
         p = _pieces(steps, x, y, length, cell_m)
         polygons = [z.polygon for z in interval.zones]
+        union_grid, index = _zone_set(interval.zones, cell_m)
         frac = inside_fraction(
-            edge_grid(shapely.union_all(polygons), cell_m),
+            union_grid,
             px=p.px,
             py=p.py,
             qx=p.qx,
@@ -427,7 +453,6 @@ def _zone_metres(
         piece_m = frac * p.length
         inside_m += np.bincount(p.step, weights=piece_m, minlength=length.size)
         hit = np.flatnonzero(frac > 0)
-        index = zone_index(polygons, cell_m=ZONE_INDEX_CELL_M, reach_m=cell_m)
         count, only = zones_of(index, p.px[hit], p.py[hit])
         single = count == 1
         per_zone = np.bincount(only[single], weights=piece_m[hit][single], minlength=len(polygons))
@@ -435,7 +460,7 @@ def _zone_metres(
             chain = np.ones(idx.size, dtype=bool)
             chain[1:] = (idx[1:] != idx[:-1] + 1) | p.chain_start[idx[1:]]
             zf = inside_fraction(
-                edge_grid(polygons[z], cell_m),
+                _zone_grid(interval.zones[z], cell_m),
                 px=p.px[idx],
                 py=p.py[idx],
                 qx=p.qx[idx],

@@ -39,7 +39,7 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 ANCHOR_EVERY = 4096
-CHUNK = 1 << 16
+CHUNK = 1 << 14  # pieces per batch of (piece, edge) pairs: ~15 MB of temporaries
 
 
 def _edges(polygon: BaseGeometry, max_m: float) -> tuple[FloatArray, ...]:

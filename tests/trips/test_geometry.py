@@ -20,6 +20,7 @@ from trips.geometry import (
     Reason,
     VerificationResult,
     VerifyParams,
+    _project,
     speed_filter,
     trace_geojson,
     verify,
@@ -395,3 +396,23 @@ def test_zone_cut_equals_shapely_intersection_on_random_steps() -> None:
     lines = shapely.linestrings(np.stack([pts[:-1], pts[1:]], axis=1)[keep])
     exact = shapely.length(shapely.intersection(lines, polygon))
     assert np.allclose(frac * length[keep], exact, atol=1e-6)
+
+
+def test_a_junction_credits_both_segments_for_the_shared_square() -> None:
+    # Road A runs east through the drive (x -10..1010); road B crosses it north-south,
+    # 30 m wide (x 485..515). The union is A's 1000 m; A gets 1000 m, B the 30 m of the
+    # drive inside it.
+    road_b = Zone(2, box(_X0 + 485, _Y0 - 500, _X0 + 515, _Y0 + 500))
+    result = run(trace(DRIVE_X, DRIVE_T), [corridor(-10, 1010, 1), road_b])
+    assert result.eligible_m == pytest.approx(1000, abs=1e-3)
+    assert result.segment_m == {1: pytest.approx(1000, abs=1e-3), 2: pytest.approx(30, abs=1e-3)}
+
+
+def test_the_fast_projection_of_big_traces_agrees_with_pyproj_to_a_millimetre() -> None:
+    rng = np.random.default_rng(0)
+    lon = 113.4 + rng.random(50_000) * 0.5
+    lat = 37.7 + rng.random(50_000) * 0.4
+    x, y = _project(lon, lat, CRS)
+    ex, ey = to_metric(lon, lat, CRS)
+    assert np.abs(x - ex).max() < 1e-3
+    assert np.abs(y - ey).max() < 1e-3
