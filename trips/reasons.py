@@ -1,10 +1,11 @@
 """Verification reasons in words people read, by reason code.
 
-The verifier stores each reason as {code, message, count, metres, line}, the message in
-English with the figures of that trip (it is evidence and must not change with the
-reader's language). Pages show the translated sentence for the code instead, with the
-figures beside it, and fall back to the stored message for a code this table lacks (a
-newer verifier's code must still show something true).
+The verifier stores each reason as {code, message, count, metres, line}, the message with
+the figures of that trip, in the language it was written in (English from the geometry
+module; it is evidence and does not change with the reader's language). Pages show the
+translated sentence for the code instead, with the figures beside it, and fall back to the
+stored message for a code this table lacks (a newer verifier's code must still show
+something true).
 """
 
 from __future__ import annotations
@@ -132,7 +133,7 @@ REASON_TEXT: dict[str, StrOrPromise] = {
 class ReasonShown:
     code: str
     text: str
-    message: str  # the stored English message, with this trip's details
+    message: str  # the stored message, with this trip's details
     count: int
     km: float
     line: int | None
