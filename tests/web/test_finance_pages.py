@@ -375,7 +375,7 @@ def test_every_finance_page_works_with_the_demo_data_for_each_account(
     statement = Statement.objects.filter(year=YEAR).first()
     assert statement is not None
     own = User.objects.get(username="company1").operator
-    expected = {
+    expected: dict[str, dict[str, int]] = {
         Role.OPERATOR: {"/statements/": 200, "/grades/": 403, "/statements/compute/": 403},
         Role.BUREAU: {"/grades/": 200, "/statements/": 200, "/statements/compute/": 403},
         Role.FINANCE: {"/statements/compute/": 200, "/statements/public-notice/": 200},
