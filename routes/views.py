@@ -147,7 +147,10 @@ def _visible_segment(request: HttpRequest, pk: int) -> tuple[User, RoadSegment]:
 
 def dashboard(*, user: User, today: dt.date) -> dict[str, Any]:
     """This app's card on the home page (routes/_dashboard_cards.html): the plan's figure,
-    two-way operating km open now against the target, and what waits for approval."""
+    two-way operating km open now against the target, and what waits for approval.
+
+    As of now rather than of `today`: a suspension takes effect at its instant, not at the
+    end of the day."""
     summary = segment_summary(user=user, at=timezone.now())
     two_way_km = summary.two_way_operating_m / 1000
     target = summary.target_two_way_km
@@ -158,7 +161,6 @@ def dashboard(*, user: User, today: dt.date) -> dict[str, Any]:
         "two_way_percent": min(100.0, 100 * two_way_km / target) if target else 0.0,
         "open_road_km": summary.open_road_m / 1000,
         "segments_submitted": summary.by_status.get(RoadSegment.Status.SUBMITTED, 0),
-        "segments_as_of": today,
     }
 
 
@@ -508,10 +510,10 @@ def _keep_upload(request: HttpRequest, *, data: bytes, details: dict[str, Any]) 
     token = secrets.token_urlsafe(24)
     (folder / token).write_bytes(data)
     kept: dict[str, Any] = dict(request.session.get(IMPORT_SESSION_KEY, {}))
-    for old in list(kept)[:-IMPORT_SESSION_KEEP]:
+    kept[token] = {**details, "sha256": hashlib.sha256(data).hexdigest()}
+    for old in list(kept)[:-IMPORT_SESSION_KEEP]:  # the oldest previews of this session
         (folder / old).unlink(missing_ok=True)
         del kept[old]
-    kept[token] = {**details, "sha256": hashlib.sha256(data).hexdigest()}
     request.session[IMPORT_SESSION_KEY] = kept
     return token
 

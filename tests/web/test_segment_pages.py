@@ -447,6 +447,18 @@ def test_the_dashboard_card_shows_two_way_km_against_the_plan(world: World) -> N
         assert "1.8 / 目标 200 公里" in page
 
 
+def test_the_segment_pages_switch_to_english(
+    world: World, segments: dict[str, RoadSegment], settings: Any
+) -> None:
+    client = browser_for(world.bureau)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = text_of(client.get("/segments/").content)
+    assert "Draw a road or area" in page
+    assert "Submitted" in page
+    detail = text_of(client.get(f"/segments/{segments['submitted'].pk}/approve/").content)
+    assert "Valid from" in detail
+
+
 def gettext_tool(*args: str) -> str:
     return subprocess.run(  # noqa: S603 - our own arguments, no user input
         list(args), capture_output=True, text=True, check=True
