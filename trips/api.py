@@ -11,10 +11,12 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from operators.api import acting_user
+from routes.renderers import GeoJSONRenderer
 from yangquan_av.api import has_role
 from yangquan_av.roles import Role
 from yangquan_av.services import audit_record
@@ -89,7 +91,9 @@ class TripViewSet(viewsets.GenericViewSet[Trip]):
         )
 
     @extend_schema(responses={(200, "application/geo+json"): OpenApiTypes.OBJECT})
-    @action(detail=True, methods=["get"])
+    # The renderers only let content negotiation accept a GeoJSON (or JSON) Accept header;
+    # the file is sent as it is.
+    @action(detail=True, methods=["get"], renderer_classes=[GeoJSONRenderer, JSONRenderer])
     def trace(self, request: Request, pk: str) -> FileResponse:
         """The processed trace: a GeoJSON FeatureCollection with each step tagged."""
         trip = self.get_object()

@@ -201,12 +201,14 @@ def _verify(trip: Trip) -> _Verified:
     if outcome == Trip.Status.ACCEPTED and result.started_at and result.ended_at:
         overlapping = _overlapping_accepted(trip, result.started_at, result.ended_at)
         if overlapping:
+            ids = ", ".join(f"#{pk}" for pk in overlapping)
             outcome = Trip.Status.NEEDS_REVIEW
+            # Stored messages are evidence in one language (English, as the verifier's);
+            # pages show each code's translated sentence (trips/reasons.py).
             reasons.append(
                 {
                     "code": "overlaps_accepted_trip",
-                    "message": _("Overlaps in time accepted trip(s) %(ids)s of the same vehicle.")
-                    % {"ids": ", ".join(f"#{pk}" for pk in overlapping)},
+                    "message": f"Overlaps in time accepted trip(s) {ids} of the same vehicle.",
                     "count": len(overlapping),
                     "metres": 0.0,
                     "line": None,

@@ -300,3 +300,12 @@ def test_a_real_celery_worker_processes_an_upload(world: World, celery_worker: o
     assert status == 202
     wait_for(lambda: Trip.objects.get(pk=body["id"]).status == Trip.Status.ACCEPTED)
     assert abs(Trip.objects.get(pk=body["id"]).eligible_m - 400) < 2
+
+
+def test_trace_answers_a_geojson_accept_header(world: World) -> None:
+    trip = upload_and_process(world, straight_east(start=T0, metres=200))
+    response = client_for(world.staff_a).get(
+        f"/api/v1/trips/{trip.pk}/trace/", HTTP_ACCEPT="application/geo+json"
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/geo+json"
