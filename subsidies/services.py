@@ -182,20 +182,42 @@ def _lock_operator_year(operator_id: int, year: int) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_BASE + year, operator_id])
 
 
-def _daily_metres(year: int) -> dict[int, dict[dt.date, Decimal]]:
-    """Eligible metres of accepted trips per operator and local day of the year."""
+# Per local day: eligible metres, number of trip days and the sum of their trip ids.
+DayFigures = tuple[Decimal, int, int]
+
+
+def _daily_figures(year: int) -> dict[int, dict[dt.date, DayFigures]]:
+    """Per operator and local day of the year, the accepted trips' eligible metres.
+
+    The count and id sum come along so that unchanged drill-down lines can be recognised
+    (same metres, same number of trips, same trips) and left as they are.
+    """
     first, last = year_bounds(year)
     rows = (
         TripDay.objects.filter(
             trip__status=Trip.Status.ACCEPTED, day__gte=first, day__lte=last, eligible_m__gt=0
         )
         .values_list("trip__operator_id", "day")
-        .annotate(metres=Sum("eligible_m"))
+        .annotate(metres=Sum("eligible_m"), trips=Count("pk"), ids=Sum("trip_id"))
         .order_by()
     )
-    days: dict[int, dict[dt.date, Decimal]] = defaultdict(dict)
-    for operator_id, day, metres in rows:
-        days[operator_id][day] = _centimetres(metres)
+    days: dict[int, dict[dt.date, DayFigures]] = defaultdict(dict)
+    for operator_id, day, metres, trips, ids in rows:
+        days[operator_id][day] = (_centimetres(metres), trips, ids)
+    return days
+
+
+def _line_figures(statement_ids: list[int]) -> dict[int, dict[dt.date, DayFigures]]:
+    """The same figures from statements' current lines."""
+    rows = (
+        StatementLine.objects.filter(statement_id__in=statement_ids)
+        .values_list("statement_id", "day")
+        .annotate(metres=Sum("eligible_m"), trips=Count("pk"), ids=Sum("trip_id"))
+        .order_by()
+    )
+    days: dict[int, dict[dt.date, DayFigures]] = defaultdict(dict)
+    for statement_id, day, metres, trips, ids in rows:
+        days[statement_id][day] = (_centimetres(metres), trips, ids)
     return days
 
 
@@ -378,24 +400,23 @@ def compute_statements(*, year: int, actor: User | None = None) -> ComputeSummar
     operators = list(Operator.objects.order_by("pk"))
     for operator in operators:
         _lock_operator_year(operator.pk, year)
-    daily = _daily_metres(year)
+    daily = _daily_figures(year)
 
     plans: dict[int, tuple[Operator, _Plan, str, Decimal]] = {}
+    expected: dict[int, dict[dt.date, DayFigures]] = {}
     stated = set(Statement.objects.filter(year=year).values_list("operator_id", flat=True))
     for operator in operators:
         if operator.pk not in daily and operator.pk not in stated:
             continue  # drove nothing that year: nothing to state
         plan = _plan(operator, year, policy)
-        metres = ZERO
+        counted: dict[dt.date, DayFigures] = {}
         if plan.counted_from is not None and plan.counted_to is not None:
-            metres = sum(
-                (
-                    m
-                    for day, m in daily[operator.pk].items()
-                    if plan.counted_from <= day <= plan.counted_to
-                ),
-                ZERO,
-            )
+            counted = {
+                day: figures
+                for day, figures in daily[operator.pk].items()
+                if plan.counted_from <= day <= plan.counted_to
+            }
+        metres = sum((m for m, _, _ in counted.values()), ZERO)
         result = plan.result(metres)
         existing = list(
             Statement.objects.select_for_update()
@@ -425,8 +446,12 @@ def compute_statements(*, year: int, actor: User | None = None) -> ComputeSummar
             summary=summary,
         )
         plans[statement.pk] = (operator, plan, kind, previously)
+        expected[statement.pk] = counted
 
-    ids = sorted(plans)
+    # Lines are rewritten only where they differ from what the trip days now say: the
+    # nightly recomputation of an unchanged year then writes nothing.
+    current = _line_figures(sorted(set(plans) - set(summary.created)))
+    ids = sorted(pk for pk in plans if current.get(pk, {}) != expected[pk] or pk in summary.created)
     _snapshot_lines(ids)
     for statement_id, (metres, trip_count) in _line_totals(ids).items():
         operator, plan, kind, previously = plans[statement_id]
