@@ -28,9 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped]
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -184,7 +182,7 @@ def child(task: str, fmt: str, file: Path, zones_file: Path, repeat: int) -> Non
                 pa.BufferReader(data), read_options=pacsv.ReadOptions(use_threads=False)
             )
         elif task == "floor":
-            table = pq.read_table(pa.BufferReader(data), use_threads=False)
+            table = pq.ParquetFile(pa.BufferReader(data)).read(use_threads=False)
         else:
             trace, result = run_verify(data, zones, fmt)
         times.append(time.perf_counter() - start)
@@ -280,6 +278,11 @@ def reference(  # noqa: PLR0912 - one obvious loop per rule, on purpose
 
 def moving_pandas(file: Path, zones: list[Zone]) -> tuple[float, dict[str, float]]:
     """MovingPandas on the same job: clean outliers, split at gaps and mode changes, clip."""
+    # Imported here, not at the top: the measuring subprocesses must not carry pandas,
+    # GeoPandas and Matplotlib in their memory figures.
+    import geopandas as gpd  # noqa: PLC0415
+    import pandas as pd  # type: ignore[import-untyped]  # noqa: PLC0415
+
     with warnings.catch_warnings():
         # It warns about optional smoothers it does not need here.
         warnings.simplefilter("ignore")

@@ -225,10 +225,47 @@ def _build(
 # --- tables: CSV and Parquet ---------------------------------------------------------------
 
 
+_NUMPY_TYPES = {
+    name: name
+    for name in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+} | {"float": "float32", "double": "float64"}
+
+
+def _np(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A numeric or boolean column as numpy, without pyarrow's pandas-backed conversion.
+
+    pyarrow's `to_numpy` imports pandas (a second and ~40 MB) on its way, even zero-copy;
+    a primitive column's data buffer is read directly instead. Null numbers become NaN
+    (floats) or 0, null booleans False.
+    """
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    parts = []
+    for original in chunks:
+        chunk = original
+        is_bool = pa.types.is_boolean(chunk.type)
+        if chunk.null_count:
+            fill = False if is_bool else (np.nan if pa.types.is_floating(chunk.type) else 0)
+            chunk = pc.fill_null(chunk, fill)
+        if is_bool:
+            chunk = chunk.cast(pa.uint8())
+        elif str(chunk.type) not in _NUMPY_TYPES:  # half floats, decimals...
+            chunk = chunk.cast(pa.float64())
+        dtype = np.dtype(_NUMPY_TYPES[str(chunk.type)])
+        part = np.frombuffer(
+            chunk.buffers()[1], dtype=dtype, count=len(chunk), offset=chunk.offset * dtype.itemsize
+        )
+        parts.append(part.astype(bool) if is_bool else part)
+    if len(parts) == 1:
+        return np.asarray(parts[0])
+    if not parts:
+        return np.zeros(0)
+    return np.concatenate(parts)
+
+
 def _first_null(column: pa.ChunkedArray) -> int | None:
     if column.null_count == 0:
         return None
-    return int(np.argmax(column.is_null().to_numpy(zero_copy_only=False)))
+    return int(np.argmax(_np(column.is_null())))
 
 
 def _epoch_to_ns(values: np.ndarray) -> np.ndarray:
@@ -280,7 +317,7 @@ def _timestamp_error(text: str | None, line: int) -> TraceError:
 
 
 def _as_ns(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    return np.asarray(pc.cast(array, pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return np.asarray(_np(pc.cast(array, pa.int64())), dtype=np.int64)
 
 
 def _table_timestamps(column: pa.ChunkedArray, lines: np.ndarray, fmt: str) -> np.ndarray:
@@ -294,7 +331,7 @@ def _table_timestamps(column: pa.ChunkedArray, lines: np.ndarray, fmt: str) -> n
             )
         return _as_ns(pc.cast(column, pa.timestamp("ns", tz="UTC")))
     if pa.types.is_integer(kind) or pa.types.is_floating(kind):
-        return _epoch_to_ns(column.to_numpy())
+        return _epoch_to_ns(_np(column))
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         return _iso_strings_to_ns(column, lines)
     raise TraceError("timestamp_invalid", f"The timestamp column has type {kind}.", 1)
@@ -308,7 +345,7 @@ def _table_mode(column: pa.ChunkedArray, lines: np.ndarray) -> np.ndarray:
             values = [str(v).strip().lower() for v in chunk.dictionary.to_pylist()]
             if all(v in MODES for v in values):
                 table = np.asarray([MODES[v] for v in values], dtype=np.bool_)
-                parts.append(table[chunk.indices.to_numpy()] if values else np.zeros(0, bool))
+                parts.append(table[_np(chunk.indices)] if values else np.zeros(0, bool))
                 continue
             break
         else:
@@ -321,14 +358,14 @@ def _table_mode(column: pa.ChunkedArray, lines: np.ndarray) -> np.ndarray:
     manual = pc.equal(lowered, "manual")
     valid = pc.or_(auto, manual)
     if not pc.all(valid).as_py() or lowered.null_count:
-        ok = valid.to_numpy(zero_copy_only=False)
+        ok = _np(valid)
         i = int(np.argmax(~np.asarray(ok, dtype=bool)))
         raise TraceError(
             "mode_invalid",
             f"Driving mode {column[i].as_py()!r} is not 'auto' or 'manual'.",
             int(lines[i]),
         )
-    return np.asarray(auto.to_numpy(zero_copy_only=False), dtype=np.bool_)
+    return np.asarray(_np(auto), dtype=np.bool_)
 
 
 def _from_table(table: pa.Table, fmt: str, first_line: int) -> ParsedTrace:
@@ -358,13 +395,13 @@ def _from_table(table: pa.Table, fmt: str, first_line: int) -> ParsedTrace:
     odometer = None
     if "odometer_km" in names:
         odometer = np.asarray(
-            table.column("odometer_km").cast(pa.float64()).to_numpy(zero_copy_only=False),
+            _np(table.column("odometer_km").cast(pa.float64())),
             dtype=np.float64,
         )
     return _build(
         t_ns=t_ns,
-        lon=table.column("lon").cast(pa.float64()).to_numpy(),
-        lat=table.column("lat").cast(pa.float64()).to_numpy(),
+        lon=_np(table.column("lon").cast(pa.float64())),
+        lat=_np(table.column("lat").cast(pa.float64())),
         auto=_table_mode(table.column("mode"), lines) if "mode" in names else None,
         odometer_km=odometer,
         fmt=fmt,
@@ -462,7 +499,9 @@ def _csv_error(data: bytes, column_types: dict[str, pa.DataType], detail: str) -
 
 def _parse_parquet(data: bytes) -> ParsedTrace:
     try:
-        table = pq.read_table(pa.BufferReader(data))
+        # ParquetFile, not read_table: the latter imports pyarrow.dataset and with it pandas
+        # (seconds and tens of MB) for nothing a single file needs.
+        table = pq.ParquetFile(pa.BufferReader(data)).read(use_threads=False)
     except (pa.ArrowInvalid, OSError) as exc:
         raise TraceError("parquet_invalid", f"The Parquet file could not be read: {exc}") from None
     return _from_table(table, "parquet", first_line=1)
