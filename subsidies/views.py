@@ -56,7 +56,7 @@ from .forms import (
     YearForm,
 )
 from .models import Statement
-from .money import ZERO
+from .money import ZERO, km_from_metres
 from .templatetags.subsidies_format import yuan
 
 # The computation writes these audit actions; the trail shows them in words.
@@ -87,7 +87,7 @@ class YearToDate:
 
     year: int
     eligible_km: Decimal
-    projection: Statement | None  # the open statement of the year, None until computed
+    projection: Statement | None  # the year's latest statement, None until computed
     cap_yuan: Decimal
     paid_years: int
     max_paid_years: int
@@ -119,16 +119,18 @@ def year_to_date(*, user: User, year: int) -> YearToDate | None:
         m=Sum("eligible_m")
     )["m"]
     policy = services.policy_for_year(year)
-    # statement_list shows companies only issued statements; the projection is the open
-    # (draft or approved) one of their own company, read here for its figures only.
+    # statement_list shows companies only issued statements; the projection also reads
+    # their own company's draft, for its year total only (the page never shows the draft).
     projection = (
-        Statement.objects.filter(operator_id=user.operator_id, year=year, status__in=Statement.OPEN)
-        .order_by("-computed_at")
+        Statement.objects.filter(operator_id=user.operator_id, year=year)
+        .exclude(status=Statement.Status.VOID)
+        .order_by("-computed_at", "-pk")
         .first()
     )
     return YearToDate(
         year=year,
-        eligible_km=Decimal(metres or 0).quantize(Decimal("0.01")).scaleb(-3),
+        # SQLite sums decimals as floats; metres are stored to the centimetre.
+        eligible_km=km_from_metres(Decimal(metres or 0).quantize(Decimal("0.01"))),
         projection=projection,
         cap_yuan=policy.annual_cap_yuan if policy else ZERO,
         paid_years=_paid_years(selectors.statement_list(user=user)),
@@ -151,10 +153,6 @@ class YearTotals:
     @property
     def computed_percent(self) -> int:
         return min(100, int(self.computed_yuan * 100 / self.caps_yuan)) if self.caps_yuan else 0
-
-    @property
-    def issued_percent(self) -> int:
-        return min(100, int(self.issued_yuan * 100 / self.caps_yuan)) if self.caps_yuan else 0
 
 
 def year_totals(*, user: User, year: int) -> YearTotals:
@@ -225,7 +223,8 @@ def statement_list_page(request: HttpRequest) -> HttpResponse:
         request.GET or None, companies=None if is_company else operator_list(user=user)
     )
     statements = filter_form.filter(selectors.statement_list(user=user))
-    totals = statements.aggregate(amount=Sum("amount_yuan"), gross=Sum("gross_yuan"), km=Sum("km"))
+    # Summed in Python: SQLite sums decimals as binary floats, and a total must be exact.
+    figures = list(statements.values_list("amount_yuan", "km"))
     title = _("My statements") if is_company else _("Statements")
     return render(
         request,
@@ -235,8 +234,8 @@ def statement_list_page(request: HttpRequest) -> HttpResponse:
             "breadcrumbs": [(title, None)],
             "filter_form": filter_form,
             "page_obj": paginate(request, statements),
-            "total_amount": totals["amount"] or ZERO,
-            "total_km": totals["km"] or ZERO,
+            "total_amount": sum((amount for amount, _km in figures), ZERO),
+            "total_km": sum((km for _amount, km in figures), ZERO),
             "is_company": is_company,
             "can_compute": user.role in FINANCE,
             "ytd": year_to_date(user=user, year=_this_year()),
@@ -390,6 +389,8 @@ def compute(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         year = form.cleaned_data["year"]
         if celery_app.conf.task_always_eager:
+            # Rendered, not redirected, so this run's summary shows; a reload that posts
+            # again is harmless, the computation being idempotent.
             summary = submit(form, services.compute_statements, year=year, actor=user)
             if summary is not None:
                 messages.success(
