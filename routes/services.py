@@ -82,7 +82,10 @@ def problem_message(problem: GeometryProblem) -> str:
     template = PROBLEM_MESSAGES.get(problem.code)
     if template is None:
         return problem.code
-    return str(template) % problem.params if problem.params else str(template)
+    params = dict(problem.params)
+    if "kind" in params:  # the kind's label in the reader's language, not its code
+        params["kind"] = RoadSegment.Kind(params["kind"]).label
+    return str(template) % params if params else str(template)
 
 
 def _service_area() -> tuple[float, float, float, float]:
