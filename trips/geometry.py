@@ -94,8 +94,8 @@ class VerifyParams:
     # `max_future_s` after the verification time (clock skew).
     earliest_year: int = 2000
     max_future_s: float = 600.0
-    # Jitter: a fix is stationary when every fix within stop_window_s before and after
-    # it... is within stop_radius_m of it, measured at the window's ends (see docs).
+    # Jitter: a fix is stationary when the fixes stop_window_s before and after it are
+    # both within stop_radius_m of it; a step between two stationary fixes earns nothing.
     stop_window_s: float = 10.0
     stop_radius_m: float = 5.0
     # needs_review thresholds.
