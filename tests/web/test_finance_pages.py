@@ -232,6 +232,24 @@ def test_the_year_to_date_panel_shows_the_projection_against_the_cap(world: Worl
     assert "本年度补贴尚未计算。" not in page
 
 
+def test_the_year_to_date_panel_keeps_the_years_total_once_issued(world: World) -> None:
+    year = timezone.localdate().year
+    sf.trip(vehicle=world.vehicle_a, days={dt.date(year, 1, 5): "2000"})
+    sf.grade(actor=world.bureau, operator=world.company_a, year=year, grade="A")
+    services.compute_statements(year=year, actor=world.finance)
+    issue(world, Statement.objects.get(operator=world.company_a, year=year))
+    page = text(browser_for(world.staff_a), "/statements/")
+    assert "本年度补贴尚未计算。" not in page
+    assert "预计补贴" in page
+
+
+def test_each_contributing_trip_links_to_its_trip_page(world: World, computed: Statement) -> None:
+    trip_ids = set(computed.lines.values_list("trip_id", flat=True))
+    page = text(browser_for(world.finance), f"/statements/{computed.pk}/")
+    for trip_id in trip_ids:
+        assert f'href="/trips/{trip_id}/"' in page
+
+
 # ---- the computation -------------------------------------------------------------------
 
 
