@@ -396,7 +396,7 @@ def _pieces(
 
 # The approved zones change rarely and every trip of a period is cut by the same ones, so
 # their indexes are kept between trips (keyed by value: a corrected approval is a new key).
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=4)  # each holds a network's edge index: megabytes to tens of MB
 def _zone_set(zones: tuple[Zone, ...], cell_m: float) -> tuple[EdgeGrid, ZoneIndex]:
     polygons = [z.polygon for z in zones]
     return (
@@ -405,7 +405,7 @@ def _zone_set(zones: tuple[Zone, ...], cell_m: float) -> tuple[EdgeGrid, ZoneInd
     )
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=128)
 def _zone_grid(zone: Zone, cell_m: float) -> EdgeGrid:
     return edge_grid(zone.polygon, cell_m)
 
