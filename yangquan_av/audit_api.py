@@ -1,4 +1,4 @@
-"""The audit trail over REST: read-only, bureau and admin."""
+"""The audit trail over REST: read-only, government staff."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ class AuditRecordViewSet(
 ):
     serializer_class = AuditRecordOutputSerializer
     filterset_class = AuditRecordFilter
-    permission_classes = [has_role(Role.BUREAU, Role.ADMIN)]
+    permission_classes = [has_role(Role.BUREAU, Role.FINANCE, Role.ADMIN)]
     queryset = AuditRecord.objects.none()
 
     def get_queryset(self) -> QuerySet[AuditRecord]:

@@ -1,4 +1,4 @@
-"""Reading the audit trail: bureau and admin only."""
+"""Reading the audit trail: government staff only."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
 
 def audit_list(*, user: User) -> QuerySet[AuditRecord]:
-    if user.role not in (Role.BUREAU, Role.ADMIN):
+    # Government staff check each other's decisions (finance reads the bureau's grades and
+    # approvals behind a statement); companies never read the trail.
+    if user.role not in (Role.BUREAU, Role.FINANCE, Role.ADMIN):
         return AuditRecord.objects.none()
     return AuditRecord.objects.select_related("actor", "content_type")
