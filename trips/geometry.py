@@ -522,17 +522,22 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
                 line=trace.line_of(int(np.argmax(dup))),
             )
         )
+    # A million fixes make every array 8 MB: where nothing was dropped, views stand in for
+    # copies, and pre-filter arrays are released early.
     idx = np.flatnonzero(~dup)
-    x_all, y_all = _project(lon[idx], lat[idx], params.metric_crs)
+    first = idx if idx.size < n else slice(None)
+    x_all, y_all = _project(lon[first], lat[first], params.metric_crs)
     t0 = int(t_all[0])
-    t_s_all = (t_all[idx] - t0) / _NS
+    t_s_all = (t_all[first] - t0) / _NS
     keep = speed_filter(t_s_all, x_all, y_all, params.max_speed_kmh / 3.6)
     outliers = idx[~keep]
     kept = idx[keep]
-    x, y, t_s = x_all[keep], y_all[keep], t_s_all[keep]
-    t_ns = t_all[kept]
-    # A million fixes make every array 8 MB: drop the pre-filter copies early.
-    del x_all, y_all, dup
+    if kept.size == idx.size:
+        x, y, t_s = x_all, y_all, t_s_all
+    else:
+        x, y, t_s = x_all[keep], y_all[keep], t_s_all[keep]
+    t_ns = t_all[kept] if kept.size < n else t_all
+    del x_all, y_all, dup, first
     m = kept.size
     flags: list[Reason] = []
     if outliers.size:
