@@ -27,8 +27,6 @@ from yangquan_av.services import audit_record, require_role, transition
 
 from .models import Trip, TripDay, TripSegment
 
-VERIFIER_VERSION = "1"  # bump when a change to parsing or verification can change a result
-
 
 def _raw_path(sha256: str) -> str:
     return f"raw/{sha256[:2]}/{sha256}"
@@ -196,7 +194,7 @@ def _verify(trip: Trip) -> _Verified:
         eligible_from=local_day_start(eligible_from) if eligible_from else None,
         params=verify_params(),
     )
-    reasons = [dataclasses.asdict(n) for n in trace.notes] + _reason_dicts(result.reasons)
+    reasons = _reason_dicts(result.reasons)  # the parser's notes are among them
     outcome = result.outcome
     if outcome == Trip.Status.ACCEPTED and result.started_at and result.ended_at:
         overlapping = _overlapping_accepted(trip, result.started_at, result.ended_at)
@@ -244,7 +242,7 @@ def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -
     data: dict[str, Any] = {
         "reasons": reasons,
         "params": {**dataclasses.asdict(verify_params()), "max_points": settings.TRIP_MAX_POINTS},
-        "code_version": VERIFIER_VERSION,
+        "code_version": geometry.VERSION,
         "processed_at": timezone.now(),
         "format": fmt,
     }
@@ -288,7 +286,7 @@ def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -
 
 
 def _store_trace(trip: Trip, result: geometry.VerificationResult) -> str:
-    path = f"traces/{trip.pk}-v{VERIFIER_VERSION}-{timezone.now():%Y%m%d%H%M%S%f}.geojson"
+    path = f"traces/{trip.pk}-{geometry.VERSION}-{timezone.now():%Y%m%d%H%M%S%f}.geojson"
     body = json.dumps(geometry.trace_geojson(result), separators=(",", ":"))
     return default_storage.save(path, ContentFile(body.encode()))
 

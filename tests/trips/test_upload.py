@@ -309,3 +309,12 @@ def test_trace_answers_a_geojson_accept_header(world: World) -> None:
     )
     assert response.status_code == 200
     assert response["Content-Type"] == "application/geo+json"
+
+
+def test_parser_notes_are_recorded_once(world: World) -> None:
+    # A fix at 0°, 0° ("null island", a receiver without a fix) is dropped by the parser.
+    lines = straight_east(start=T0, metres=200).decode().splitlines()
+    lines.insert(5, lines[5].split(",")[0] + ",0,0,auto")
+    trip = upload_and_process(world, "\n".join(lines).encode())
+    codes = [r["code"] for r in trip.reasons]
+    assert codes.count("null_island") == 1
