@@ -8,7 +8,8 @@ slow for a million fixes. Instead:
    registered in a uniform grid, in every cell within `cell_m` of it (a sparse grid: only
    the cells near the boundary exist). A piece of trace no longer than `cell_m` can then
    only cross edges registered in the cell where it starts; pieces starting in a cell with
-   no edges cross nothing.
+   no edges cross nothing, nor do pieces shorter than the clearance (a lower bound of the
+   distance to the boundary) of the sub-cell where they start.
 2. Each piece is tested against those few edges with the closed-form segment
    intersection (in chunks, to bound memory); the crossing parameters, sorted, cut the
    piece into alternately inside and outside intervals.
@@ -40,6 +41,13 @@ BoolArray = npt.NDArray[np.bool_]
 
 ANCHOR_EVERY = 4096
 CHUNK = 1 << 14  # pieces per batch of (piece, edge) pairs: ~15 MB of temporaries
+# Each grid cell keeps a clearance per SUB × SUB sub-cell: a lower bound of the distance
+# from any point of the sub-cell to the boundary. A piece shorter than its start's
+# clearance crosses nothing and is never paired with an edge: a trace driving along the
+# middle of a 20–30 m corridor is near edges by cell, but metres away from them.
+SUB = 4
+# Taken off every clearance, so that rounding (float32 storage) can only make it smaller.
+CLEARANCE_MARGIN_M = 1e-3
 
 
 def _edges(polygon: BaseGeometry, max_m: float) -> tuple[FloatArray, ...]:
@@ -87,6 +95,43 @@ class EdgeGrid:
     ay: FloatArray
     bx: FloatArray
     by: FloatArray
+    # clearance[i * SUB * SUB + sub-cell] for cell cells[i], in metres (see SUB).
+    clearance: npt.NDArray[np.float32]
+
+
+def _clearance(
+    cells: IntArray,
+    start: IntArray,
+    edge_index: IntArray,
+    edges: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
+    *,
+    cell_m: float,
+) -> npt.NDArray[np.float32]:
+    """Lower bound of the distance from each sub-cell to the boundary (see SUB).
+
+    For a sub-cell with centre c and half-diagonal h, every point p in it is at least
+    dist(c, edge) - h from an edge (triangle inequality). Edges not registered in the cell
+    are farther than `cell_m` from it, so `cell_m` caps the bound.
+    """
+    ax, ay, bx, by = edges
+    cell = np.repeat(np.arange(cells.size, dtype=np.int64), np.diff(start))
+    # Inverse of _cell_id (whose products wrap around the int64 sign bit: mask, do not shift).
+    cx = ((cells & 0xFFFFFFFF) - (1 << 31))[cell]
+    cy = (((cells >> 32) & 0xFFFFFFFF) - (1 << 31))[cell]
+    half_diagonal = cell_m / SUB * np.sqrt(0.5)
+    ex, ey = bx[edge_index] - ax[edge_index], by[edge_index] - ay[edge_index]
+    e2 = ex * ex + ey * ey
+    out = np.empty((cells.size, SUB * SUB), dtype=np.float32)
+    for k in range(SUB * SUB):
+        px = (cx + (k % SUB + 0.5) / SUB) * cell_m - ax[edge_index]
+        py = (cy + (k // SUB + 0.5) / SUB) * cell_m - ay[edge_index]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s = np.clip((px * ex + py * ey) / e2, 0.0, 1.0)
+        s[e2 == 0] = 0.0
+        d = np.hypot(px - s * ex, py - s * ey)
+        nearest = np.minimum.reduceat(d, start[:-1]) if d.size else np.zeros(0)
+        out[:, k] = np.clip(nearest - half_diagonal - CLEARANCE_MARGIN_M, 0.0, cell_m)
+    return out.ravel()
 
 
 def edge_grid(polygon: BaseGeometry, cell_m: float) -> EdgeGrid:
@@ -97,16 +142,19 @@ def edge_grid(polygon: BaseGeometry, cell_m: float) -> EdgeGrid:
     order = np.argsort(cell, kind="stable")
     cell, edge = cell[order], edge[order]
     first = np.flatnonzero(np.concatenate(([True], cell[1:] != cell[:-1])))
+    cells = cell[first]
+    start = np.concatenate((first, [cell.size])).astype(np.int64)
     return EdgeGrid(
         polygon=polygon,
         cell_m=cell_m,
-        cells=cell[first],
-        start=np.concatenate((first, [cell.size])).astype(np.int64),
+        cells=cells,
+        start=start,
         edge_index=edge,
         ax=ax,
         ay=ay,
         bx=bx,
         by=by,
+        clearance=_clearance(cells, start, edge, (ax, ay, bx, by), cell_m=cell_m),
     )
 
 
@@ -122,10 +170,22 @@ def _crossings(
     grid: EdgeGrid, px: FloatArray, py: FloatArray, qx: FloatArray, qy: FloatArray
 ) -> tuple[IntArray, FloatArray]:
     """(piece, t) of every crossing of a piece with a boundary edge, t in (0, 1]."""
-    pos, found = _lookup(grid.cells, _cell_of(px, py, grid.cell_m))
-    start = np.where(found, grid.start[pos], 0)
-    count = np.where(found, grid.start[np.minimum(pos + 1, grid.start.size - 1)] - start, 0)
-    near = np.flatnonzero(count)
+    fx = px / grid.cell_m
+    fy = py / grid.cell_m
+    cx = np.floor(fx).astype(np.int64)
+    cy = np.floor(fy).astype(np.int64)
+    pos, found = _lookup(grid.cells, _cell_id(cx, cy))
+    # Only pieces that can reach an edge, i.e. at least as long as the clearance of the
+    # sub-cell they start in, are paired with the cell's edges.
+    fx -= cx
+    fy -= cy
+    sub = np.minimum(fx * SUB, SUB - 1).astype(np.int64)
+    sub += SUB * np.minimum(fy * SUB, SUB - 1).astype(np.int64)
+    sub += pos * (SUB * SUB)
+    clear = grid.clearance[sub]
+    near = np.flatnonzero(found & (np.hypot(qx - px, qy - py) >= clear))
+    start = grid.start[pos]
+    count = grid.start[pos + 1] - start
     pieces: list[IntArray] = []
     params: list[FloatArray] = []
     # Chunks of pieces keep the (piece, edge) pair arrays small.
