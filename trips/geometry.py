@@ -79,6 +79,8 @@ REVIEW_CODES = frozenset(
 _NS = 1_000_000_000
 # Coarse cells of the per-segment zone index (a performance knob, not a rule).
 ZONE_INDEX_CELL_M = 64.0
+# Steps cut by the zones at a time (bounds the cut's memory; not a rule).
+ZONE_CUT_CHUNK = 1 << 17
 
 
 @dataclass(frozen=True)
@@ -410,6 +412,52 @@ def _zone_grid(zone: Zone, cell_m: float) -> EdgeGrid:
     return edge_grid(zone.polygon, cell_m)
 
 
+def _cut_chunk(
+    steps: IntArray,
+    *,
+    x: FloatArray,
+    y: FloatArray,
+    length: FloatArray,
+    zones: tuple[Zone, ...],
+    union_grid: EdgeGrid,
+    index: ZoneIndex,
+    cell_m: float,
+    inside_m: FloatArray,
+    per_zone: FloatArray,
+) -> None:
+    """Cut ascending `steps`; adds into `inside_m` (per step) and `per_zone` (per zone)."""
+    p = _pieces(steps, x, y, length, cell_m)
+    frac = inside_fraction(
+        union_grid,
+        px=p.px,
+        py=p.py,
+        qx=p.qx,
+        qy=p.qy,
+        chain_start=p.chain_start,
+    )
+    piece_m = frac * p.length
+    first, last = int(steps[0]), int(steps[-1])
+    inside_m[first : last + 1] += np.bincount(
+        p.step - first, weights=piece_m, minlength=last - first + 1
+    )
+    hit = np.flatnonzero(frac > 0)
+    count, only = zones_of(index, p.px[hit], p.py[hit])
+    single = count == 1
+    per_zone += np.bincount(only[single], weights=piece_m[hit][single], minlength=len(zones))
+    for z, idx in pieces_by_zone(index, hit[count > 1], p.px, p.py).items():
+        chain = np.ones(idx.size, dtype=bool)
+        chain[1:] = (idx[1:] != idx[:-1] + 1) | p.chain_start[idx[1:]]
+        zf = inside_fraction(
+            _zone_grid(zones[z], cell_m),
+            px=p.px[idx],
+            py=p.py[idx],
+            qx=p.qx[idx],
+            qy=p.qy[idx],
+            chain_start=chain,
+        )
+        per_zone[z] += float(np.dot(zf, p.length[idx]))
+
+
 def _zone_metres(
     *,
     candidates: IntArray,
@@ -439,35 +487,23 @@ def _zone_metres(
         steps = candidates[(ct >= lo) & (ct < hi)]
         if steps.size == 0:
             continue
-        p = _pieces(steps, x, y, length, cell_m)
-        polygons = [z.polygon for z in interval.zones]
         union_grid, index = _zone_set(interval.zones, cell_m)
-        frac = inside_fraction(
-            union_grid,
-            px=p.px,
-            py=p.py,
-            qx=p.qx,
-            qy=p.qy,
-            chain_start=p.chain_start,
-        )
-        piece_m = frac * p.length
-        inside_m += np.bincount(p.step, weights=piece_m, minlength=length.size)
-        hit = np.flatnonzero(frac > 0)
-        count, only = zones_of(index, p.px[hit], p.py[hit])
-        single = count == 1
-        per_zone = np.bincount(only[single], weights=piece_m[hit][single], minlength=len(polygons))
-        for z, idx in pieces_by_zone(index, hit[count > 1], p.px, p.py).items():
-            chain = np.ones(idx.size, dtype=bool)
-            chain[1:] = (idx[1:] != idx[:-1] + 1) | p.chain_start[idx[1:]]
-            zf = inside_fraction(
-                _zone_grid(interval.zones[z], cell_m),
-                px=p.px[idx],
-                py=p.py[idx],
-                qx=p.qx[idx],
-                qy=p.qy[idx],
-                chain_start=chain,
+        per_zone = np.zeros(len(interval.zones))
+        # In chunks of steps: the pieces and the cut's temporaries are a few MB whatever the
+        # trace's length (each chunk's first chain is anchored exactly, like any other).
+        for at in range(0, steps.size, ZONE_CUT_CHUNK):
+            _cut_chunk(
+                steps[at : at + ZONE_CUT_CHUNK],
+                x=x,
+                y=y,
+                length=length,
+                zones=interval.zones,
+                union_grid=union_grid,
+                index=index,
+                cell_m=cell_m,
+                inside_m=inside_m,
+                per_zone=per_zone,
             )
-            per_zone[z] += float(np.dot(zf, p.length[idx]))
         for zone, metres in zip(interval.zones, per_zone.tolist(), strict=True):
             if metres > 0:
                 segment_m[zone.segment_id] = segment_m.get(zone.segment_id, 0.0) + metres

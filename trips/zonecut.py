@@ -41,6 +41,7 @@ BoolArray = npt.NDArray[np.bool_]
 
 ANCHOR_EVERY = 4096
 CHUNK = 1 << 14  # pieces per batch of (piece, edge) pairs: ~15 MB of temporaries
+LOOKUP_CHUNK = 1 << 16  # pieces per batch of cell lookups: ~4 MB of temporaries
 # Each grid cell keeps a clearance per SUB × SUB sub-cell: a lower bound of the distance
 # from any point of the sub-cell to the boundary. A piece shorter than its start's
 # clearance crosses nothing and is never paired with an edge: a trace driving along the
@@ -166,35 +167,55 @@ def _lookup(keys: IntArray, wanted: IntArray) -> tuple[IntArray, BoolArray]:
     return pos.astype(np.int64), keys[pos] == wanted
 
 
+def _near_pieces(
+    grid: EdgeGrid, px: FloatArray, py: FloatArray, qx: FloatArray, qy: FloatArray
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Pieces that may cross an edge, with the range of edges of their start cell.
+
+    Only pieces at least as long as the clearance of the sub-cell where they start qualify.
+    Done in chunks so that the lookup's temporaries stay small whatever the trace's size.
+    """
+    near_parts: list[IntArray] = []
+    start_parts: list[IntArray] = []
+    count_parts: list[IntArray] = []
+    for lo in range(0, px.size, LOOKUP_CHUNK):
+        hi = min(px.size, lo + LOOKUP_CHUNK)
+        fx = px[lo:hi] / grid.cell_m
+        fy = py[lo:hi] / grid.cell_m
+        cx = np.floor(fx).astype(np.int64)
+        cy = np.floor(fy).astype(np.int64)
+        pos, found = _lookup(grid.cells, _cell_id(cx, cy))
+        fx -= cx
+        fy -= cy
+        sub = np.minimum(fx * SUB, SUB - 1).astype(np.int64)
+        sub += SUB * np.minimum(fy * SUB, SUB - 1).astype(np.int64)
+        sub += pos * (SUB * SUB)
+        reach = np.hypot(qx[lo:hi] - px[lo:hi], qy[lo:hi] - py[lo:hi])
+        near = np.flatnonzero(found & (reach >= grid.clearance[sub]))
+        start = grid.start[pos[near]]
+        near_parts.append(near + lo)
+        start_parts.append(start)
+        count_parts.append(grid.start[pos[near] + 1] - start)
+    if not near_parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    return np.concatenate(near_parts), np.concatenate(start_parts), np.concatenate(count_parts)
+
+
 def _crossings(
     grid: EdgeGrid, px: FloatArray, py: FloatArray, qx: FloatArray, qy: FloatArray
 ) -> tuple[IntArray, FloatArray]:
     """(piece, t) of every crossing of a piece with a boundary edge, t in (0, 1]."""
-    fx = px / grid.cell_m
-    fy = py / grid.cell_m
-    cx = np.floor(fx).astype(np.int64)
-    cy = np.floor(fy).astype(np.int64)
-    pos, found = _lookup(grid.cells, _cell_id(cx, cy))
-    # Only pieces that can reach an edge, i.e. at least as long as the clearance of the
-    # sub-cell they start in, are paired with the cell's edges.
-    fx -= cx
-    fy -= cy
-    sub = np.minimum(fx * SUB, SUB - 1).astype(np.int64)
-    sub += SUB * np.minimum(fy * SUB, SUB - 1).astype(np.int64)
-    sub += pos * (SUB * SUB)
-    clear = grid.clearance[sub]
-    near = np.flatnonzero(found & (np.hypot(qx - px, qy - py) >= clear))
-    start = grid.start[pos]
-    count = grid.start[pos + 1] - start
+    near, start, count = _near_pieces(grid, px, py, qx, qy)
     pieces: list[IntArray] = []
     params: list[FloatArray] = []
     # Chunks of pieces keep the (piece, edge) pair arrays small.
     for lo in range(0, near.size, CHUNK):
         sel = near[lo : lo + CHUNK]
-        c = count[sel]
+        c = count[lo : lo + CHUNK]
         piece = np.repeat(sel, c)
         k = np.arange(piece.size, dtype=np.int64) - np.repeat(np.cumsum(c) - c, c)
-        edge = grid.edge_index[np.repeat(start[sel], c) + k]
+        edge = grid.edge_index[np.repeat(start[lo : lo + CHUNK], c) + k]
         rx, ry = qx[piece] - px[piece], qy[piece] - py[piece]
         sx, sy = grid.bx[edge] - grid.ax[edge], grid.by[edge] - grid.ay[edge]
         wx, wy = grid.ax[edge] - px[piece], grid.ay[edge] - py[piece]
