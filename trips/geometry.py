@@ -278,6 +278,16 @@ def _project(lon: FloatArray, lat: FloatArray, crs: str) -> tuple[FloatArray, Fl
     return x, y
 
 
+def _step_lengths(x: FloatArray, y: FloatArray) -> FloatArray:
+    """|p[i+1] - p[i]|, in place on one temporary (np.hypot is several times slower)."""
+    dx = np.diff(x)
+    dy = np.diff(y)
+    dx *= dx
+    dy *= dy
+    dx += dy
+    return np.sqrt(dx, out=dx)
+
+
 def speed_filter(t_s: FloatArray, x: FloatArray, y: FloatArray, max_speed_ms: float) -> BoolArray:
     """Keep mask of the sequential rule "implied speed from the last kept fix ≤ max".
 
@@ -294,7 +304,7 @@ def speed_filter(t_s: FloatArray, x: FloatArray, y: FloatArray, max_speed_ms: fl
     if n < 2:
         return keep
     reach = max_speed_ms * np.diff(t_s)
-    ok = np.hypot(np.diff(x), np.diff(y)) <= reach
+    ok = _step_lengths(x, y) <= reach
     bad = np.flatnonzero(~ok)  # step i → i+1 fails; fix i is kept at that point
     pos = 0
     while pos < bad.size:
@@ -605,10 +615,16 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
         )
 
     dt = np.diff(t_s)
-    length = np.hypot(np.diff(x), np.diff(y))
+    length = _step_lengths(x, y)
     gap = dt > params.max_gap_s
+    # Flags in their order (outliers, gaps, permit, odometer); done here so that the
+    # per-fix times can go before the zone cut, the trip's memory peak.
+    _gap_flags(flags, gap=gap, dt=dt, length=length, t_s=t_s, params=params, trace=trace, kept=kept)
+    del dt
     still = stationary_fixes(t_s, x, y, params.stop_window_s, params.stop_radius_m)
+    del t_s
     stopped = still[:-1] & still[1:] & ~gap
+    del still
     measured = np.where(gap | stopped, 0.0, length)
     auto = auto_all[kept]
     auto_step = auto[:-1] & auto[1:]
@@ -631,6 +647,7 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
         zones=zones,
         cell_m=params.edge_grid_m,
     )
+    del x, y, candidates, moving_auto
 
     total_m = float(measured.sum())
     autonomous_m = float(measured[auto_step].sum())
@@ -659,7 +676,6 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
         trace=trace,
         kept=kept,
     )
-    _gap_flags(flags, gap=gap, dt=dt, length=length, t_s=t_s, params=params, trace=trace, kept=kept)
     if permit is not None and permit_ok.any() and not permit_ok.all():
         flags.append(
             Reason(

@@ -125,6 +125,9 @@ def parse(data: bytes, *, fmt: str | None = None, max_points: int | None = None)
         _refuse_binary(data)
         data = _utf8(data)
     trace = _PARSERS[fmt](data)
+    # The reader's tables and buffers are gone by now, but Arrow's allocator (mimalloc)
+    # keeps their pages, which numpy cannot reuse: tens of MB at the trip's peak otherwise.
+    pa.default_memory_pool().release_unused()
     if max_points is not None and len(trace) > max_points:
         raise TraceError(
             "too_many_points", f"The file has {len(trace)} fixes; the limit is {max_points}."
