@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -337,12 +337,46 @@ def stationary_fixes(
     while a 5 km/h crawl covers 13.9 m; a step earns nothing only when both its ends are
     stationary, so the first and last metres of a real movement always count.
     """
-    b = np.searchsorted(t_s, t_s - window_s, side="left")
-    f = np.searchsorted(t_s, t_s + window_s, side="right") - 1
     r2 = radius_m * radius_m
-    back = (x - x[b]) ** 2 + (y - y[b]) ** 2 < r2
-    ahead = (x[f] - x) ** 2 + (y[f] - y) ** 2 < r2
-    return back & ahead
+    b = _search_sorted(t_s, t_s - window_s, "left")
+    back = _within(x, y, b, r2)
+    f = _search_sorted(t_s, t_s + window_s, "right")
+    f -= 1
+    back &= _within(x, y, f, r2)
+    return back
+
+
+def _within(x: FloatArray, y: FloatArray, other: IntArray, r2: float) -> BoolArray:
+    """|p[other[i]] - p[i]|² < r2, with two temporaries (the squares are symmetric)."""
+    dx = x[other]
+    dx -= x
+    dx *= dx
+    dy = y[other]
+    dy -= y
+    dy *= dy
+    dx += dy
+    return dx < r2
+
+
+_SEARCH_BLOCK = 4096
+
+
+def _search_sorted(a: FloatArray, v: FloatArray, side: Literal["left", "right"]) -> IntArray:
+    """`np.searchsorted(a, v, side)` for sorted `v`, about twice as fast for long arrays.
+
+    The answers for a block of sorted values lie between the answers for its first and
+    last value, so each block is searched in that short, cache-resident slice of `a`.
+    """
+    out = np.empty(v.size, dtype=np.int64)
+    first = np.searchsorted(a, v[::_SEARCH_BLOCK], side=side)
+    last = np.searchsorted(a, v[_SEARCH_BLOCK - 1 :: _SEARCH_BLOCK], side=side)
+    for k, at in enumerate(range(0, v.size, _SEARCH_BLOCK)):
+        lo = int(first[k])
+        hi = int(last[k]) + 1 if k < last.size else a.size
+        block = out[at : at + _SEARCH_BLOCK]
+        block[:] = np.searchsorted(a[lo:hi], v[at : at + _SEARCH_BLOCK], side=side)
+        block += lo
+    return out
 
 
 def _local_days(t_ns: IntArray, tz: str) -> tuple[list[date], IntArray]:
