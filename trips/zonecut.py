@@ -190,8 +190,16 @@ def _near_pieces(
         sub = np.minimum(fx * SUB, SUB - 1).astype(np.int64)
         sub += SUB * np.minimum(fy * SUB, SUB - 1).astype(np.int64)
         sub += pos * (SUB * SUB)
-        reach = np.hypot(qx[lo:hi] - px[lo:hi], qy[lo:hi] - py[lo:hi])
-        near = np.flatnonzero(found & (reach >= grid.clearance[sub]))
+        # Squared lengths against squared clearances: the margin in the clearance dwarfs
+        # any rounding, and np.hypot costs more than the rest of the lookup.
+        dx = qx[lo:hi] - px[lo:hi]
+        dx *= dx
+        dy = qy[lo:hi] - py[lo:hi]
+        dy *= dy
+        dx += dy
+        clear = grid.clearance[sub].astype(np.float64)
+        clear *= clear
+        near = np.flatnonzero(found & (dx >= clear))
         start = grid.start[pos[near]]
         near_parts.append(near + lo)
         start_parts.append(start)
