@@ -46,7 +46,7 @@ LOOKUP_CHUNK = 1 << 16  # pieces per batch of cell lookups: ~4 MB of temporaries
 # from any point of the sub-cell to the boundary. A piece shorter than its start's
 # clearance crosses nothing and is never paired with an edge: a trace driving along the
 # middle of a 20–30 m corridor is near edges by cell, but metres away from them.
-SUB = 4
+SUB = 2
 # Taken off every clearance, so that rounding (float32 storage) can only make it smaller.
 CLEARANCE_MARGIN_M = 1e-3
 
