@@ -376,16 +376,12 @@ def _line_totals(statement_ids: list[int]) -> dict[int, tuple[Decimal, int]]:
         .order_by()
     ):
         metres[statement_id] += _centimetres(daily)
-    # DISTINCT in a subquery lets PostgreSQL hash; COUNT(DISTINCT …) would sort a million rows.
-    placeholders = ", ".join(["%s"] * len(statement_ids))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT statement_id, COUNT(*) FROM (SELECT DISTINCT statement_id, trip_id "  # noqa: S608
-            f"FROM {StatementLine._meta.db_table} WHERE statement_id IN ({placeholders})) "
-            "AS trips GROUP BY statement_id",
-            statement_ids,
-        )
-        trips = dict(cursor.fetchall())
+    trips = dict(
+        StatementLine.objects.filter(statement_id__in=statement_ids)
+        .values_list("statement_id")
+        .annotate(n=Count("trip_id", distinct=True))
+        .order_by()
+    )
     return {pk: (metres[pk], trips.get(pk, 0)) for pk in statement_ids}
 
 
