@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from operators.models import Operator
 from trips.models import Trip
+from yangquan_av.models import AppendOnlyModel
 
 from .money import MONEY_MAX_DIGITS, MONEY_PLACES, Reason
 
@@ -343,7 +344,7 @@ class StatementLine(models.Model):
         return f"{self.statement_id} {self.trip_id} {self.day}"
 
 
-class LedgerEntry(models.Model):
+class LedgerEntry(AppendOnlyModel):
     """An append-only money movement. Owed to an operator = accruals + adjustments − payments.
 
     Never updated or deleted: the model refuses here, and on PostgreSQL a trigger refuses
@@ -384,11 +385,3 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount_yuan} ({self.statement_id})"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise TypeError("ledger entries are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise TypeError("ledger entries are append-only")

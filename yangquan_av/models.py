@@ -1,4 +1,7 @@
-"""The audit trail: one append-only record per state change, for every model."""
+"""The audit trail (one append-only record per state change, for every model), and the
+append-only base it shares with the money ledger."""
+
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -7,7 +10,38 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class AuditRecord(models.Model):
+class AppendOnlyQuerySet(models.QuerySet[Any]):
+    """Bulk update() and delete() would bypass the rows' save() and delete(): refused too."""
+
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise TypeError(f"{self.model._meta.verbose_name_plural} are append-only")
+
+    def delete(self) -> NoReturn:
+        raise TypeError(f"{self.model._meta.verbose_name_plural} are append-only")
+
+
+class AppendOnlyModel(models.Model):
+    """A row that is written once and never changed or deleted through the ORM.
+
+    The database may refuse as well (the ledger has a PostgreSQL trigger); this is the
+    guard for every code path in the application, on every database.
+    """
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise TypeError(f"{self._meta.verbose_name_plural} are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError(f"{self._meta.verbose_name_plural} are append-only")
+
+
+class AuditRecord(AppendOnlyModel):
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -34,11 +68,3 @@ class AuditRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if self.pk is not None:
-            raise TypeError("audit records are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        raise TypeError("audit records are append-only")

@@ -147,3 +147,8 @@ def test_audit_records_cannot_be_changed_or_deleted(world: World) -> None:
         record.save()
     with pytest.raises(TypeError):
         record.delete()
+    with pytest.raises(TypeError):
+        AuditRecord.objects.filter(pk=record.pk).update(reason="tampered")
+    with pytest.raises(TypeError):
+        AuditRecord.objects.all().delete()
+    assert AuditRecord.objects.get(pk=record.pk).reason != "tampered"

@@ -89,6 +89,11 @@ def test_ledger_entries_refuse_update_and_delete_in_the_model(
         entry.save()
     with pytest.raises(TypeError):
         entry.delete()
+    with pytest.raises(TypeError):
+        LedgerEntry.objects.filter(pk=entry.pk).update(amount_yuan=Decimal("0.00"))
+    with pytest.raises(TypeError):
+        LedgerEntry.objects.filter(pk=entry.pk).delete()
+    assert LedgerEntry.objects.get(pk=entry.pk).amount_yuan == approved.amount_yuan
 
 
 @pytest.mark.postgres
