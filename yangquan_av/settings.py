@@ -151,8 +151,22 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = TIME_ZONE
+# An upload must not hang on a broker that is down or unreachable (docs/operations.md): a
+# refused or silent connection gives up within seconds, the trip stays stored as `received`
+# and the sweep below queues it once the broker is back. A message whose worker was killed
+# comes back after Redis's visibility timeout (one hour, stated here, longer than any task);
+# the sweep usually gets there first.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
+# Trips still `received` (or queued for re-verification) this long are queued again.
+TRIP_REQUEUE_AFTER_S = env.int("TRIP_REQUEUE_AFTER_S", default=600)
 # Subsidies (docs/subsidies.md): progress figures nightly, the year just ended on 15 January.
+# Trips: the sweep of trips whose queue message was lost (docs/operations.md).
 CELERY_BEAT_SCHEDULE = {
+    "trips-requeue-stale": {
+        "task": "trips.requeue_stale",
+        "schedule": crontab(minute="*/5"),
+    },
     "subsidies-nightly": {
         "task": "subsidies.compute_current_year",
         "schedule": crontab(hour=2, minute=30),
