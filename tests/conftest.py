@@ -42,6 +42,11 @@ def fast_password_hashing(settings: Any) -> None:
 
 @pytest.fixture
 def world(db: None) -> World:
+    return make_world()
+
+
+def make_world() -> World:
+    """The world's rows, for fixtures of a wider scope than a test (tests/hardening)."""
     bureau = factories.user(Role.BUREAU)
     company_a = factories.operator(actor=bureau, name="甲公司")
     company_b = factories.operator(actor=bureau, name="乙公司")
