@@ -23,6 +23,7 @@ from . import services
 from .filters import OperatorFilter, VehicleFilter
 from .models import ApiToken, Operator, User, Vehicle
 from .selectors import operator_list, vehicle_list
+from .throttling import client_address, login_wait_s
 
 GovernmentWriter = has_role(Role.BUREAU, Role.ADMIN)
 
@@ -173,6 +174,11 @@ class TokenView(APIView):
     def post(self, request: Request) -> Response:
         data = s.TokenInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        wait = login_wait_s(
+            username=data.validated_data["username"], address=client_address(request._request)
+        )
+        if wait is not None:
+            raise exceptions.Throttled(wait, _("Too many failed logins. Try again later."))
         user = authenticate(request._request, **data.validated_data)
         if not isinstance(user, User):
             raise exceptions.AuthenticationFailed(_("Wrong username or password."))

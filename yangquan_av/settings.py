@@ -10,8 +10,11 @@ from pathlib import Path
 import django_stubs_ext
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from yangquan_av.security import tile_source
 
 django_stubs_ext.monkeypatch()  # lets admin and DRF generics be subscripted at run time
 
@@ -37,6 +40,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "csp",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -49,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # LocaleMiddleware that keeps pages in Chinese unless the person switches (docs/ui.md).
@@ -87,6 +92,11 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "operators.User"
+# The model backend behind a check of the login throttle (docs/security.md).
+AUTHENTICATION_BACKENDS = ["operators.auth.ThrottledModelBackend"]
+# Failed logins per username and address in the window before logins are refused (429).
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+LOGIN_FAILURE_WINDOW_S = env.int("LOGIN_FAILURE_WINDOW_S", default=900)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -138,6 +148,21 @@ STORAGES = {
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
+}
+
+# The throttles' counters live in the cache, so with several web processes it must be shared:
+# Redis when REDIS_URL is set, else this process's memory (the embedded default).
+_cache_url = env.str("REDIS_URL", default="")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+            "KEY_PREFIX": "yq",
+        }
+        if _cache_url
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
 }
 
 # Celery: a real broker when REDIS_URL (or CELERY_BROKER_URL) is set, else eager in-process.
@@ -234,6 +259,31 @@ TRIP_MAX_POINTS = env.int("TRIP_MAX_POINTS", default=2_000_000)
 TRIP_MAX_DURATION_S = env.float("TRIP_MAX_DURATION_S", default=24 * 3600)
 TRIP_MAX_SPEED_KMH = env.float("TRIP_MAX_SPEED_KMH", default=150.0)
 TRIP_MAX_GAP_S = env.float("TRIP_MAX_GAP_S", default=10.0)
+# Uploads per API token (DRF rate syntax: N/s, N/min, N/hour, N/day); beyond it 429.
+TRIP_UPLOAD_RATE = env.str("TRIP_UPLOAD_RATE", default="120/min")
+# Days a raw file is kept after upload before `purge_raw_tracks` may delete it (hash and
+# verified totals stay); unset keeps raw files forever.
+TRIP_RAW_RETENTION_DAYS = env.int("TRIP_RAW_RETENTION_DAYS", default=None)
+
+# Content-Security-Policy for the web UI (django-csp): scripts and styles only from our own
+# static files; style attributes are allowed because the templates size bars and colour
+# swatches with them (no script can be injected through one); map tiles from MAP_TILE_URL.
+_tiles = tile_source(MAP_TILE_URL)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:", *([_tiles] if _tiles else [])],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,
