@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth import authenticate
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
@@ -170,7 +170,13 @@ class TokenView(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(request=s.TokenInputSerializer, responses=s.TokenOutputSerializer)
+    @extend_schema(
+        request=s.TokenInputSerializer,
+        responses={
+            200: s.TokenOutputSerializer,
+            429: OpenApiResponse(description="Too many failed logins; see Retry-After."),
+        },
+    )
     def post(self, request: Request) -> Response:
         data = s.TokenInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -19,6 +19,7 @@ from operators.api import acting_user
 from operators.selectors import operator_list
 from yangquan_av.api import Pagination, has_role
 from yangquan_av.roles import Role
+from yangquan_av.services import audit_record
 
 from . import exports, services, tasks
 from . import serializers as s
@@ -236,6 +237,7 @@ class StatementViewSet(viewsets.GenericViewSet[Statement]):
     def pdf(self, request: Request, pk: str) -> HttpResponse:
         """The statement as a PDF in Chinese, with the amount in 大写 and trip summaries."""
         statement = self.get_object()
+        audit_record(actor=acting_user(request), obj=statement, action="download_pdf")
         content = exports.statement_pdf(
             statement,
             statement_by_month(statement=statement),
@@ -250,6 +252,7 @@ class StatementViewSet(viewsets.GenericViewSet[Statement]):
     def xlsx(self, request: Request, pk: str) -> HttpResponse:
         """The statement and its trip lines as a workbook."""
         statement = self.get_object()
+        audit_record(actor=acting_user(request), obj=statement, action="download_xlsx")
         content = exports.statement_xlsx(statement, statement_lines(statement=statement))
         return _download(content, content_type=XLSX, filename=self._filename(statement, "xlsx"))
 
@@ -258,6 +261,7 @@ class StatementViewSet(viewsets.GenericViewSet[Statement]):
     def csv(self, request: Request, pk: str) -> HttpResponse:
         """The statement's trip lines as CSV (UTF-8 with a byte-order mark)."""
         statement = self.get_object()
+        audit_record(actor=acting_user(request), obj=statement, action="download_csv")
         content = exports.statement_csv(statement, statement_lines(statement=statement))
         return _download(
             content,
@@ -287,7 +291,15 @@ class StatementViewSet(viewsets.GenericViewSet[Statement]):
         data = s.PublicNoticeInputSerializer(data=request.query_params.dict())
         data.is_valid(raise_exception=True)
         year = data.validated_data["year"]
-        rows = public_notice(user=acting_user(request), year=year)
+        user = acting_user(request)
+        rows = public_notice(user=user, year=year)
+        # The list is of no one object: recorded on the person who downloaded it.
+        audit_record(
+            actor=user,
+            obj=user,
+            action="download_public_notice",
+            changes={"year": [None, year], "file": [None, data.validated_data["file"]]},
+        )
         if data.validated_data["file"] == "xlsx":
             return _download(
                 exports.public_notice_xlsx(rows),

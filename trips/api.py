@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.db.models import QuerySet
 from django.http import FileResponse
+from django.utils import timezone
+from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -14,8 +19,11 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+from rest_framework.views import APIView
 
 from operators.api import acting_user
+from operators.models import ApiToken
 from routes.renderers import GeoJSONRenderer
 from yangquan_av.api import has_role
 from yangquan_av.roles import Role
@@ -34,6 +42,54 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "too_large"
 
 
+class Gone(exceptions.APIException):
+    status_code = status.HTTP_410_GONE
+    default_detail = "The file was deleted."
+    default_code = "gone"
+
+
+class UploadThrottle(SimpleRateThrottle):
+    """Uploads per API token (`TRIP_UPLOAD_RATE`); a session (the web UI) counts per user.
+
+    Keyed by the token's hash, not its owner: each integration of a company has its own
+    budget, and a revoked and re-issued token starts afresh. The counts live in the default
+    cache, shared by every web process in production (Redis).
+    """
+
+    scope = "uploads"
+
+    def get_rate(self) -> str:
+        # Read at each request, not once at import like DRF's DEFAULT_THROTTLE_RATES.
+        return str(settings.TRIP_UPLOAD_RATE)
+
+    def get_cache_key(self, request: Request, view: APIView) -> str:
+        if isinstance(request.auth, ApiToken):
+            ident = request.auth.key_hash
+        else:
+            ident = f"user-{request.user.pk}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+def _refuse_purged(trip: Trip) -> None:
+    if trip.raw_purged_at is not None:
+        raise Gone(
+            _(
+                "The raw file and the full trace of this trip were deleted on %(date)s under "
+                "the retention rule; its SHA-256 and verified totals are kept."
+            )
+            % {"date": timezone.localdate(trip.raw_purged_at).isoformat()}
+        )
+
+
+def _download_name(trip: Trip) -> str:
+    """The uploader's file name, reduced to a plain base name: only a suggestion to the
+    browser, and never a path (the file itself is stored under its hash)."""
+    try:
+        return get_valid_filename(PurePath(trip.original_name.replace("\\", "/")).name)
+    except SuspiciousFileOperation:  # nothing usable left ("", "..")
+        return f"trip-{trip.pk}"
+
+
 class TripViewSet(viewsets.GenericViewSet[Trip]):
     serializer_class = s.TripOutputSerializer
     filterset_class = TripFilter
@@ -41,6 +97,11 @@ class TripViewSet(viewsets.GenericViewSet[Trip]):
 
     def get_queryset(self) -> QuerySet[Trip]:
         return trip_list(user=acting_user(self.request))
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        if self.action == "create":
+            return [UploadThrottle()]
+        return super().get_throttles()
 
     def get_permissions(self) -> list[BasePermission]:
         if self.action in ("review", "reverify"):
@@ -64,6 +125,7 @@ class TripViewSet(viewsets.GenericViewSet[Trip]):
             202: s.TripAcceptedOutputSerializer,
             200: OpenApiResponse(s.TripAcceptedOutputSerializer, "The trip already exists."),
             413: OpenApiResponse(description="The file is larger than the limit."),
+            429: OpenApiResponse(description="Too many uploads with this token; see Retry-After."),
         },
     )
     def create(self, request: Request) -> Response:
@@ -90,27 +152,39 @@ class TripViewSet(viewsets.GenericViewSet[Trip]):
             status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
         )
 
-    @extend_schema(responses={(200, "application/geo+json"): OpenApiTypes.OBJECT})
+    @extend_schema(
+        responses={
+            (200, "application/geo+json"): OpenApiTypes.OBJECT,
+            410: OpenApiResponse(description="Deleted under the retention rule."),
+        }
+    )
     # The renderers only let content negotiation accept a GeoJSON (or JSON) Accept header;
     # the file is sent as it is.
     @action(detail=True, methods=["get"], renderer_classes=[GeoJSONRenderer, JSONRenderer])
     def trace(self, request: Request, pk: str) -> FileResponse:
         """The processed trace: a GeoJSON FeatureCollection with each step tagged."""
         trip = self.get_object()
+        _refuse_purged(trip)
         if not trip.trace_file:
             raise exceptions.NotFound(_("This trip has no processed trace."))
         return FileResponse(trip.trace_file.open("rb"), content_type="application/geo+json")
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            410: OpenApiResponse(description="Deleted under the retention rule."),
+        }
+    )
     @action(detail=True, methods=["get"])
     def raw(self, request: Request, pk: str) -> FileResponse:
         """The raw file exactly as uploaded. Every download is recorded."""
         trip = self.get_object()
+        _refuse_purged(trip)
         audit_record(actor=acting_user(request), obj=trip, action="download_raw")
         return FileResponse(
             trip.raw_file.open("rb"),
             as_attachment=True,
-            filename=trip.original_name or f"trip-{trip.pk}",
+            filename=_download_name(trip),
             content_type="application/octet-stream",
         )
 

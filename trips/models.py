@@ -78,6 +78,9 @@ class Trip(models.Model):
     raw_sha256 = models.CharField(_("SHA-256 of the raw file"), max_length=64)
     raw_file = models.FileField(_("raw file"), max_length=200)
     raw_size = models.PositiveBigIntegerField(_("raw file size (bytes)"))
+    # Set when the raw file and the full trace were deleted under the retention rule
+    # (TRIP_RAW_RETENTION_DAYS); the hash, the totals, days and segments stay as evidence.
+    raw_purged_at = models.DateTimeField(_("raw file deleted at"), null=True, blank=True)
     original_name = models.CharField(_("original file name"), max_length=255, blank=True)
     declared_format = models.CharField(
         _("declared format"), max_length=10, choices=Format.choices, blank=True

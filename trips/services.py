@@ -23,7 +23,7 @@ from routes.selectors import zone_timeline
 from trips import geometry, parsers
 from yangquan_av.errors import ApplicationError
 from yangquan_av.roles import Role
-from yangquan_av.services import audit_record, require_role, transition
+from yangquan_av.services import audit_record, model_update, require_role, transition
 
 from .models import Trip, TripDay, TripSegment
 
@@ -317,8 +317,81 @@ def trip_reverify(*, actor: User | None, trip: Trip, reason: str) -> Trip:
     if actor is not None:
         require_role(actor, Role.BUREAU, Role.ADMIN)
     trip = Trip.objects.select_for_update().get(pk=trip.pk)
+    if trip.raw_purged_at is not None:
+        raise ApplicationError(
+            _(
+                "The raw file of this trip was deleted under the retention rule; it cannot "
+                "be verified again."
+            ),
+            field="status",
+        )
     if trip.status in (Trip.Status.RECEIVED, Trip.Status.PROCESSING):
         return trip
     trip = transition(instance=trip, to=Trip.Status.PROCESSING, actor=actor, reason=reason)
     _schedule_processing(trip.pk)
+    return trip
+
+
+FINAL_STATUSES = (Trip.Status.ACCEPTED, Trip.Status.REJECTED)
+
+
+def _trip_years(trip: Trip) -> set[int]:
+    """The local years a trip's kilometres (or its upload) belong to."""
+    years = {day.year for day in trip.days.values_list("day", flat=True)}
+    for moment in (trip.started_at, trip.ended_at, trip.received_at):
+        if moment is not None:
+            years.add(timezone.localdate(moment).year)
+    return years
+
+
+def raw_purge_candidates(*, received_before: datetime, held: set[tuple[int, int]]) -> list[Trip]:
+    """Trips whose raw file may be deleted: received before the cut-off, in a final state,
+    not purged yet, and no year of theirs held by an unissued statement of their company
+    (`held`: (operator id, year) pairs), so a statement in the making can still be checked
+    against the raw files behind it."""
+    trips = Trip.objects.filter(
+        received_at__lt=received_before, status__in=FINAL_STATUSES, raw_purged_at__isnull=True
+    ).order_by("pk")
+    return [
+        trip
+        for trip in trips
+        if not any((trip.operator_id, year) in held for year in _trip_years(trip))
+    ]
+
+
+@transaction.atomic
+def trip_raw_purge(*, trip_id: int, actor: User | None, reason: str) -> Trip:
+    """Delete a final trip's raw file and full-resolution trace under the retention rule.
+
+    The SHA-256, the verified totals, the per-day and per-segment metres stay; the trip is
+    marked so downloads answer 410 and it is never verified again. Files are deleted once the
+    mark is committed; the raw file only when no other unpurged trip has the same content
+    (raw files are stored once per content). `actor` None is the system (the command).
+    """
+    if actor is not None:
+        require_role(actor, Role.ADMIN)
+    trip = Trip.objects.select_for_update().get(pk=trip_id)
+    if trip.raw_purged_at is not None:
+        return trip
+    if trip.status not in FINAL_STATUSES:
+        raise ApplicationError(
+            _("Only an accepted or rejected trip's raw file can be deleted."), field="status"
+        )
+    raw_path, trace_path = trip.raw_file.name or "", trip.trace_file.name or ""
+    trip = model_update(
+        instance=trip,
+        data={"raw_purged_at": timezone.now(), "trace_file": ""},
+        actor=actor,
+        action="purge_raw",
+        reason=reason,
+    )
+    still_used = Trip.objects.filter(raw_file=raw_path, raw_purged_at__isnull=True).exists()
+
+    def delete_files() -> None:
+        if not still_used:
+            default_storage.delete(raw_path)
+        if trace_path:
+            default_storage.delete(trace_path)
+
+    transaction.on_commit(delete_files)
     return trip

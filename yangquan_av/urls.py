@@ -32,6 +32,8 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include(router.urls)),
 ]
 
+handler500 = "yangquan_av.views.server_error"
+
 urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),

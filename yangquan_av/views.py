@@ -1,14 +1,16 @@
-"""The role-aware home page: the dashboard, one group of cards per app (docs/ui.md)."""
+"""The role-aware home page: the dashboard, one group of cards per app (docs/ui.md), and the
+server-error answer."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views import defaults
 
 from operators import views as operators_views
 from routes import views as routes_views
@@ -34,3 +36,13 @@ def home(request: HttpRequest) -> HttpResponse:
         **trips_views.dashboard(user=user, today=today),
     }
     return render(request, "home.html", context)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 answer (DEBUG off): nothing of the failure, which is only in the log.
+
+    The API's clients get JSON as from every other API error; people get templates/500.html.
+    """
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("Server error. It has been logged.")}, status=500)
+    return defaults.server_error(request)

@@ -20,7 +20,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, trip: list[int], all: bool, reason: str, **options: Any) -> None:
         if not trip and not all:
             raise CommandError("--trip or --all: say which trips")
-        trips = Trip.objects.exclude(status__in=[Trip.Status.RECEIVED, Trip.Status.PROCESSING])
+        trips = Trip.objects.exclude(
+            status__in=[Trip.Status.RECEIVED, Trip.Status.PROCESSING]
+        ).filter(raw_purged_at__isnull=True)  # no raw file left to verify from
         if trip:
             trips = trips.filter(pk__in=trip)
         ids = list(trips.values_list("pk", flat=True))
