@@ -5,14 +5,17 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from datetime import UTC, datetime
+import logging
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,28 +25,45 @@ from operators.selectors import vehicle_list
 from routes.selectors import zone_timeline
 from trips import geometry, parsers
 from yangquan_av.errors import ApplicationError
+from yangquan_av.models import AuditRecord
 from yangquan_av.roles import Role
 from yangquan_av.services import audit_record, model_update, require_role, transition
 
 from .models import Trip, TripDay, TripSegment
+
+logger = logging.getLogger(__name__)
 
 
 def _raw_path(sha256: str) -> str:
     return f"raw/{sha256[:2]}/{sha256}"
 
 
+def _stored_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with default_storage.open(path, "rb") as stored:
+        for chunk in stored.chunks():
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def _store_raw(data: bytes, sha256: str) -> str:
     """Store the bytes once under their hash; the same content is never written twice.
 
     The file is written before the trip row is committed: a crash in between leaves a file
-    that no trip references (harmless, found by its hash on the next upload), never a trip
-    without its file.
+    that no trip references (it counts for nothing, and the next upload of the same bytes
+    finds it by its hash), never a trip without its file. A file already at the path is
+    checked against the hash, because a crash while it was being written (local disk writes
+    in place) leaves it torn; a torn file is written again.
     """
     path = _raw_path(sha256)
-    if not default_storage.exists(path):
-        saved = default_storage.save(path, ContentFile(data))
-        if saved != path:  # a concurrent upload of the same bytes won the race
-            default_storage.delete(saved)
+    if default_storage.exists(path):
+        if _stored_sha256(path) == sha256:
+            return path
+        logger.warning("Raw file %s does not match its hash; writing it again.", path)
+        default_storage.delete(path)
+    saved = default_storage.save(path, ContentFile(data))
+    if saved != path:  # a concurrent upload of the same bytes won the race
+        default_storage.delete(saved)
     return path
 
 
@@ -122,9 +142,58 @@ def trip_upload(
 
 
 def _schedule_processing(trip_id: int) -> None:
+    transaction.on_commit(lambda: _enqueue_processing(trip_id))
+
+
+def _enqueue_processing(trip_id: int) -> None:
+    """Queue the trip's verification. A broker that is down does not fail the upload: the
+    trip is committed and stays `received`, and `trip_requeue_stale` queues it later."""
+    from kombu.exceptions import OperationalError as BrokerError  # noqa: PLC0415
+
     from .tasks import process_trip  # noqa: PLC0415 - tasks import services
 
-    transaction.on_commit(lambda: process_trip.delay(trip_id))
+    try:
+        process_trip.delay(trip_id)
+    except BrokerError:
+        logger.warning("Trip %s stored but not queued: broker unreachable.", trip_id, exc_info=True)
+
+
+def trip_requeue_stale(*, older_than: timedelta) -> list[int]:
+    """Queue again every trip left waiting longer than `older_than`; returns their ids.
+
+    A trip waits in `received` after upload, or in `processing` after `trip_reverify`, until
+    a worker commits its result in one transaction. One that waits longer lost its queue
+    message: the broker was down at upload, or the worker running it was killed (its
+    transaction rolled back). Queuing a trip twice is harmless: `trip_process` does nothing
+    for a trip that is no longer waiting.
+    """
+    from .tasks import process_trip  # noqa: PLC0415 - tasks import services
+
+    cutoff = timezone.now() - older_than
+    queued_at = (
+        AuditRecord.objects.filter(
+            content_type=ContentType.objects.get_for_model(Trip),
+            object_id=Cast(models.OuterRef("pk"), models.CharField()),
+            action=Trip.Status.PROCESSING,
+        )
+        .order_by("-at")
+        .values("at")[:1]
+    )
+    stale = list(
+        Trip.objects.filter(status__in=[Trip.Status.RECEIVED, Trip.Status.PROCESSING])
+        .annotate(queued_at=models.Subquery(queued_at))
+        .filter(
+            models.Q(status=Trip.Status.RECEIVED, received_at__lt=cutoff)
+            | models.Q(status=Trip.Status.PROCESSING, queued_at__lt=cutoff)
+        )
+        .order_by("received_at")
+        .values_list("pk", flat=True)
+    )
+    for trip_id in stale:
+        process_trip.delay(trip_id)
+    if stale:
+        logger.info("Queued %d stale trip(s) again.", len(stale))
+    return stale
 
 
 def verify_params() -> geometry.VerifyParams:

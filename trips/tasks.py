@@ -1,6 +1,9 @@
 """Celery tasks for trips: thin, idempotent, safe to retry (acks late)."""
 
+from datetime import timedelta
+
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
 
 from . import services
@@ -15,3 +18,11 @@ from . import services
 )
 def process_trip(trip_id: int) -> None:
     services.trip_process(trip_id=trip_id)
+
+
+@shared_task(name="trips.requeue_stale")
+def requeue_stale() -> int:
+    """Celery beat's sweep (settings.CELERY_BEAT_SCHEDULE): trips whose message was lost."""
+    return len(
+        services.trip_requeue_stale(older_than=timedelta(seconds=settings.TRIP_REQUEUE_AFTER_S))
+    )
