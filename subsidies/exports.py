@@ -19,9 +19,9 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 from openpyxl import Workbook
 
-from .models import Statement, StatementLine
+from .models import Statement
 from .money import capital_yuan, km_from_metres
-from .selectors import NoticeRow, SummaryRow
+from .selectors import DrillDownLine, NoticeRow, SummaryRow
 
 FONT = Path(__file__).resolve().parent / "fonts" / "NotoSansSC-Regular-GB2312.otf"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -77,7 +77,7 @@ LINE_COLUMNS = [
 ]
 
 
-def _line_rows(statement: Statement, lines: Iterable[StatementLine]) -> Iterable[list[Any]]:
+def _line_rows(statement: Statement, lines: Iterable[DrillDownLine]) -> Iterable[list[Any]]:
     for line in lines:
         yield [
             statement.pk,
@@ -150,11 +150,11 @@ def _summary_pairs(statement: Statement) -> list[tuple[str, str, Any]]:
     ]
 
 
-def statement_csv(statement: Statement, lines: Iterable[StatementLine]) -> bytes:
+def statement_csv(statement: Statement, lines: Iterable[DrillDownLine]) -> bytes:
     return _csv(LINE_COLUMNS, _line_rows(statement, lines))
 
 
-def statement_xlsx(statement: Statement, lines: Iterable[StatementLine]) -> bytes:
+def statement_xlsx(statement: Statement, lines: Iterable[DrillDownLine]) -> bytes:
     summary = [(key, label, value) for key, label, value in _summary_pairs(statement)]
     return _xlsx(
         [

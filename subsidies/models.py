@@ -303,11 +303,12 @@ class Statement(models.Model):
 class StatementLine(models.Model):
     """A contributing trip's eligible metres on one local day of the statement's year.
 
-    Snapshotted when the statement is computed, so the drill-down shows what the amount
-    rested on even if the trip is later re-verified (that flows into an adjustment). A
-    year can hold a million lines, written by one INSERT … SELECT from the trip days that
-    joins the statement itself; the foreign keys are therefore not re-checked row by row
-    in the database (a million deferred checks cost more than the whole computation):
+    Frozen when finance approves the statement (a draft's drill-down is read live from the
+    trip days, which change every night), and kept through issue and payment, so an issued
+    statement shows what its amount rested on even if a trip is later re-verified (that
+    flows into an adjustment). Withdrawing the approval (back to draft, void) drops them.
+    Lines are written by one INSERT … SELECT from the trip days, so the foreign keys are
+    not re-checked row by row in the database (a year can hold a million lines):
     statements are never deleted, trips are protected here and by their own rules.
     """
 

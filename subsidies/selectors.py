@@ -7,6 +7,7 @@ everything; the bureau reads everything and grades.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -112,9 +113,43 @@ def statement_get(*, user: User, statement_id: int) -> Statement:
     return statement
 
 
-def statement_lines(*, statement: Statement) -> QuerySet[StatementLine]:
-    """The drill-down of a statement the caller already may see (got through statement_list)."""
-    return statement.lines.select_related("trip", "trip__vehicle").order_by("day", "trip_id")
+def contributing_trip_days(
+    *, first: dt.date, last: dt.date, operator_ids: Collection[int] | None = None
+) -> QuerySet[TripDay]:
+    """What a subsidy counts: accepted trips' local days with eligible metres, `first` to
+    `last` inclusive. The one definition behind the computation, a draft's live drill-down
+    and the lines frozen at approval; not scoped by user (its callers are)."""
+    days = TripDay.objects.filter(
+        trip__status=Trip.Status.ACCEPTED, day__gte=first, day__lte=last, eligible_m__gt=0
+    )
+    if operator_ids is not None:
+        days = days.filter(trip__operator_id__in=operator_ids)
+    return days
+
+
+# A line of a statement's drill-down: frozen (approved and later) or read live (draft).
+DrillDownLine = StatementLine | TripDay
+
+
+def _drill_down(statement: Statement) -> QuerySet[StatementLine] | QuerySet[TripDay]:
+    """A draft's trip days read live (drafts change every night); from approval on, the
+    lines frozen then, so an approved or issued statement explains itself whatever
+    happens to its trips later."""
+    if statement.status != Statement.Status.DRAFT:
+        return statement.lines.all()
+    if statement.counted_from is None or statement.counted_to is None:
+        return TripDay.objects.none()
+    return contributing_trip_days(
+        first=statement.counted_from,
+        last=statement.counted_to,
+        operator_ids=[statement.operator_id],
+    )
+
+
+def statement_lines(*, statement: Statement) -> QuerySet[StatementLine] | QuerySet[TripDay]:
+    """The drill-down of a statement the caller already may see (got through statement_list):
+    one row per contributing trip and local day, with `trip`, `day` and `eligible_m`."""
+    return _drill_down(statement).select_related("trip", "trip__vehicle").order_by("day", "trip_id")
 
 
 @dataclass(frozen=True)
@@ -130,7 +165,8 @@ class SummaryRow:
 
 def statement_by_month(*, statement: Statement) -> list[SummaryRow]:
     rows = (
-        statement.lines.annotate(month=ExtractMonth("day"))
+        _drill_down(statement)
+        .annotate(month=ExtractMonth("day"))
         .values("month")
         .annotate(trips=Count("trip_id", distinct=True), metres=Sum("eligible_m"))
         .order_by("month")
@@ -142,7 +178,8 @@ def statement_by_month(*, statement: Statement) -> list[SummaryRow]:
 
 def statement_by_vehicle(*, statement: Statement) -> list[SummaryRow]:
     rows = (
-        statement.lines.values("trip__vehicle__plate")
+        _drill_down(statement)
+        .values("trip__vehicle__plate")
         .annotate(trips=Count("trip_id", distinct=True), metres=Sum("eligible_m"))
         .order_by("trip__vehicle__plate")
     )

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from yangquan_av.api import InputSerializer
 
-from .models import Assessment, LedgerEntry, Statement, StatementLine, SubsidyPolicy
+from .models import Assessment, LedgerEntry, Statement, SubsidyPolicy
 from .money import capital_yuan
 
 
@@ -187,15 +187,15 @@ class StatementDetailOutputSerializer(StatementOutputSerializer):
         read_only_fields = fields
 
 
-class StatementLineOutputSerializer(serializers.ModelSerializer[StatementLine]):
+class StatementLineOutputSerializer(serializers.Serializer[Any]):
+    """A drill-down line: frozen (approved and later) or a trip day read live (draft)."""
+
+    trip = serializers.IntegerField(source="trip_id", read_only=True)
+    external_id = serializers.CharField(source="trip.external_id", read_only=True)
     vehicle = serializers.IntegerField(source="trip.vehicle_id", read_only=True)
     vehicle_plate = serializers.CharField(source="trip.vehicle.plate", read_only=True)
-    external_id = serializers.CharField(source="trip.external_id", read_only=True)
-
-    class Meta:
-        model = StatementLine
-        fields = ["id", "trip", "external_id", "vehicle", "vehicle_plate", "day", "eligible_m"]
-        read_only_fields = fields
+    day = serializers.DateField(read_only=True)
+    eligible_m = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
 
 
 class StatementActionInputSerializer(InputSerializer):

@@ -9,18 +9,18 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from operators.models import Operator
-from trips.models import Trip, TripDay
 from yangquan_av.errors import ApplicationError
 from yangquan_av.roles import Role
 from yangquan_av.services import model_create, model_update, require_role, transition
 
 from .models import Assessment, LedgerEntry, Statement, StatementLine, SubsidyPolicy
 from .money import ZERO, Reason, YearInput, YearResult, compute_year
+from .selectors import contributing_trip_days
 
 if TYPE_CHECKING:
     from operators.models import User
@@ -189,14 +189,12 @@ DayFigures = tuple[Decimal, int, int]
 def _daily_figures(year: int) -> dict[int, dict[dt.date, DayFigures]]:
     """Per operator and local day of the year, the accepted trips' eligible metres.
 
-    The count and id sum come along so that unchanged drill-down lines can be recognised
-    (same metres, same number of trips, same trips) and left as they are.
+    The count and id sum come along so that an approved statement's frozen lines can be
+    checked against the trips (same metres, same number of trips, same trips) cheaply.
     """
     first, last = year_bounds(year)
     rows = (
-        TripDay.objects.filter(
-            trip__status=Trip.Status.ACCEPTED, day__gte=first, day__lte=last, eligible_m__gt=0
-        )
+        contributing_trip_days(first=first, last=last)
         .values_list("trip__operator_id", "day")
         .annotate(metres=Sum("eligible_m"), trips=Count("pk"), ids=Sum("trip_id"))
         .order_by()
@@ -208,7 +206,7 @@ def _daily_figures(year: int) -> dict[int, dict[dt.date, DayFigures]]:
 
 
 def _line_figures(statement_ids: list[int]) -> dict[int, dict[dt.date, DayFigures]]:
-    """The same figures from statements' current lines."""
+    """The same figures from statements' frozen lines."""
     rows = (
         StatementLine.objects.filter(statement_id__in=statement_ids)
         .values_list("statement_id", "day")
@@ -219,6 +217,23 @@ def _line_figures(statement_ids: list[int]) -> dict[int, dict[dt.date, DayFigure
     for statement_id, day, metres, trips, ids in rows:
         days[statement_id][day] = (_centimetres(metres), trips, ids)
     return days
+
+
+def _trip_counts(windows: dict[int, tuple[dt.date, dt.date]]) -> dict[int, int]:
+    """Distinct contributing trips per operator over its counted days (a trip across
+    midnight is one trip). Operators sharing a window, nearly always all, share a query."""
+    by_window: dict[tuple[dt.date, dt.date], list[int]] = defaultdict(list)
+    for operator_id, window in windows.items():
+        by_window[window].append(operator_id)
+    counts: dict[int, int] = {}
+    for (first, last), operator_ids in by_window.items():
+        counts.update(
+            contributing_trip_days(first=first, last=last, operator_ids=operator_ids)
+            .values_list("trip__operator_id")
+            .annotate(n=Count("trip_id", distinct=True))
+            .order_by()
+        )
+    return counts
 
 
 def _paid_years_other_than(operator: Operator, year: int) -> int:
@@ -277,7 +292,7 @@ def _plan(operator: Operator, year: int, policy: SubsidyPolicy) -> _Plan:
 
 
 def _figures(
-    plan: _Plan, result: YearResult, eligible_m: Decimal, previously_issued: Decimal
+    plan: _Plan, result: YearResult, eligible_m: Decimal, trip_count: int, previously: Decimal
 ) -> dict[str, Any]:
     return {
         "policy": plan.policy,
@@ -286,6 +301,7 @@ def _figures(
         "counted_to": plan.counted_to,
         "eligible_m": eligible_m,
         "km": result.km,
+        "trip_count": trip_count,
         "grade": plan.assessment.grade if plan.assessment else "",
         "rate_yuan_per_km": result.rate_yuan_per_km,
         "gross_yuan": result.gross_yuan,
@@ -293,10 +309,16 @@ def _figures(
         "cap_applied": result.cap_applied,
         "cap_reduction_yuan": result.cap_reduction_yuan,
         "year_total_yuan": result.amount_yuan,
-        "previously_issued_yuan": previously_issued,
-        "amount_yuan": result.amount_yuan - previously_issued,
+        "previously_issued_yuan": previously,
+        "amount_yuan": result.amount_yuan - previously,
         "reason": str(result.reason),
     }
+
+
+def _unfreeze_lines(statement: Statement) -> None:
+    """An approval is withdrawn (back to draft, or void): its frozen drill-down goes with it,
+    and the draft reads its trip days live again."""
+    StatementLine.objects.filter(statement=statement).delete()
 
 
 def _write(
@@ -306,9 +328,14 @@ def _write(
     operator: Operator,
     year: int,
     figures: dict[str, Any],
+    frozen_lines_hold: bool,
     summary: ComputeSummary,
-) -> Statement:
-    """Create the open statement, or bring the open one up to date (audited either way)."""
+) -> None:
+    """Create the open statement, or bring the open one up to date (audited either way).
+
+    `frozen_lines_hold` is False when an approved statement's frozen lines no longer match
+    the trip days, even if every figure does (a trip swapped for another of equal length).
+    """
     now = timezone.now()
     if statement is None:
         created = model_create(
@@ -316,14 +343,14 @@ def _write(
             actor=None,
         )
         summary.created.append(created.pk)
-        return created
+        return
     changed = any(getattr(statement, name) != value for name, value in figures.items())
-    if not changed:
+    if not changed and frozen_lines_hold:
         summary.unchanged.append(statement.pk)
-        return statement
+        return
     data = {**figures, "computed_at": now}
     if statement.status == Statement.Status.APPROVED:
-        # The approval was for other figures: it goes back to draft for a new look.
+        # The approval was for other figures or other trips: back to draft for a new look.
         transition(
             instance=statement,
             to=Statement.Status.DRAFT,
@@ -331,58 +358,10 @@ def _write(
             reason=_("Recomputed with different figures."),
             data={**data, "approved_by": None, "approved_at": None},
         )
+        _unfreeze_lines(statement)
     else:
         model_update(instance=statement, data=data, actor=None, action="recompute")
     summary.updated.append(statement.pk)
-    return statement
-
-
-def _snapshot_lines(statement_ids: list[int]) -> None:
-    """Replace the statements' drill-down lines with the contributing trip days.
-
-    One INSERT … SELECT for all statements: a year of a million trips never passes
-    through Python.
-    """
-    if not statement_ids:
-        return
-    StatementLine.objects.filter(statement_id__in=statement_ids).delete()
-    line = StatementLine._meta.db_table
-    statement = Statement._meta.db_table
-    trip = Trip._meta.db_table
-    trip_day = TripDay._meta.db_table
-    placeholders = ", ".join(["%s"] * len(statement_ids))
-    sql = f"""
-        INSERT INTO {line} (statement_id, trip_id, day, eligible_m)
-        SELECT s.id, d.trip_id, d.day, d.eligible_m
-        FROM {statement} s
-        JOIN {trip} t ON t.operator_id = s.operator_id AND t.status = %s
-        JOIN {trip_day} d ON d.trip_id = t.id
-        WHERE s.id IN ({placeholders})
-          AND d.day >= s.counted_from AND d.day <= s.counted_to AND d.eligible_m > 0
-    """  # noqa: S608 - table names are ours; values are parameters
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [Trip.Status.ACCEPTED, *statement_ids])
-
-
-def _line_totals(statement_ids: list[int]) -> dict[int, tuple[Decimal, int]]:
-    """Metres (summed day by day, exact on SQLite too) and distinct trips per statement."""
-    if not statement_ids:
-        return {}
-    metres: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for statement_id, _day, daily in (
-        StatementLine.objects.filter(statement_id__in=statement_ids)
-        .values_list("statement_id", "day")
-        .annotate(m=Sum("eligible_m"))
-        .order_by()
-    ):
-        metres[statement_id] += _centimetres(daily)
-    trips = dict(
-        StatementLine.objects.filter(statement_id__in=statement_ids)
-        .values_list("statement_id")
-        .annotate(n=Count("trip_id", distinct=True))
-        .order_by()
-    )
-    return {pk: (metres[pk], trips.get(pk, 0)) for pk in statement_ids}
 
 
 @transaction.atomic
@@ -391,6 +370,7 @@ def compute_statements(*, year: int, actor: User | None = None) -> ComputeSummar
 
     Before issue the one open statement (regular) is brought up to date; after issue a
     changed amount becomes an adjustment statement for the difference — never an edit.
+    Drafts store no drill-down (it is read live from the trip days); approval freezes it.
     `actor` is None when the scheduler runs it.
     """
     if actor is not None:
@@ -404,21 +384,39 @@ def compute_statements(*, year: int, actor: User | None = None) -> ComputeSummar
         _lock_operator_year(operator.pk, year)
     daily = _daily_figures(year)
 
-    plans: dict[int, tuple[Operator, _Plan, str, Decimal]] = {}
-    expected: dict[int, dict[dt.date, DayFigures]] = {}
     stated = set(Statement.objects.filter(year=year).values_list("operator_id", flat=True))
+    counted: dict[int, tuple[_Plan, dict[dt.date, DayFigures]]] = {}
     for operator in operators:
         if operator.pk not in daily and operator.pk not in stated:
             continue  # drove nothing that year: nothing to state
         plan = _plan(operator, year, policy)
-        counted: dict[dt.date, DayFigures] = {}
+        days: dict[dt.date, DayFigures] = {}
         if plan.counted_from is not None and plan.counted_to is not None:
-            counted = {
+            days = {
                 day: figures
                 for day, figures in daily[operator.pk].items()
                 if plan.counted_from <= day <= plan.counted_to
             }
-        metres = sum((m for m, _, _ in counted.values()), ZERO)
+        counted[operator.pk] = (plan, days)
+    trip_counts = _trip_counts(
+        {
+            pk: (plan.counted_from, plan.counted_to)
+            for pk, (plan, days) in counted.items()
+            if days and plan.counted_from is not None and plan.counted_to is not None
+        }
+    )
+    approved = list(
+        Statement.objects.filter(year=year, status=Statement.Status.APPROVED).values_list(
+            "pk", flat=True
+        )
+    )
+    frozen = _line_figures(approved)
+
+    for operator in operators:
+        if operator.pk not in counted:
+            continue
+        plan, days = counted[operator.pk]
+        metres = sum((m for m, _, _ in days.values()), ZERO)
         result = plan.result(metres)
         existing = list(
             Statement.objects.select_for_update()
@@ -436,62 +434,80 @@ def compute_statements(*, year: int, actor: User | None = None) -> ComputeSummar
                     actor=None,
                     reason=_("Recomputed: the issued amount stands."),
                 )
+                _unfreeze_lines(open_)
                 summary.voided.append(open_.pk)
             continue
-        kind: str = Statement.Kind.ADJUSTMENT if issued else Statement.Kind.REGULAR
-        statement = _write(
+        _write(
             open_,
-            kind=kind,
+            kind=Statement.Kind.ADJUSTMENT if issued else Statement.Kind.REGULAR,
             operator=operator,
             year=year,
-            figures=_figures(plan, result, metres, previously),
+            figures=_figures(plan, result, metres, trip_counts.get(operator.pk, 0), previously),
+            frozen_lines_hold=open_ is None
+            or open_.status != Statement.Status.APPROVED
+            or frozen.get(open_.pk, {}) == days,
             summary=summary,
         )
-        plans[statement.pk] = (operator, plan, kind, previously)
-        expected[statement.pk] = counted
-
-    # Lines are rewritten only where they differ from what the trip days now say: the
-    # nightly recomputation of an unchanged year then writes nothing.
-    current = _line_figures(sorted(set(plans) - set(summary.created)))
-    ids = sorted(pk for pk in plans if current.get(pk, {}) != expected[pk] or pk in summary.created)
-    _snapshot_lines(ids)
-    for statement_id, (metres, trip_count) in _line_totals(ids).items():
-        operator, plan, kind, previously = plans[statement_id]
-        statement = Statement.objects.get(pk=statement_id)
-        if statement.eligible_m != metres:
-            # A trip changed between the day totals and the lines: the lines are the truth.
-            figures = _figures(plan, plan.result(metres), metres, previously)
-            statement = _write(
-                statement,
-                kind=kind,
-                operator=operator,
-                year=year,
-                figures=figures,
-                summary=summary,
-            )
-        if statement.trip_count != trip_count:
-            Statement.objects.filter(pk=statement_id).update(trip_count=trip_count)
     return summary
 
 
 # --- approval, issue, payment -------------------------------------------------------------
 
 
+def _freeze_lines(statement: Statement) -> None:
+    """Snapshot the drill-down of an approved statement: one line per contributing trip and
+    day, by one INSERT … SELECT of the very query a draft's drill-down reads live."""
+    if statement.counted_from is None or statement.counted_to is None:
+        return
+    rows = (
+        contributing_trip_days(
+            first=statement.counted_from,
+            last=statement.counted_to,
+            operator_ids=[statement.operator_id],
+        )
+        .annotate(statement_id=Value(statement.pk))
+        .values_list("statement_id", "trip_id", "day", "eligible_m")
+        .order_by()
+    )
+    select, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {StatementLine._meta.db_table} "
+            f"(statement_id, trip_id, day, eligible_m) {select}",
+            params,
+        )
+    days = _line_figures([statement.pk]).get(statement.pk, {})
+    metres = sum((m for m, _, _ in days.values()), ZERO)
+    trips = StatementLine.objects.filter(statement=statement).values("trip_id").distinct().count()
+    if metres != statement.eligible_m or trips != statement.trip_count:
+        # Trips changed since the computation: what finance looked at is not what the
+        # lines would freeze. The transaction (and the approval) is rolled back.
+        raise ApplicationError(
+            _("Trips have changed since this statement was computed: recompute, then approve."),
+            field="status",
+        )
+
+
 @transaction.atomic
 def statement_approve(*, actor: User, statement: Statement, reason: str = "") -> Statement:
+    """Approve a draft and freeze its drill-down lines (they stay through issue and payment)."""
     require_role(actor, *FINANCE)
+    # Queue behind a computation of the same operator-year, and it behind us.
+    _lock_operator_year(statement.operator_id, statement.year)
     statement = Statement.objects.select_for_update().get(pk=statement.pk)
     if statement.reason == Reason.NO_GRADE:
         raise ApplicationError(
             _("The year has no grade yet: the bureau grades it, then recompute."), field="reason"
         )
-    return transition(
+    statement = transition(
         instance=statement,
         to=Statement.Status.APPROVED,
         actor=actor,
         reason=reason,
         data={"approved_by": actor, "approved_at": timezone.now()},
     )
+    _freeze_lines(statement)
+    return statement
 
 
 def _ledger_append(*, statement: Statement, kind: str, actor: User) -> LedgerEntry:

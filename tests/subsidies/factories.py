@@ -83,3 +83,11 @@ def grade(*, actor: User, operator: Operator, year: int, grade: str) -> Assessme
 def reject(trip: Trip) -> None:
     """What a review that rejects an accepted trip leaves behind (trips' own service does it)."""
     Trip.objects.filter(pk=trip.pk).update(status=Trip.Status.REJECTED)
+
+
+def reverify(trip: Trip, days: Mapping[dt.date, str | Decimal]) -> None:
+    """What verifying a trip again leaves behind: new eligible metres per day (trips' job)."""
+    for day, metres in days.items():
+        TripDay.objects.filter(trip=trip, day=day).update(
+            autonomous_m=Decimal(metres), eligible_m=Decimal(metres)
+        )

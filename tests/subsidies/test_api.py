@@ -15,6 +15,7 @@ from subsidies.exports import safe_text
 from subsidies.models import Statement
 from tests.conftest import World, client_for
 from tests.subsidies import factories
+from trips.models import Trip
 
 pytestmark = pytest.mark.django_db
 
@@ -110,6 +111,25 @@ def test_the_drill_down_lists_each_contributing_trip(world: World) -> None:
         ("2024-03-01", "12000000.00"),
         ("2024-04-02", "345600.00"),
     ]
+
+
+def test_an_issued_statements_lines_and_csv_are_those_frozen_at_approval(world: World) -> None:
+    a, _ = computed(world)
+    issued(world, a)
+    trip = Trip.objects.get(days__day=dt.date(2024, 4, 2))
+    factories.reverify(trip, {dt.date(2024, 4, 2): "1.00"})
+    client = client_for(world.staff_a)
+
+    body = client.get(f"/api/v1/statements/{a.pk}/lines/").json()
+    rows = list(
+        csv.DictReader(
+            io.StringIO(client.get(f"/api/v1/statements/{a.pk}/csv/").content.decode("utf-8-sig"))
+        )
+    )
+
+    assert [line["eligible_m"] for line in body["results"]] == ["12000000.00", "345600.00"]
+    assert [r["eligible_m"] for r in rows] == ["12000000.00", "345600.00"]
+    assert body["results"][1]["trip"] == trip.pk
 
 
 def test_the_bureau_grades_and_regrading_is_a_200(world: World) -> None:

@@ -10,7 +10,7 @@ from subprocess import Popen
 import pytest
 from django.db import connection
 
-from subsidies import services, tasks
+from subsidies import selectors, services, tasks
 from subsidies.models import Statement
 from tests.conftest import World
 from tests.subsidies import factories
@@ -64,4 +64,4 @@ def test_a_real_worker_computes_the_year(celery_worker: Popen[bytes], world: Wor
     statement = Statement.objects.get(operator=world.company_a, year=2024)
     # 5 trips × 1,000 m = 5 km × 3.00 = 15.00
     assert str(statement.amount_yuan) == "15.00"
-    assert statement.lines.count() == 5
+    assert selectors.statement_lines(statement=statement).count() == 5

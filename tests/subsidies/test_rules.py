@@ -14,7 +14,7 @@ import pytest
 
 from operators.models import Operator, Vehicle
 from subsidies import services
-from subsidies.models import Statement, StatementLine
+from subsidies.models import Statement
 from tests import factories as base
 from tests.conftest import World
 from tests.subsidies import factories
@@ -369,23 +369,3 @@ def test_a_statement_without_a_grade_cannot_be_approved(world: World) -> None:
         services.statement_approve(
             actor=world.finance, statement=statement_of(vehicle.operator, 2024)
         )
-
-
-def test_recomputing_an_unchanged_year_keeps_its_drill_down_lines(world: World) -> None:
-    factories.trip(vehicle=world.vehicle_a, days={D(2024, 3, 1): "1000.00"})
-    services.compute_statements(year=2024)
-    before = list(StatementLine.objects.values_list("pk", flat=True))
-    services.compute_statements(year=2024)
-    assert list(StatementLine.objects.values_list("pk", flat=True)) == before
-
-
-def test_a_trip_rejected_before_issue_leaves_the_drill_down(world: World) -> None:
-    kept = factories.trip(vehicle=world.vehicle_a, days={D(2024, 3, 1): "1000.00"})
-    dropped = factories.trip(vehicle=world.vehicle_a, days={D(2024, 3, 1): "1000.00"})
-    services.compute_statements(year=2024)
-    factories.reject(dropped)
-    services.compute_statements(year=2024)
-    statement = statement_of(world.company_a, 2024)
-    assert list(statement.lines.values_list("trip_id", flat=True)) == [kept.pk]
-    assert statement.trip_count == 1
-    assert statement.km == Decimal("1.00000")
