@@ -4,22 +4,30 @@ The files are read by GDAL through pyogrio (its GeoJSON, KML and ESRI Shapefile 
 What this module adds is the refusing: a file that does not state its coordinate system is
 refused unless the uploader declares one; GCJ-02 (the offset coordinates of Chinese web
 maps) is converted to WGS-84 before anything is measured; zip archives are checked for
-size, member count and path tricks before anything is extracted; KML with a DOCTYPE or
-entity declarations is refused (no entity expansion, no external references).
+size, member count, compression ratio, encryption, nested archives and path tricks before
+anything is extracted, and extraction streams with the declared sizes enforced; KML with a
+DOCTYPE (entity declarations, external references) is refused in any encoding.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+import struct
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
+from xml.sax import SAXException
+from xml.sax.handler import ContentHandler
 
 import numpy as np
 import pyogrio
 import shapely
+from defusedxml import DefusedXmlException
+from defusedxml import sax as defused_sax
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 from shapely.geometry.base import BaseGeometry
@@ -32,6 +40,13 @@ GCJ02 = "gcj02"
 FORMATS = {".geojson": "geojson", ".json": "geojson", ".kml": "kml", ".zip": "shapefile"}
 MAX_ZIP_MEMBERS = 50
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+# Deflate tops out near 1,000:1, which only crafted data reaches; a Shapefile's padded .dbf
+# can reach a few hundred. Members under the floor are too small to matter.
+MAX_ZIP_RATIO = 200
+_RATIO_FLOOR_BYTES = 1024 * 1024
+ARCHIVE_SUFFIXES = frozenset({".zip", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar", ".tar"})
+_EOCD_SEARCH = 22 + 65535  # the end record and the longest archive comment
+_COPY_CHUNK = 1024 * 1024
 MAX_FEATURES = 5000
 NAME_KEYS = ("name", "Name", "NAME", "名称")
 _GDAL_ERRORS = (
@@ -80,18 +95,46 @@ def parse_declared_crs(declared: str) -> str | CRS:
         raise GeometryProblem("bad_crs", crs=text) from exc
 
 
+def _declared_entries(data: bytes) -> int:
+    """The member count in the end-of-central-directory record, read before zipfile builds
+    an object per member (a 20 MB archive can list 400,000 of them)."""
+    at = data.rfind(b"PK\x05\x06", max(0, len(data) - _EOCD_SEARCH))
+    if at < 0 or at + 22 > len(data):
+        raise GeometryProblem("bad_zip")
+    (entries,) = struct.unpack_from("<H", data, at + 10)
+    return int(entries)
+
+
+def _check_members(members: list[zipfile.ZipInfo]) -> None:
+    """Refuse on what the archive declares, before a byte is decompressed. zipfile never
+    yields more than a member's declared size (past it the CRC check fails), so the
+    declared sizes bound what extraction can write."""
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise GeometryProblem("zip_too_many", limit=MAX_ZIP_MEMBERS)
+    if sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES:
+        raise GeometryProblem("zip_too_large", limit_mb=MAX_UNZIPPED_BYTES // 2**20)
+    for member in members:
+        if member.flag_bits & 0x1:
+            raise GeometryProblem("zip_encrypted")
+        if PurePosixPath(member.filename.lower()).suffix in ARCHIVE_SUFFIXES:
+            raise GeometryProblem("zip_nested")
+        if member.file_size > _RATIO_FLOOR_BYTES and member.file_size > MAX_ZIP_RATIO * max(
+            member.compress_size, 1
+        ):
+            raise GeometryProblem("zip_ratio", limit=MAX_ZIP_RATIO)
+
+
 def _safe_extract(data: bytes, target: Path) -> Path:
     """Extract a zipped Shapefile after checking it; return the .shp path."""
+    if _declared_entries(data) > MAX_ZIP_MEMBERS:
+        raise GeometryProblem("zip_too_many", limit=MAX_ZIP_MEMBERS)
     try:
         archive = zipfile.ZipFile(_bytes_file(data, target / "upload.zip"))
     except zipfile.BadZipFile as exc:
         raise GeometryProblem("bad_zip") from exc
     with archive:
         members = [m for m in archive.infolist() if not m.is_dir()]
-        if len(members) > MAX_ZIP_MEMBERS:
-            raise GeometryProblem("zip_too_many", limit=MAX_ZIP_MEMBERS)
-        if sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES:
-            raise GeometryProblem("zip_too_large", limit_mb=MAX_UNZIPPED_BYTES // 2**20)
+        _check_members(members)
         shapes = [m for m in members if m.filename.lower().endswith(".shp")]
         if len(shapes) != 1:
             raise GeometryProblem("zip_one_shapefile", found=len(shapes))
@@ -104,11 +147,16 @@ def _safe_extract(data: bytes, target: Path) -> Path:
                 continue  # other files (readme, other layers) are not read
             # Written under a fixed directory by base name only: no path from the archive
             # is ever used, so "../" or absolute names cannot escape.
-            with archive.open(member) as source:
-                content = source.read(MAX_UNZIPPED_BYTES + 1)
-            if len(content) > MAX_UNZIPPED_BYTES:
-                raise GeometryProblem("zip_too_large", limit_mb=MAX_UNZIPPED_BYTES // 2**20)
-            (out_dir / ("layer" + name.suffix.lower())).write_bytes(content)
+            try:
+                with (
+                    archive.open(member) as source,
+                    (out_dir / ("layer" + name.suffix.lower())).open("wb") as sink,
+                ):
+                    shutil.copyfileobj(source, sink, _COPY_CHUNK)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+                # A CRC or size that does not match what is declared, a truncated stream,
+                # a compression method zipfile lacks: the archive lies or is broken.
+                raise GeometryProblem("bad_zip") from exc
     shp = out_dir / "layer.shp"
     if not (out_dir / "layer.shx").exists() or not (out_dir / "layer.dbf").exists():
         raise GeometryProblem("zip_incomplete")
@@ -126,15 +174,37 @@ def _embedded_crs_geojson(data: bytes) -> bool:
         document = json.loads(data)
     except ValueError as exc:
         raise GeometryProblem("bad_json", error=str(exc)) from exc
+    except RecursionError as exc:  # nested thousands deep: no GeoJSON is
+        raise GeometryProblem("bad_json", error="nested too deeply") from exc
     if not isinstance(document, dict):
         raise GeometryProblem("not_object")
     return isinstance(document.get("crs"), dict)
 
 
+class _RootReached(Exception):  # noqa: N818 - a signal, not an error
+    pass
+
+
+class _StopAtRoot(ContentHandler):
+    def startElement(self, name: str, attrs: Any) -> None:  # noqa: N802 - SAX API
+        raise _RootReached
+
+
 def _check_kml(data: bytes) -> None:
-    head = data.lower()
-    if b"<!doctype" in head or b"<!entity" in head:
-        raise GeometryProblem("kml_entities")
+    """Refuse a DOCTYPE (entity declarations, external references) in any encoding.
+
+    defusedxml's SAX parser reads up to the root element only: a DOCTYPE can stand nowhere
+    later, so the rest of the file costs nothing here. (GDAL's KML drivers abort on a
+    DOCTYPE too; this check names the reason and does not depend on which driver reads.)
+    """
+    try:
+        defused_sax.parseString(data, _StopAtRoot(), forbid_dtd=True)
+    except _RootReached:
+        return
+    except DefusedXmlException as exc:
+        raise GeometryProblem("kml_entities") from exc
+    except SAXException as exc:
+        raise GeometryProblem("unreadable", error=str(exc)[:200]) from exc
 
 
 def _gcj_to_wgs(geom: BaseGeometry) -> BaseGeometry:

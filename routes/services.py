@@ -64,6 +64,12 @@ PROBLEM_MESSAGES = {
         "The archive must hold exactly one Shapefile (.shp); it holds %(found)s."
     ),
     "zip_incomplete": gettext_lazy("The Shapefile needs its .shx and .dbf files beside it."),
+    "zip_encrypted": gettext_lazy("The archive is encrypted; upload it without a password."),
+    "zip_nested": gettext_lazy("The archive holds another archive; upload the Shapefile itself."),
+    "zip_ratio": gettext_lazy(
+        "A file in the archive is compressed more than %(limit)s to 1, as only crafted "
+        "archives are."
+    ),
     "kml_entities": gettext_lazy("KML with a DOCTYPE or entity declarations is refused."),
     "too_many_features": gettext_lazy("More than %(limit)s features in one file."),
     "unreadable": gettext_lazy("The file could not be read: %(error)s"),

@@ -35,6 +35,8 @@ from .filters import TripFilter
 from .models import Trip
 from .selectors import trip_list
 
+_FORM_ROOM_BYTES = 64 * 1024
+
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
@@ -129,14 +131,16 @@ class TripViewSet(viewsets.GenericViewSet[Trip]):
         },
     )
     def create(self, request: Request) -> Response:
+        # Refused on the declared length, before the body is read and spooled to disk. The
+        # form's other fields and multipart framing need a little room beyond the file.
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        if declared.isdigit() and int(declared) > settings.TRIP_MAX_BYTES + _FORM_ROOM_BYTES:
+            raise PayloadTooLarge(self._too_large())
         data = s.TripUploadInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
         if upload.size > settings.TRIP_MAX_BYTES:
-            raise PayloadTooLarge(
-                _("The file is larger than the limit of %(mb)d MB.")
-                % {"mb": settings.TRIP_MAX_BYTES // (1024 * 1024)}
-            )
+            raise PayloadTooLarge(self._too_large())
         trip, created = services.trip_upload(
             actor=acting_user(request),
             vin=data.validated_data["vin"],
@@ -151,6 +155,11 @@ class TripViewSet(viewsets.GenericViewSet[Trip]):
             s.TripAcceptedOutputSerializer(trip).data,
             status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
         )
+
+    def _too_large(self) -> str:
+        return _("The file is larger than the limit of %(mb)d MB.") % {
+            "mb": settings.TRIP_MAX_BYTES // (1024 * 1024)
+        }
 
     @extend_schema(
         responses={

@@ -124,7 +124,11 @@ def parse(data: bytes, *, fmt: str | None = None, max_points: int | None = None)
     if fmt != "parquet":
         _refuse_binary(data)
         data = _utf8(data)
-    trace = _PARSERS[fmt](data)
+    _refuse_hostile_shape(data, fmt, max_points)
+    try:
+        trace = _PARSERS[fmt](data)
+    except RecursionError:  # JSON nested thousands deep: no GeoJSON is
+        raise TraceError("too_deep", "The file is nested too deeply to be a trip log.") from None
     # The reader's tables and buffers are gone by now, but Arrow's allocator (mimalloc)
     # keeps their pages, which numpy cannot reuse: tens of MB at the trip's peak otherwise.
     pa.default_memory_pool().release_unused()
@@ -136,6 +140,106 @@ def parse(data: bytes, *, fmt: str | None = None, max_points: int | None = None)
 
 
 # --- shared checks -----------------------------------------------------------------------
+
+# Limits on the shape of a file, checked before it is parsed (docs/security.md): far above
+# any real trip log, far below what would make a parser slow or hungry.
+MAX_LINE_BYTES = 64 * 1024  # a CSV header or first row; a real one is under 200 bytes
+MAX_CSV_COLUMNS = 100
+MAX_XML_TOKEN_BYTES = 1024 * 1024  # text or attribute between two tags
+# The slow parsers (GPX, GeoJSON) are spared files with far too many fixes by counting a
+# marker first; counting over-counts a little (a "Feature" in a property), so it refuses only
+# past twice the limit, and the exact count follows the parse. Not CSV: counting its lines
+# would cost 6 % of its parse, which is fast and whose memory TRIP_MAX_BYTES bounds.
+_MARKERS = {"gpx": b"<trkpt", "geojson": b'"Feature"'}
+
+
+def _refuse_hostile_shape(data: bytes, fmt: str, max_points: int | None) -> None:
+    """Refuse, before parsing, files whose shape would cost a parser time or memory out of
+    proportion to their size: too many fixes for the limit, a CSV with a huge header or
+    thousands of columns, an XML token of megabytes (expat rescans a token that spans its
+    input chunks: a 60 MB attribute took 45 s), a Parquet file that expands past the limit.
+    """
+    marker = _MARKERS.get(fmt)
+    if max_points is not None and marker is not None and data.count(marker) > 2 * max_points:
+        raise TraceError(
+            "too_many_points", f"The file has far more than the limit of {max_points} fixes."
+        )
+    if fmt == "csv":
+        _check_csv_shape(data)
+    elif fmt == "gpx":
+        _check_xml_tokens(data)
+    elif fmt == "parquet":
+        _check_parquet_shape(data, max_points)
+
+
+def _check_csv_shape(data: bytes) -> None:
+    """Only the header and the first row are looked at (their text is decoded whole while
+    the columns' types are chosen); Arrow's reader refuses any later line longer than its
+    block."""
+    header_end = data.find(b"\n", 0, MAX_LINE_BYTES + 1)
+    too_long = header_end < 0 and len(data) > MAX_LINE_BYTES
+    if header_end >= 0:
+        row_end = data.find(b"\n", header_end + 1, header_end + 2 + MAX_LINE_BYTES)
+        too_long = row_end < 0 and len(data) - header_end - 1 > MAX_LINE_BYTES
+    if too_long:
+        raise TraceError(
+            "line_too_long",
+            f"The line is longer than {MAX_LINE_BYTES // 1024} KB; a trip log has short lines.",
+            1 if header_end < 0 else 2,
+        )
+    columns = data.count(b",", 0, header_end if header_end >= 0 else len(data)) + 1
+    if columns > MAX_CSV_COLUMNS:
+        raise TraceError(
+            "too_many_columns",
+            f"The header has {columns} columns; the limit is {MAX_CSV_COLUMNS}.",
+            1,
+        )
+
+
+def _check_xml_tokens(data: bytes) -> None:
+    """The longest stretch without a '<' bounds every text and attribute token."""
+    view = np.frombuffer(data, dtype=np.uint8)
+    last = -1  # position of the previous '<'
+    step = 1 << 22  # in blocks: the mask of a whole 64 MB file would be 64 MB
+    for start in range(0, len(view), step):
+        opens = np.flatnonzero(view[start : start + step] == ord("<")) + start
+        if opens.size == 0:
+            continue
+        gaps = np.diff(opens, prepend=last)
+        widest = int(gaps.max())
+        if widest - 1 > MAX_XML_TOKEN_BYTES:
+            at = int(opens[int(gaps.argmax())])
+            raise TraceError(
+                "xml_token_too_long",
+                f"A text or attribute value is longer than {MAX_XML_TOKEN_BYTES // 2**20} MB.",
+                _line_at(data, at),
+            )
+        last = int(opens[-1])
+    if len(view) - last - 1 > MAX_XML_TOKEN_BYTES:
+        raise TraceError(
+            "xml_token_too_long",
+            f"A text or attribute value is longer than {MAX_XML_TOKEN_BYTES // 2**20} MB.",
+            _line_at(data, last + 1),
+        )
+
+
+def _check_parquet_shape(data: bytes, max_points: int | None) -> None:
+    """The footer says how many rows the file expands to: a few kilobytes of run-length
+    encoded values can stand for hundreds of millions."""
+    try:
+        metadata = pq.ParquetFile(pa.BufferReader(data)).metadata
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise TraceError("parquet_invalid", f"The Parquet file could not be read: {exc}") from None
+    if metadata.num_columns > MAX_CSV_COLUMNS:
+        raise TraceError(
+            "too_many_columns",
+            f"The file has {metadata.num_columns} columns; the limit is {MAX_CSV_COLUMNS}.",
+        )
+    if max_points is not None and metadata.num_rows > max_points:
+        raise TraceError(
+            "too_many_points",
+            f"The file has {metadata.num_rows} fixes; the limit is {max_points}.",
+        )
 
 
 def _line_at(data: bytes, offset: int) -> int:
