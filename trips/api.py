@@ -211,7 +211,9 @@ class TripViewSet(viewsets.GenericViewSet[Trip]):
         )
         return Response(s.TripDetailOutputSerializer(trip).data)
 
-    @extend_schema(request=s.TripReverifyInputSerializer, responses=s.TripAcceptedOutputSerializer)
+    @extend_schema(
+        request=s.TripReverifyInputSerializer, responses={202: s.TripAcceptedOutputSerializer}
+    )
     @action(detail=True, methods=["post"])
     def reverify(self, request: Request, pk: str) -> Response:
         trip = self.get_object()

@@ -122,3 +122,15 @@ def test_every_operation_documents_the_error_answers() -> None:
     for path, operations in schema.raw_schema["paths"].items():
         for method, operation in operations.items():
             assert {"400", "401", "403", "404"} <= set(operation["responses"]), (method, path)
+
+
+def test_reverify_answers_the_documented_202(seeded: Seeded, tokens: dict[str, str]) -> None:
+    response = call(
+        "POST",
+        "/api/v1/trips/{id}/reverify/",
+        tokens["bureau"],
+        path_parameters={"id": seeded.a.trip.pk},
+        body={"reason": "批文更正"},
+        media_type="application/json",
+    )
+    assert response.status_code == 202
