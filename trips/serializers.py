@@ -57,6 +57,12 @@ class TripDayOutputSerializer(serializers.ModelSerializer[TripDay]):
 class TripOutputSerializer(serializers.ModelSerializer[Trip]):
     vin = serializers.CharField(source="vehicle.vin", read_only=True)
     plate = serializers.CharField(source="vehicle.plate", read_only=True)
+    # Declared, not generated: a read-only model field loses allow_blank, and the schema
+    # then refused the empty value these fields have (format until detected, no mode).
+    format = serializers.ChoiceField(choices=Trip.Format.choices, allow_blank=True, read_only=True)
+    declared_mode = serializers.ChoiceField(
+        choices=Trip.Mode.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Trip

@@ -124,6 +124,17 @@ def test_every_operation_documents_the_error_answers() -> None:
             assert {"400", "401", "403", "404"} <= set(operation["responses"]), (method, path)
 
 
+def test_a_trip_without_a_declared_mode_conforms_to_the_schema(
+    seeded: Seeded, tokens: dict[str, str]
+) -> None:
+    # Its points carry the mode, so none was declared: "" is not an invalid choice.
+    assert seeded.a.trip.declared_mode == ""
+    body = call(
+        "GET", "/api/v1/trips/{id}/", tokens["staff_a"], path_parameters={"id": seeded.a.trip.pk}
+    ).json()
+    assert body["declared_mode"] == ""
+
+
 def test_reverify_answers_the_documented_202(seeded: Seeded, tokens: dict[str, str]) -> None:
     response = call(
         "POST",
