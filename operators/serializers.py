@@ -11,6 +11,9 @@ from .models import Operator, Vehicle
 
 class OperatorOutputSerializer(serializers.ModelSerializer[Operator]):
     eligible_from = serializers.DateField(read_only=True, allow_null=True)
+    # A string, not an EmailField: the schema's "format: email" refused the empty value a
+    # company without a contact address has.
+    contact_email = serializers.CharField(read_only=True, help_text="An e-mail address, or empty.")
 
     class Meta:
         model = Operator

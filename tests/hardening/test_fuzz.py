@@ -135,6 +135,17 @@ def test_a_trip_without_a_declared_mode_conforms_to_the_schema(
     assert body["declared_mode"] == ""
 
 
+def test_a_company_without_a_contact_email_conforms_to_the_schema(
+    seeded: Seeded, tokens: dict[str, str]
+) -> None:
+    assert seeded.a.operator.contact_email == ""
+    operator = seeded.a.operator.pk
+    body = call(
+        "GET", "/api/v1/operators/{id}/", tokens["bureau"], path_parameters={"id": operator}
+    )
+    assert body.json()["contact_email"] == ""
+
+
 def test_reverify_answers_the_documented_202(seeded: Seeded, tokens: dict[str, str]) -> None:
     response = call(
         "POST",
