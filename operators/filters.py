@@ -2,6 +2,8 @@
 
 import django_filters
 
+from yangquan_av.filters import IdFilter
+
 from .models import Operator, Vehicle
 
 
@@ -14,7 +16,7 @@ class OperatorFilter(django_filters.FilterSet):
 
 
 class VehicleFilter(django_filters.FilterSet):
-    operator = django_filters.NumberFilter(field_name="operator_id")
+    operator = IdFilter(field_name="operator_id")
     permit_expires_before = django_filters.DateFilter(
         field_name="permit_valid_to", lookup_expr="lt"
     )

@@ -2,11 +2,13 @@
 
 import django_filters
 
+from yangquan_av.filters import IdFilter
+
 from .models import Assessment, Statement
 
 
 class AssessmentFilter(django_filters.FilterSet):
-    operator = django_filters.NumberFilter(field_name="operator_id")
+    operator = IdFilter(field_name="operator_id")
 
     class Meta:
         model = Assessment
@@ -14,7 +16,7 @@ class AssessmentFilter(django_filters.FilterSet):
 
 
 class StatementFilter(django_filters.FilterSet):
-    operator = django_filters.NumberFilter(field_name="operator_id")
+    operator = IdFilter(field_name="operator_id")
 
     class Meta:
         model = Statement

@@ -2,12 +2,14 @@
 
 import django_filters
 
+from yangquan_av.filters import IdFilter
+
 from .models import Trip
 
 
 class TripFilter(django_filters.FilterSet):
-    vehicle = django_filters.NumberFilter(field_name="vehicle_id")
-    operator = django_filters.NumberFilter(field_name="operator_id")
+    vehicle = IdFilter(field_name="vehicle_id")
+    operator = IdFilter(field_name="operator_id")
     vin = django_filters.CharFilter(field_name="vehicle__vin")
     started_after = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
     started_before = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")

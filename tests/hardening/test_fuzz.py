@@ -156,3 +156,34 @@ def test_reverify_answers_the_documented_202(seeded: Seeded, tokens: dict[str, s
         media_type="application/json",
     )
     assert response.status_code == 202
+
+
+ID_FILTERS = [
+    ("/api/v1/vehicles/", "operator"),
+    ("/api/v1/trips/", "vehicle"),
+    ("/api/v1/trips/", "operator"),
+    ("/api/v1/assessments/", "operator"),
+    ("/api/v1/statements/", "operator"),
+    ("/api/v1/audit/", "actor"),
+]
+
+
+@pytest.mark.parametrize(("path", "name"), ID_FILTERS)
+@pytest.mark.parametrize("value", ["-6.098243930473079e+280", str(2**64), "1.5"])
+def test_an_id_filter_that_is_no_id_is_a_400_naming_it(
+    seeded: Seeded, tokens: dict[str, str], path: str, name: str, value: str
+) -> None:
+    # Was a 500: the number reached the database (SQLite: OverflowError).
+    response = call("GET", path, tokens["admin"], query={name: value})
+    assert response.status_code == 400
+    assert name in response.json()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/assessments/", "/api/v1/statements/"])
+def test_a_year_filter_out_of_range_is_an_empty_list_or_a_400(
+    seeded: Seeded, tokens: dict[str, str], path: str
+) -> None:
+    response = call("GET", path, tokens["admin"], query={"year": str(2**64)})
+    assert response.status_code in (200, 400)
+    if response.status_code == 200:
+        assert response.json()["count"] == 0
