@@ -48,6 +48,10 @@ PARSE_ERROR_CODES = frozenset(
         "geojson_invalid",
         "geojson_not_point",
         "nmea_no_fix_sentences",
+        "line_too_long",
+        "too_many_columns",
+        "xml_token_too_long",
+        "too_deep",
     }
 )
 
@@ -81,6 +85,11 @@ REASON_TEXT: dict[str, StrOrPromise] = {
     "geojson_invalid": _("The GeoJSON is not a valid collection of point fixes."),
     "geojson_not_point": _("Every GeoJSON feature must be a Point fix."),
     "nmea_no_fix_sentences": _("The NMEA log has no RMC or GGA sentences."),
+    # Refused on the file's shape before parsing (docs/security.md).
+    "line_too_long": _("A line is far longer than any trip log's."),
+    "too_many_columns": _("The file has more columns than the limit allows."),
+    "xml_token_too_long": _("A text or attribute value in the XML is far too long."),
+    "too_deep": _("The file is nested too deeply to be a trip log."),
     # Dropped while reading (parsers.Note): information.
     "null_island": _("Fixes at exactly (0, 0), a receiver's no-fix placeholder, were dropped."),
     "gpx_no_track": _(

@@ -121,6 +121,11 @@ AUDIT_ACTIONS: dict[str, StrOrPromise] = {
     "renew": gettext_lazy("Permit renewed"),
     "upload": gettext_lazy("Uploaded"),
     "download_raw": gettext_lazy("Raw file downloaded"),
+    "purge_raw": gettext_lazy("Raw file deleted (retention)"),
+    "download_pdf": gettext_lazy("PDF downloaded"),
+    "download_xlsx": gettext_lazy("Excel file downloaded"),
+    "download_csv": gettext_lazy("CSV downloaded"),
+    "download_public_notice": gettext_lazy("Public notice downloaded"),
 }
 
 

@@ -148,12 +148,12 @@ def test_web_login_says_so_and_refuses_after_too_many_failures(settings: Any) ->
     client.cookies["django_language"] = "en"
     for _ in range(3):
         client.post("/accounts/login/", {"username": user.username, "password": "nope"})
-    page = client.post(
+    form = client.post(
         "/accounts/login/", {"username": user.username, "password": factories.PASSWORD}
     )
-    assert page.status_code == 200  # the form again, not a redirect into the UI
+    assert form.status_code == 200  # the form again, not a redirect into the UI
     assert "_auth_user_id" not in client.session
-    assert b"Too many failed logins. Try again in 15 minutes." in page.content
+    assert b"Too many failed logins. Try again in 15 minutes." in form.content
 
 
 def test_admin_login_counts_against_the_same_throttle(settings: Any) -> None:
@@ -324,9 +324,9 @@ def test_a_purged_trip_answers_410_for_raw_and_trace_and_cannot_be_verified_agai
     for kind in ("raw", "trace"):
         response = client.get(f"/api/v1/trips/{trip.pk}/{kind}/")
         assert response.status_code == 410
-        assert "retention" in response.json()["detail"]
+        assert "按保存期限删除" in response.json()["detail"]  # "deleted under the retention rule"
     assert not AuditRecord.objects.filter(action="download_raw").exists()
-    with pytest.raises(ApplicationError, match="retention"):
+    with pytest.raises(ApplicationError, match="按保存期限删除"):
         trip_services.trip_reverify(actor=world.bureau, trip=trip, reason="again")
     refused = client_for(world.bureau).post(
         f"/api/v1/trips/{trip.pk}/reverify/", {"reason": "again"}, format="json"
