@@ -9,7 +9,9 @@ and one in fifty across midnight (two days), grades every company, then times
 `compute_statements(year=2025)` twice: the first run (50 draft statements; a draft's
 drill-down is read live, nothing per trip is written) and a recomputation with nothing
 changed; then finance approves all 50 (each approval freezes its drill-down lines) and it
-times the recomputation that checks the frozen lines. Target (DESIGN.md §7): < 10 s on
+times the recomputation that checks the frozen lines, issues all 50 and times the nightly
+ledger check (every issued statement re-derived from its lines, its trips and the ledger).
+Target (DESIGN.md §7): < 10 s on
 PostgreSQL.
 """
 
@@ -77,7 +79,9 @@ from subsidies.services import (  # noqa: E402
     ComputeSummary,
     assessment_set,
     compute_statements,
+    ledger_check,
     statement_approve,
+    statement_issue,
 )
 from tests.factories import credit_code, plate, vin  # noqa: E402
 from trips.models import Trip, TripDay  # noqa: E402
@@ -274,9 +278,19 @@ def _run(backend: str, trips: int) -> None:
         f"{time.perf_counter() - began:.2f} s"
     )
     _timed("recomputation, all approved (no change; frozen lines checked)")
+    began = time.perf_counter()
+    for statement in Statement.objects.filter(year=YEAR).order_by("pk"):
+        statement_issue(actor=finance, statement=statement)
+    print(f"  issuing the 50 statements: {time.perf_counter() - began:.2f} s")
+    began = time.perf_counter()
+    check = ledger_check()
+    print(
+        f"  ledger check: {time.perf_counter() - began:.2f} s — {check.statements} issued "
+        f"statements, {len(check.broken)} broken, {len(check.pending)} pending adjustment"
+    )
     total = sum((s.amount_yuan for s in Statement.objects.filter(year=YEAR)), Decimal(0))
     print(
-        f"  {Statement.objects.filter(year=YEAR, status='approved').count()} approved statements, "
+        f"  {Statement.objects.filter(year=YEAR, status='issued').count()} issued statements, "
         f"{StatementLine.objects.count():,} lines, total {total:,} yuan"
     )
 

@@ -1,7 +1,7 @@
 """Celery tasks for subsidies: thin, idempotent, safe to retry (acks late).
 
-Beat (settings.CELERY_BEAT_SCHEDULE) runs `compute_current_year` nightly and
-`compute_previous_year` on 15 January.
+Beat (settings.CELERY_BEAT_SCHEDULE) runs `compute_current_year` nightly,
+`compute_previous_year` on 15 January and `check_ledger` nightly after the computation.
 """
 
 from celery import shared_task
@@ -54,3 +54,20 @@ def compute_current_year() -> None:
 def compute_previous_year() -> None:
     """The year just ended, once companies have had two weeks to upload its last trips."""
     services.compute_statements(year=services.current_year() - 1)
+
+
+@shared_task(
+    name="subsidies.check_ledger",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def check_ledger() -> dict[str, int]:
+    """The nightly consistency check; what it finds is logged and audited by the service."""
+    check = services.ledger_check()
+    return {
+        "statements": check.statements,
+        "broken": len(check.broken),
+        "pending": len(check.pending),
+    }

@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from subsidies import selectors, services
 from subsidies.models import Statement, StatementLine
@@ -131,7 +132,7 @@ def test_approval_is_refused_when_trips_changed_since_the_computation(world: Wor
     services.compute_statements(year=2024)
     factories.reverify(trip, {D(2024, 3, 1): "999.99"})
 
-    with pytest.raises(ApplicationError, match="recompute"):
+    with translation.override("en"), pytest.raises(ApplicationError, match="recompute"):
         services.statement_approve(actor=world.finance, statement=statement_a(world))
 
     assert statement_a(world).status == "draft"
