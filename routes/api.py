@@ -20,6 +20,7 @@ from rest_framework.serializers import ValidationError
 from operators.api import acting_user
 from yangquan_av.api import has_role
 from yangquan_av.roles import Role
+from yangquan_av.schema import AutoSchema
 
 from . import serializers as s
 from . import services
@@ -30,10 +31,56 @@ from .selectors import segment_list, segment_summary
 
 SegmentWriter = has_role(Role.BUREAU, Role.ADMIN)
 READ_ACTIONS = frozenset({"list", "retrieve", "geojson", "summary"})
+FEATURE = {
+    "type": "object",
+    "description": "GeoJSON Feature: the segment's geometry, and its other fields as properties.",
+    "required": ["type", "id", "geometry", "properties"],
+    "properties": {
+        "type": {"type": "string", "enum": ["Feature"]},
+        "id": {"type": "integer"},
+        "geometry": {"type": "object"},
+        "properties": {"type": "object"},
+    },
+}
 FEATURE_COLLECTION = {
     "type": "object",
     "description": "GeoJSON FeatureCollection; each Feature's properties are the segment's fields.",
+    "required": ["type", "features"],
+    "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "features": {"type": "array", "items": FEATURE},
+    },
 }
+# Actions that answer one segment (a Feature under GeoJSON), and those answering the list.
+ONE_SEGMENT_ACTIONS = frozenset(
+    {"retrieve", "create", "partial_update", "submit", "return_to_draft", "approve"}
+    | {"suspend", "retire", "reinstate"}
+)
+SEGMENT_LIST_ACTIONS = frozenset({"list", "geojson"})
+
+
+class SegmentSchema(AutoSchema):
+    """Under GeoJSON (?format=geojson, or Accept: application/geo+json) a segment is a
+    Feature and the list a FeatureCollection; the JSON shapes stay the serializers'."""
+
+    def _get_response_for_code(
+        self,
+        serializer: Any,
+        status_code: str,
+        media_types: Any = None,
+        direction: Any = "response",
+    ) -> dict[str, Any]:
+        response: dict[str, Any] = super()._get_response_for_code(  # type: ignore[no-untyped-call]
+            serializer, status_code, media_types, direction
+        )
+        content = response.get("content", {})
+        action = getattr(self.view, "action", None)
+        if status_code.startswith("2") and GeoJSONRenderer.media_type in content:
+            if action in ONE_SEGMENT_ACTIONS:
+                content[GeoJSONRenderer.media_type] = {"schema": FEATURE}
+            elif action in SEGMENT_LIST_ACTIONS:
+                content[GeoJSONRenderer.media_type] = {"schema": FEATURE_COLLECTION}
+        return response
 
 
 class SegmentViewSet(viewsets.GenericViewSet[RoadSegment]):
@@ -43,6 +90,7 @@ class SegmentViewSet(viewsets.GenericViewSet[RoadSegment]):
     filterset_class = SegmentFilter
     queryset = RoadSegment.objects.none()  # for the schema; get_queryset scopes by user
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, GeoJSONRenderer]
+    schema = SegmentSchema()
 
     def get_queryset(self) -> QuerySet[RoadSegment]:
         return segment_list(user=acting_user(self.request))

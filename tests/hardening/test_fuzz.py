@@ -187,3 +187,19 @@ def test_a_year_filter_out_of_range_is_an_empty_list_or_a_400(
     assert response.status_code in (200, 400)
     if response.status_code == 200:
         assert response.json()["count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "geojson_type"),
+    [("/api/v1/segments/{id}/", "Feature"), ("/api/v1/segments/", "FeatureCollection")],
+)
+def test_a_segment_as_geojson_conforms_to_the_schema(
+    seeded: Seeded, tokens: dict[str, str], path: str, geojson_type: str
+) -> None:
+    # The schema described the JSON shape under application/geo+json too.
+    parts: dict[str, Any] = {"query": {"format": "geojson"}}
+    if "{id}" in path:
+        parts["path_parameters"] = {"id": seeded.approved_segment.pk}
+    response = call("GET", path, tokens["staff_a"], **parts)
+    assert response.headers["content-type"] == ["application/geo+json"]
+    assert response.json()["type"] == geojson_type
