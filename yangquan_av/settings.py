@@ -185,7 +185,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_t
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 # Trips still `received` (or queued for re-verification) this long are queued again.
 TRIP_REQUEUE_AFTER_S = env.int("TRIP_REQUEUE_AFTER_S", default=600)
-# Subsidies (docs/subsidies.md): progress figures nightly, the year just ended on 15 January.
+# Subsidies (docs/subsidies.md): progress figures nightly, the year just ended on 15 January,
+# the ledger consistency check nightly after the computation.
 # Trips: the sweep of trips whose queue message was lost (docs/operations.md).
 CELERY_BEAT_SCHEDULE = {
     "trips-requeue-stale": {
@@ -199,6 +200,10 @@ CELERY_BEAT_SCHEDULE = {
     "subsidies-previous-year": {
         "task": "subsidies.compute_previous_year",
         "schedule": crontab(hour=3, minute=30, day_of_month=15, month_of_year=1),
+    },
+    "subsidies-ledger-check": {
+        "task": "subsidies.check_ledger",
+        "schedule": crontab(hour=4, minute=30),
     },
 }
 

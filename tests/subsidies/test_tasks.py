@@ -39,7 +39,11 @@ def test_the_nightly_run_also_recomputes_earlier_years_with_statements(world: Wo
 
 def test_the_beat_schedule_names_registered_tasks() -> None:
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert scheduled >= {"subsidies.compute_current_year", "subsidies.compute_previous_year"}
+    assert scheduled >= {
+        "subsidies.compute_current_year",
+        "subsidies.compute_previous_year",
+        "subsidies.check_ledger",
+    }
     # What a worker loads at start (every app's tasks module), not what this test imported.
     app.loader.import_default_modules()
     assert scheduled <= set(app.tasks)
