@@ -319,9 +319,15 @@ def speed_filter(t_s: FloatArray, x: FloatArray, y: FloatArray, max_speed_ms: fl
     keep = np.ones(n, dtype=bool)
     if n < 2:
         return keep
-    reach = max_speed_ms * np.diff(t_s)
-    ok = _step_lengths(x, y) <= reach
-    bad = np.flatnonzero(~ok)  # step i → i+1 fails; fix i is kept at that point
+    # Steps i → i+1 that fail (fix i is kept at that point), in blocks of fixes: the
+    # temporaries stay small whatever the trace's length.
+    failing: list[IntArray] = []
+    for lo in range(0, n - 1, _BLOCK):
+        hi = min(n, lo + _BLOCK + 1)
+        reach = np.diff(t_s[lo:hi])
+        reach *= max_speed_ms
+        failing.append(np.flatnonzero(~(_step_lengths(x[lo:hi], y[lo:hi]) <= reach)) + lo)
+    bad = np.concatenate(failing)
     pos = 0
     while pos < bad.size:
         a = int(bad[pos])
@@ -354,27 +360,37 @@ def stationary_fixes(
     stationary, so the first and last metres of a real movement always count.
     """
     r2 = radius_m * radius_m
-    b = _search_sorted(t_s, t_s - window_s, "left")
-    back = _within(x, y, b, r2)
-    f = _search_sorted(t_s, t_s + window_s, "right")
-    f -= 1
-    back &= _within(x, y, f, r2)
-    return back
+    still = np.empty(t_s.size, dtype=bool)
+    # In blocks of fixes, so that the temporaries stay small whatever the trace's length.
+    for lo in range(0, t_s.size, _BLOCK):
+        hi = min(t_s.size, lo + _BLOCK)
+        t, px, py = t_s[lo:hi], x[lo:hi], y[lo:hi]
+        b = _search_sorted(t_s, t - window_s, "left")
+        back = _within(x, y, b, px=px, py=py, r2=r2)
+        f = _search_sorted(t_s, t + window_s, "right")
+        f -= 1
+        back &= _within(x, y, f, px=px, py=py, r2=r2)
+        still[lo:hi] = back
+    return still
 
 
-def _within(x: FloatArray, y: FloatArray, other: IntArray, r2: float) -> BoolArray:
-    """|p[other[i]] - p[i]|² < r2, with two temporaries (the squares are symmetric)."""
+def _within(
+    x: FloatArray, y: FloatArray, other: IntArray, *, px: FloatArray, py: FloatArray, r2: float
+) -> BoolArray:
+    """|p[other[i]] - (px, py)[i]|² < r2, with two temporaries (the squares are symmetric)."""
     dx = x[other]
-    dx -= x
+    dx -= px
     dx *= dx
     dy = y[other]
-    dy -= y
+    dy -= py
     dy *= dy
     dx += dy
     return dx < r2
 
 
 _SEARCH_BLOCK = 4096
+# Fixes per block of the speed rule's and the stationary windows' passes.
+_BLOCK = 1 << 16
 
 
 def _search_sorted(a: FloatArray, v: FloatArray, side: Literal["left", "right"]) -> IntArray:
@@ -395,8 +411,11 @@ def _search_sorted(a: FloatArray, v: FloatArray, side: Literal["left", "right"])
     return out
 
 
-def _local_days(t_ns: IntArray, tz: str) -> tuple[list[date], IntArray]:
-    """Local calendar day of each time, via the day boundaries in `tz` (handles DST)."""
+def _local_days(t_ns: IntArray, tz: str) -> tuple[list[date], npt.NDArray[np.integer[Any]]]:
+    """Local calendar day of each time, via the day boundaries in `tz` (handles DST).
+
+    The day numbers in the smallest integer type that holds them: a byte per step, not 8.
+    """
     zone = ZoneInfo(tz)
     first = _dt(int(t_ns[0])).astimezone(zone).date()
     last = _dt(int(t_ns[-1])).astimezone(zone).date()
@@ -404,7 +423,8 @@ def _local_days(t_ns: IntArray, tz: str) -> tuple[list[date], IntArray]:
     bounds = np.asarray(
         [_ns(datetime(d.year, d.month, d.day, tzinfo=zone)) for d in days[1:]], dtype=np.int64
     )
-    return days, np.searchsorted(bounds, t_ns, side="right").astype(np.int64)
+    index = np.searchsorted(bounds, t_ns, side="right")
+    return days, index.astype(np.min_scalar_type(len(days)))
 
 
 @dataclass
@@ -518,14 +538,51 @@ def _cut_chunk(
         per_zone[z] += float(np.dot(zf, p.length[idx]))
 
 
+def _prepare_zones(
+    zones: Sequence[ZoneInterval], first_ns: int, last_ns: int, cell_m: float
+) -> None:
+    """Build (or find cached) the indexes of the zone sets the trip's time overlaps.
+
+    Done before the trace's own arrays exist: a first build allocates tens of MB of
+    temporaries, which during the zone cut would add to the trip's memory peak.
+    """
+    for interval in zones:
+        lo = _ns(interval.start) if interval.start is not None else first_ns
+        hi = _ns(interval.end) if interval.end is not None else last_ns + 1
+        if interval.zones and lo <= last_ns and hi > first_ns:
+            _zone_set(interval.zones, cell_m)
+
+
+def _steps_by_interval(
+    candidates: IntArray, step_t: IntArray, zones: Sequence[ZoneInterval]
+) -> list[tuple[tuple[Zone, ...], IntArray]]:
+    """The candidate steps of each zone interval, by the step's start time.
+
+    Split before the zone cut so that the step times need not live through it; the usual
+    single unbounded interval takes the candidates as they are, without a copy.
+    """
+    out = []
+    for interval in zones:
+        if not interval.zones:
+            continue
+        if interval.start is None and interval.end is None:
+            steps = candidates
+        else:
+            ct = step_t[candidates]
+            lo = _ns(interval.start) if interval.start is not None else np.iinfo(np.int64).min
+            hi = _ns(interval.end) if interval.end is not None else np.iinfo(np.int64).max
+            steps = candidates[(ct >= lo) & (ct < hi)]
+        if steps.size:
+            out.append((interval.zones, steps))
+    return out
+
+
 def _zone_metres(
     *,
-    candidates: IntArray,
-    step_t: IntArray,
+    intervals: list[tuple[tuple[Zone, ...], IntArray]],
     x: FloatArray,
     y: FloatArray,
     length: FloatArray,
-    zones: Sequence[ZoneInterval],
     cell_m: float,
 ) -> tuple[FloatArray, dict[int, float]]:
     """Metres of each candidate step inside the zones valid at its start; per segment too.
@@ -536,19 +593,9 @@ def _zone_metres(
     """
     inside_m = np.zeros(length.size)
     segment_m: dict[int, float] = {}
-    if candidates.size == 0:
-        return inside_m, segment_m
-    ct = step_t[candidates]
-    for interval in zones:
-        if not interval.zones:
-            continue
-        lo = _ns(interval.start) if interval.start is not None else np.iinfo(np.int64).min
-        hi = _ns(interval.end) if interval.end is not None else np.iinfo(np.int64).max
-        steps = candidates[(ct >= lo) & (ct < hi)]
-        if steps.size == 0:
-            continue
-        union_grid, index = _zone_set(interval.zones, cell_m)
-        per_zone = np.zeros(len(interval.zones))
+    for zones, steps in intervals:
+        union_grid, index = _zone_set(zones, cell_m)
+        per_zone = np.zeros(len(zones))
         # In chunks of steps: the pieces and the cut's temporaries are a few MB whatever the
         # trace's length (each chunk's first chain is anchored exactly, like any other).
         for at in range(0, steps.size, ZONE_CUT_CHUNK):
@@ -557,14 +604,14 @@ def _zone_metres(
                 x=x,
                 y=y,
                 length=length,
-                zones=interval.zones,
+                zones=zones,
                 union_grid=union_grid,
                 index=index,
                 cell_m=cell_m,
                 inside_m=inside_m,
                 per_zone=per_zone,
             )
-        for zone, metres in zip(interval.zones, per_zone.tolist(), strict=True):
+        for zone, metres in zip(zones, per_zone.tolist(), strict=True):
             if metres > 0:
                 segment_m[zone.segment_id] = segment_m.get(zone.segment_id, 0.0) + metres
     return inside_m, segment_m
@@ -604,6 +651,8 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
     elif crs != "wgs84":
         raise ValueError(f"unknown crs {crs!r}")
     auto_all = trace.auto if trace.auto is not None else np.full(n, bool(default_auto))
+    if permit is not None and eligible_from is not None:
+        _prepare_zones(zones, int(trace.t_ns[0]), int(trace.t_ns[-1]), params.edge_grid_m)
 
     # Duplicates: a fix identical in time and place to the one before it.
     t_all = trace.t_ns
@@ -620,20 +669,17 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
         )
     # A million fixes make every array 8 MB: where nothing was dropped, views stand in for
     # copies, and pre-filter arrays are released early.
-    idx = np.flatnonzero(~dup)
-    first = idx if idx.size < n else slice(None)
+    idx = np.flatnonzero(~dup) if dup.any() else None
+    first = slice(None) if idx is None else idx
     x_all, y_all = _project(lon[first], lat[first], params.metric_crs)
     t0 = int(t_all[0])
-    t_s_all = (t_all[first] - t0) / _NS
+    t_rel = t_all[first] - t0
+    # Divided in place (same 8 bytes per element): a second 8 MB array saved, same values.
+    t_s_all = np.divide(t_rel, _NS, out=t_rel.view(np.float64))
+    del t_rel, dup, first
     keep = speed_filter(t_s_all, x_all, y_all, params.max_speed_kmh / 3.6)
-    outliers = idx[~keep]
-    kept = idx[keep]
-    if kept.size == idx.size:
-        x, y, t_s = x_all, y_all, t_s_all
-    else:
-        x, y, t_s = x_all[keep], y_all[keep], t_s_all[keep]
-    t_ns = t_all[kept] if kept.size < n else t_all
-    del x_all, y_all, dup, first
+    outliers = np.flatnonzero(~keep) if idx is None else idx[~keep]
+    kept = np.flatnonzero(keep) if idx is None else idx[keep]
     m = kept.size
     flags: list[Reason] = []
     if outliers.size:
@@ -656,7 +702,14 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
             params=params,
             trace=trace,
         )
-    del idx, t_s_all, keep
+    # Kept fixes copied one array at a time, each original released as its copy is made.
+    x, y, t_s = x_all, y_all, t_s_all
+    del x_all, y_all, t_s_all, idx
+    if m < keep.size:
+        x = x[keep]
+        y = y[keep]
+        t_s = t_s[keep]
+    del keep
     if m < 2:
         return _empty(
             "rejected",
@@ -675,10 +728,16 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
     del t_s
     stopped = still[:-1] & still[1:] & ~gap
     del still
-    measured = np.where(gap | stopped, 0.0, length)
+    gap_m = float(length[gap].sum())
+    stopped_m = float(length[stopped].sum())
+    # The step lengths become the measured metres in place: one 8 MB array fewer.
+    measured = length
+    del length
+    measured[gap | stopped] = 0.0
     auto = auto_all[kept]
     auto_step = auto[:-1] & auto[1:]
-    step_t = t_ns[:-1]
+    step_t = t_all[kept[:-1]] if m < n else t_all[:-1]
+    started_at, ended_at = _dt(int(t_all[kept[0]])), _dt(int(t_all[kept[-1]]))
 
     permit_ok = np.zeros(m - 1, dtype=bool)
     if permit is not None:
@@ -688,16 +747,17 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
     )
     moving_auto = auto_step & (measured > 0)
     candidates = np.flatnonzero(moving_auto & permit_ok & operator_ok)
+    day_names, day_index = _local_days(step_t, params.tz)
+    intervals = _steps_by_interval(candidates, step_t, zones)
+    del step_t, candidates
     inside_m, segment_m = _zone_metres(
-        candidates=candidates,
-        step_t=step_t,
+        intervals=intervals,
         x=x,
         y=y,
         length=measured,
-        zones=zones,
         cell_m=params.edge_grid_m,
     )
-    del x, y, candidates, moving_auto
+    del x, y, intervals, moving_auto
 
     total_m = float(measured.sum())
     autonomous_m = float(measured[auto_step].sum())
@@ -715,7 +775,8 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
         reasons,
         gap=gap,
         stopped=stopped,
-        length=length,
+        gap_m=gap_m,
+        stopped_m=stopped_m,
         measured=measured,
         auto_step=auto_step,
         permit_ok=permit_ok,
@@ -735,9 +796,8 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
             )
         )
     if trace.odometer_km is not None:
-        _odometer_flag(flags, trace.odometer_km[kept], total_m + float(length[gap].sum()), params)
+        _odometer_flag(flags, trace.odometer_km[kept], total_m + gap_m, params)
 
-    day_names, day_index = _local_days(step_t, params.tz)
     day_auto = np.bincount(
         day_index, weights=np.where(auto_step, measured, 0.0), minlength=len(day_names)
     )
@@ -753,8 +813,8 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
     outcome = "needs_review" if flags else "accepted"
     return VerificationResult(
         outcome=outcome,
-        started_at=_dt(int(t_ns[0])),
-        ended_at=_dt(int(t_ns[-1])),
+        started_at=started_at,
+        ended_at=ended_at,
         points_total=n,
         points_used=m,
         total_m=total_m,
@@ -776,7 +836,7 @@ def _outlier_flags(
     flags: list[Reason],
     *,
     outliers: IntArray,
-    idx: IntArray,
+    idx: IntArray | None,
     keep: BoolArray,
     t_s: FloatArray,
     n: int,
@@ -794,8 +854,9 @@ def _outlier_flags(
         )
     # A run of dropped fixes lasting long is a jump the trace stayed on: the receiver or
     # the kept part is wrong, and a person should look.
-    dropped = ~keep
-    edges = np.diff(np.concatenate(([0], dropped.astype(np.int8), [0])))
+    padded = np.zeros(keep.size + 2, dtype=np.int8)  # int8: a byte per fix, not 8
+    np.logical_not(keep, out=padded[1:-1], casting="unsafe")
+    edges = np.diff(padded)
     run_start, run_end = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
     span = t_s[run_end] - t_s[run_start]
     long_runs = np.flatnonzero(span > params.review_outlier_run_s)
@@ -807,7 +868,7 @@ def _outlier_flags(
                 f"The trace jumped away and stayed there for more than "
                 f"{params.review_outlier_run_s:g} s.",
                 count=int(long_runs.size),
-                line=trace.line_of(int(idx[first])),
+                line=trace.line_of(first if idx is None else int(idx[first])),
             )
         )
 
@@ -817,7 +878,8 @@ def _metre_reasons(
     *,
     gap: BoolArray,
     stopped: BoolArray,
-    length: FloatArray,
+    gap_m: float,
+    stopped_m: float,
     measured: FloatArray,
     auto_step: BoolArray,
     permit_ok: BoolArray,
@@ -837,7 +899,7 @@ def _metre_reasons(
                 "Time gaps between fixes: the straight line across a gap is a guess and earns "
                 "nothing.",
                 count=int(gap.sum()),
-                metres=float(length[gap].sum()),
+                metres=gap_m,
                 line=trace.line_of(int(kept[first + 1])),
             )
         )
@@ -847,7 +909,7 @@ def _metre_reasons(
                 "stationary_jitter",
                 "Position noise while the vehicle stood still was not counted.",
                 count=int(stopped.sum()),
-                metres=float(length[stopped].sum()),
+                metres=stopped_m,
             )
         )
     manual = ~auto_step & (measured > 0)
