@@ -774,6 +774,19 @@ def ledger_check() -> LedgerCheck:
     as they are now (a difference there is a pending adjustment, not a fault). Broken
     figures are logged at ERROR and recorded in the audit trail; pending ones at WARNING.
     """
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            # One snapshot for all the reads: a statement issued or paid while the check
+            # runs must not look like entries without their statement, or the reverse.
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        check = _ledger_findings()
+        _report(check)
+    return check
+
+
+def _ledger_findings() -> LedgerCheck:
     issued = list(
         Statement.objects.filter(status__in=Statement.ISSUED_STATUSES)
         .select_related("operator", "policy")
@@ -828,7 +841,6 @@ def ledger_check() -> LedgerCheck:
         check.findings += _check_against_trips(
             latest, issued_before, frozen.get(latest.pk, {}), daily_by_year[year][operator_id]
         )
-    _report(check)
     return check
 
 

@@ -220,3 +220,22 @@ def test_postgresql_lets_the_payment_be_recorded_once(
         connection.cursor().execute(
             "UPDATE subsidies_statement SET paid_at = now() WHERE id = %s", [issued.pk]
         )
+
+
+@pytest.mark.postgres
+def test_the_check_outside_a_transaction_reads_one_snapshot_on_postgresql(
+    transactional_db: None, world: World
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the repeatable-read snapshot is taken on PostgreSQL only")
+    factories.trip(vehicle=world.vehicle_a, days={DAY: "1000.00"})
+    factories.grade(actor=world.bureau, operator=world.company_a, year=2024, grade="A")
+    services.compute_statements(year=2024)
+    statement = Statement.objects.get(operator=world.company_a)
+    services.statement_approve(actor=world.finance, statement=statement)
+    services.statement_issue(actor=world.finance, statement=statement)
+
+    check = services.ledger_check()
+
+    assert (check.statements, check.findings) == (1, [])
+    assert not connection.in_atomic_block
