@@ -33,6 +33,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include(router.urls)),
 ]
 
+handler404 = "yangquan_av.views.not_found"
 handler500 = "yangquan_av.views.server_error"
 
 urlpatterns = [

@@ -1,5 +1,5 @@
 """The role-aware home page: the dashboard, one group of cards per app (docs/ui.md), and the
-server-error answer."""
+not-found and server-error answers."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import defaults
+from rest_framework.exceptions import NotFound
 
 from operators import views as operators_views
 from routes import views as routes_views
@@ -46,3 +47,13 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": _("Server error. It has been logged.")}, status=500)
     return defaults.server_error(request)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The 404 answer (DEBUG off) for a URL that nothing answers, such as a non-numeric id.
+
+    Under /api/ it is JSON like the API's own 404s (and its schema), not the web UI's page.
+    """
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
+    return defaults.page_not_found(request, exception)

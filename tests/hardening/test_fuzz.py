@@ -28,7 +28,7 @@ import schemathesis
 from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections, transaction
-from django.test import override_settings
+from django.test import Client, override_settings
 from pytest_django import DjangoDbBlocker
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -203,3 +203,19 @@ def test_a_segment_as_geojson_conforms_to_the_schema(
     response = call("GET", path, tokens["staff_a"], **parts)
     assert response.headers["content-type"] == ["application/geo+json"]
     assert response.json()["type"] == geojson_type
+
+
+@pytest.mark.parametrize("path", ["/api/v1/trips/{id}/raw/", "/api/v1/statements/{id}/pdf/"])
+def test_an_id_that_is_no_number_is_a_json_404(
+    seeded: Seeded, tokens: dict[str, str], path: str
+) -> None:
+    # No URL pattern matches it, and Django's own 404 page (HTML) answered.
+    response = call("GET", path, tokens["admin"], path_parameters={"id": "1.5"})
+    assert response.status_code == 404
+    assert response.headers["content-type"] == ["application/json"]
+
+
+def test_a_page_that_is_not_there_is_still_the_web_page(seeded: Seeded) -> None:
+    response = Client().get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
