@@ -29,6 +29,8 @@ from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections, transaction
 from django.test import Client, override_settings
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from pytest_django import DjangoDbBlocker
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -102,6 +104,61 @@ def seeded(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterato
 @pytest.fixture(scope="module")
 def tokens(seeded: Seeded) -> dict[str, str]:
     return {role: token_create(user=getattr(seeded.world, role)) for role in ROLES}
+
+
+def known_ids(seeded: Seeded) -> dict[str, list[int]]:
+    """Ids of real rows per collection: own company's, the other company's, every state."""
+    a, b = seeded.a, seeded.b
+    return {
+        "operators": [a.operator.pk, b.operator.pk],
+        "vehicles": [a.vehicle.pk, a.proposed_vehicle.pk, b.vehicle.pk, b.proposed_vehicle.pk],
+        "segments": [
+            seeded.approved_segment.pk,
+            seeded.draft_segment.pk,
+            seeded.submitted_segment.pk,
+            seeded.suspended_segment.pk,
+        ],
+        "trips": [a.trip.pk, a.flagged_trip.pk, b.trip.pk, b.flagged_trip.pk],
+        "assessments": [a.assessment.pk, b.assessment.pk],
+        "statements": [
+            a.issued_statement.pk,
+            a.draft_statement.pk,
+            b.issued_statement.pk,
+            b.draft_statement.pk,
+        ],
+        "policies": [a.issued_statement.policy_id],
+        "audit": [seeded.audit_record.pk],
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+@schema.given(data=st.data())
+@schema.parametrize()
+@settings(
+    max_examples=FUZZ_EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_every_operation_answers_within_its_schema(
+    case: schemathesis.Case,
+    data: st.DataObject,
+    role: str,
+    seeded: Seeded,
+    tokens: dict[str, str],
+) -> None:
+    if "id" in (case.path_parameters or {}):
+        collection = case.operation.path.split("/")[3]
+        case.path_parameters["id"] = data.draw(
+            st.one_of(
+                st.sampled_from(known_ids(seeded)[collection]),
+                st.just(case.path_parameters["id"]),
+            )
+        )
+    headers: dict[str, Any] = {"Authorization": f"Token {tokens[role]}"}
+    with kept_connection(), transaction.atomic():
+        case.call_and_validate(headers=headers, checks=CHECKS)
+        transaction.set_rollback(True)
 
 
 # --- what the fuzzer found, pinned -----------------------------------------------------------
