@@ -141,7 +141,7 @@ def known_ids(seeded: Seeded) -> dict[str, list[int]]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_every_operation_answers_within_its_schema(
-    case: schemathesis.Case,
+    case: schemathesis.Case[Any],
     data: st.DataObject,
     role: str,
     seeded: Seeded,
