@@ -40,4 +40,6 @@ def test_the_ui_runs_under_its_csp_in_chromium(world: World, page: Page) -> None
     expect(page.locator(".leaflet-pm-toolbar").first).to_be_visible()  # Geoman's tools
     page.goto("/api/v1/docs/")
     expect(page.locator(".swagger-ui .info")).to_be_visible()
+    page.goto(f"/admin/trips/trip/{trip.pk}/change/")  # the admin's own scripts
+    expect(page.locator("#trip_form")).to_be_visible()
     assert violations == []
