@@ -406,7 +406,7 @@ FINAL_STATUSES = (Trip.Status.ACCEPTED, Trip.Status.REJECTED)
 
 def _trip_years(trip: Trip) -> set[int]:
     """The local years a trip's kilometres (or its upload) belong to."""
-    years = {day.year for day in trip.days.values_list("day", flat=True)}
+    years = {trip_day.day.year for trip_day in trip.days.all()}
     for moment in (trip.started_at, trip.ended_at, trip.received_at):
         if moment is not None:
             years.add(timezone.localdate(moment).year)
@@ -418,9 +418,13 @@ def raw_purge_candidates(*, received_before: datetime, held: set[tuple[int, int]
     not purged yet, and no year of theirs held by an unissued statement of their company
     (`held`: (operator id, year) pairs), so a statement in the making can still be checked
     against the raw files behind it."""
-    trips = Trip.objects.filter(
-        received_at__lt=received_before, status__in=FINAL_STATUSES, raw_purged_at__isnull=True
-    ).order_by("pk")
+    trips = (
+        Trip.objects.filter(
+            received_at__lt=received_before, status__in=FINAL_STATUSES, raw_purged_at__isnull=True
+        )
+        .order_by("pk")
+        .prefetch_related("days")
+    )
     return [
         trip
         for trip in trips
@@ -454,10 +458,12 @@ def trip_raw_purge(*, trip_id: int, actor: User | None, reason: str) -> Trip:
         action="purge_raw",
         reason=reason,
     )
-    still_used = Trip.objects.filter(raw_file=raw_path, raw_purged_at__isnull=True).exists()
 
     def delete_files() -> None:
-        if not still_used:
+        # Checked after the commit, as late as possible: the same bytes may have been
+        # uploaded for another vehicle meanwhile (a trip committed between this check and
+        # the delete would still lose its file; docs/security.md).
+        if not Trip.objects.filter(raw_file=raw_path, raw_purged_at__isnull=True).exists():
             default_storage.delete(raw_path)
         if trace_path:
             default_storage.delete(trace_path)
