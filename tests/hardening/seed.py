@@ -3,25 +3,32 @@
 Built through the services, as the app builds its rows, so trips have real raw files and
 processed traces, statements come from the annual computation, and the audit trail is real.
 Company A and company B own the same things; segments belong to the bureau (companies see
-only approved ones). Used by the fuzz run and by the access matrix.
+only approved ones). Used by the fuzz run and by the access matrix, through the
+module-scoped `seeded` and `tokens` fixtures below (registered by conftest.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import importlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+import pytest
 from django.apps import apps
+from django.db import transaction
+from django.test import override_settings
+from pytest_django import DjangoDbBlocker
 
 from operators.models import Operator, User, Vehicle
+from operators.services import token_create
 from routes import services as routes_services
 from routes.models import RoadSegment
 from subsidies import services as subsidies_services
 from subsidies.models import Assessment, Statement
 from tests import factories
-from tests.conftest import World
+from tests.conftest import World, make_world
 from tests.trips.csvtrace import straight_east
 from trips import services as trips_services
 from trips.models import Trip
@@ -164,3 +171,28 @@ def seed(world: World) -> Seeded:
         suspended_segment=suspended,
         audit_record=AuditRecord.objects.order_by("pk").first(),  # type: ignore[arg-type]
     )
+
+
+# Everyone who acts in the hardening tests: the world's users by attribute name.
+ACTORS = ("bureau", "finance", "admin", "staff_a", "staff_b")
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[Seeded]:
+    """The world, built once for a module in a transaction rolled back at its end.
+
+    Each test still runs in pytest-django's own nested transaction (mark the module
+    `django_db`); a test that makes several calls isolates each in a savepoint of its own.
+    """
+    fast_hashing = override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
+    )
+    with django_db_blocker.unblock(), fast_hashing, transaction.atomic():
+        yield seed(make_world())
+        transaction.set_rollback(True)
+
+
+@pytest.fixture(scope="module")
+def tokens(seeded: Seeded) -> dict[str, str]:
+    """A real API token for each actor."""
+    return {actor: token_create(user=getattr(seeded.world, actor)) for actor in ACTORS}

@@ -7,8 +7,8 @@ objects (own company's, the other company's, drafts) as often as from the genera
 the calls reach real rows, not only 404s.
 
 The world is built once for the module inside a transaction that is rolled back at the
-end; each call runs in a savepoint of its own that is rolled back too, so a generated
-write never changes what the next call sees, and nothing leaks into other tests.
+end (the `seeded` fixture); each call runs in a savepoint of its own that is rolled back
+too, so a generated write never changes what the next call sees, nor other tests.
 
 The checks: no 5xx, and each response conforms to the schema — its status code is
 documented, its content type is documented, its body validates, and so do its documented
@@ -28,10 +28,9 @@ import schemathesis
 from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections, transaction
-from django.test import Client, override_settings
+from django.test import Client
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from pytest_django import DjangoDbBlocker
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -40,9 +39,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from operators.services import token_create
-from tests.conftest import make_world
-from tests.hardening.seed import Seeded, seed
+from tests.hardening.seed import Seeded
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 FUZZ_SEED = int(os.environ.get("FUZZ_SEED", "20261127"))
@@ -89,21 +86,6 @@ pytestmark = pytest.mark.django_db
 
 with kept_connection():
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", WSGIHandler(), config=CONFIG)
-
-
-@pytest.fixture(scope="module")
-def seeded(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[Seeded]:
-    fast_hashing = override_settings(
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
-    )
-    with django_db_blocker.unblock(), kept_connection(), fast_hashing, transaction.atomic():
-        yield seed(make_world())
-        transaction.set_rollback(True)
-
-
-@pytest.fixture(scope="module")
-def tokens(seeded: Seeded) -> dict[str, str]:
-    return {role: token_create(user=getattr(seeded.world, role)) for role in ROLES}
 
 
 def known_ids(seeded: Seeded) -> dict[str, list[int]]:
