@@ -119,12 +119,14 @@ def contributing_trip_days(
     """What a subsidy counts: accepted trips' local days with eligible metres, `first` to
     `last` inclusive. The one definition behind the computation, a draft's live drill-down
     and the lines frozen at approval; not scoped by user (its callers are)."""
-    days = TripDay.objects.filter(
-        trip__status=Trip.Status.ACCEPTED, day__gte=first, day__lte=last, eligible_m__gt=0
-    )
-    if operator_ids is not None:
-        days = days.filter(trip__operator_id__in=operator_ids)
-    return days
+    days = TripDay.objects.filter(day__gte=first, day__lte=last, eligible_m__gt=0)
+    if operator_ids is None:
+        return days.filter(trip__status=Trip.Status.ACCEPTED)
+    # The trips as a subquery, not a join: SQLite then starts from the companies' trips
+    # (an index) instead of every trip day of the year (0.2 s instead of 8 s for one
+    # company among 50 with a million trips); PostgreSQL plans both forms alike.
+    trips = Trip.objects.filter(operator_id__in=operator_ids, status=Trip.Status.ACCEPTED)
+    return days.filter(trip__in=trips.values("pk"))
 
 
 # A line of a statement's drill-down: frozen (approved and later) or read live (draft).

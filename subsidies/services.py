@@ -231,17 +231,20 @@ def _line_figures(statement_ids: list[int]) -> dict[int, dict[dt.date, DayFigure
 def _trip_counts(windows: dict[int, tuple[dt.date, dt.date]]) -> dict[int, int]:
     """Distinct contributing trips per operator over its counted days (a trip across
     midnight is one trip). Operators sharing a window, nearly always all, share a query."""
-    by_window: dict[tuple[dt.date, dt.date], list[int]] = defaultdict(list)
+    by_window: dict[tuple[dt.date, dt.date], set[int]] = defaultdict(set)
     for operator_id, window in windows.items():
-        by_window[window].append(operator_id)
+        by_window[window].add(operator_id)
     counts: dict[int, int] = {}
     for (first, last), operator_ids in by_window.items():
-        counts.update(
-            contributing_trip_days(first=first, last=last, operator_ids=operator_ids)
+        # Every company's trips in one pass over the window (the usual case is a single
+        # window), then only this window's companies are kept.
+        counted = (
+            contributing_trip_days(first=first, last=last)
             .values_list("trip__operator_id")
             .annotate(n=Count("trip_id", distinct=True))
             .order_by()
         )
+        counts.update((pk, n) for pk, n in counted if pk in operator_ids)
     return counts
 
 

@@ -11,6 +11,7 @@ from django.utils import translation
 
 from subsidies import selectors, services
 from subsidies.models import Statement, StatementLine
+from tests import factories as base
 from tests.conftest import World
 from tests.subsidies import factories
 from yangquan_av.errors import ApplicationError
@@ -212,3 +213,22 @@ def test_summaries_by_month_and_vehicle_follow_the_drill_down(world: World) -> N
     assert [(r.key, r.eligible_m) for r in by_vehicle] == [
         (world.vehicle_a.plate, Decimal("1000.00"))
     ]
+
+
+def test_trips_are_counted_inside_each_companys_own_counted_days(world: World) -> None:
+    late = base.operator(actor=world.bureau, settled_on=D(2024, 1, 1), admitted_on=D(2024, 6, 1))
+    vehicle = base.vehicle(actor=world.bureau, operator=late)
+    factories.trip(vehicle=vehicle, days={D(2024, 3, 1): "5000.00"})
+    across = factories.trip(
+        vehicle=vehicle, days={D(2024, 5, 31): "300.00", D(2024, 6, 1): "200.00"}
+    )
+    factories.trip(vehicle=world.vehicle_a, days={D(2024, 3, 1): "5000.00", D(2024, 3, 2): "1.00"})
+
+    services.compute_statements(year=2024)
+
+    # Company A counts from 1 January: one trip over two days, 5,001 m.
+    assert (statement_a(world).trip_count, statement_a(world).eligible_m) == (1, Decimal("5001.00"))
+    # The late company counts from 1 June: only the trip across 31 May, its 200 m of 1 June.
+    statement = Statement.objects.get(operator=late, year=2024)
+    assert (statement.trip_count, statement.eligible_m) == (1, Decimal("200.00"))
+    assert drill_down(statement) == [(across.pk, D(2024, 6, 1), Decimal("200.00"))]
