@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from xml.sax import SAXException
 from xml.sax.handler import ContentHandler
 from xml.sax.xmlreader import Locator
@@ -270,14 +270,26 @@ def _utf8(data: bytes) -> bytes:
     return data
 
 
-def _check_coordinates(lon: np.ndarray, lat: np.ndarray, lines: np.ndarray) -> None:
-    bad = ~((np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0))  # also catches NaN
-    if bad.any():
-        i = int(np.argmax(bad))
+def _line(lines: np.ndarray | None, first_line: int | None, index: int) -> int:
+    """The line of fix `index`: from `lines`, or consecutive rows from `first_line`."""
+    return int(lines[index]) if lines is not None else int(first_line or 1) + index
+
+
+def _check_coordinates(
+    lon: np.ndarray, lat: np.ndarray, lines: np.ndarray | None, first_line: int | None
+) -> None:
+    # Four comparisons in place of |lat| <= 90 and |lon| <= 180: byte-sized temporaries
+    # instead of two float copies. NaN fails every comparison, so it is caught too.
+    ok = lat >= -90.0
+    ok &= lat <= 90.0
+    ok &= lon >= -180.0
+    ok &= lon <= 180.0
+    if not ok.all():
+        i = int(np.argmin(ok))
         raise TraceError(
             "coordinates_impossible",
             f"Impossible coordinates lat={lat[i]!r}, lon={lon[i]!r}.",
-            int(lines[i]),
+            _line(lines, first_line, i),
         )
 
 
@@ -290,13 +302,16 @@ def _build(
     odometer_km: np.ndarray | None,
     fmt: str,
     notes: list[Note],
-    lines: np.ndarray,
+    lines: np.ndarray | None,
     first_line: int | None = None,
 ) -> ParsedTrace:
-    """Common final checks: impossible coordinates refuse the file; (0, 0) is dropped."""
+    """Common final checks: impossible coordinates refuse the file; (0, 0) is dropped.
+
+    `lines` None means consecutive rows from `first_line` (tables), without an array.
+    """
     lon = np.ascontiguousarray(lon, dtype=np.float64)
     lat = np.ascontiguousarray(lat, dtype=np.float64)
-    _check_coordinates(lon, lat, lines)
+    _check_coordinates(lon, lat, lines, first_line)
     # (0, 0) is what many receivers write before they have a fix: a known sentinel, not
     # a broken file, so the fix is dropped and counted.
     null_island = (lon == 0.0) & (lat == 0.0)
@@ -307,9 +322,11 @@ def _build(
                 "null_island",
                 "Fixes at exactly (0, 0), a receiver's no-fix placeholder, were dropped.",
                 int(null_island.sum()),
-                int(lines[int(np.argmax(null_island))]),
+                _line(lines, first_line, int(np.argmax(null_island))),
             )
         )
+        if lines is None:
+            lines = np.arange(first_line or 1, (first_line or 1) + lon.size, dtype=np.int64)
         t_ns, lon, lat, lines = t_ns[keep], lon[keep], lat[keep], lines[keep]
         auto = None if auto is None else auto[keep]
         odometer_km = None if odometer_km is None else odometer_km[keep]
@@ -324,7 +341,7 @@ def _build(
         else np.ascontiguousarray(odometer_km, dtype=np.float64),
         format=fmt,
         notes=notes,
-        line=None if first_line is not None else np.ascontiguousarray(lines, dtype=np.int64),
+        line=None if first_line is not None or lines is None else np.ascontiguousarray(lines),
         first_line=first_line,
     )
 
@@ -375,10 +392,15 @@ def _first_null(column: pa.ChunkedArray) -> int | None:
     return int(np.argmax(_np(column.is_null())))
 
 
-def _epoch_to_ns(values: np.ndarray) -> np.ndarray:
-    """Epoch seconds or milliseconds (decided once for the file, by magnitude) → ns."""
-    first = float(values[0]) if values.size else 0.0
-    scale = 1_000_000 if abs(first) >= EPOCH_MS_THRESHOLD else 1_000_000_000
+def _epoch_scale(first: float) -> int:
+    """Nanoseconds per unit: milliseconds or seconds, decided once per file by magnitude."""
+    return 1_000_000 if abs(first) >= EPOCH_MS_THRESHOLD else 1_000_000_000
+
+
+def _epoch_to_ns(values: np.ndarray, scale: int | None = None) -> np.ndarray:
+    """Epoch seconds or milliseconds → ns; `scale` None decides by the first value."""
+    if scale is None:
+        scale = _epoch_scale(float(values[0]) if values.size else 0.0)
     if values.dtype.kind in "iu":
         return values.astype(np.int64) * scale
     return np.round(values.astype(np.float64) * scale).astype(np.int64)
@@ -427,7 +449,9 @@ def _as_ns(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.asarray(_np(pc.cast(array, pa.int64())), dtype=np.int64)
 
 
-def _table_timestamps(column: pa.ChunkedArray, lines: np.ndarray, fmt: str) -> np.ndarray:
+def _table_timestamps(
+    column: pa.ChunkedArray, lines: np.ndarray, fmt: str, epoch_scale: int | None
+) -> np.ndarray:
     kind = column.type
     if pa.types.is_timestamp(kind):
         if kind.tz is None:
@@ -438,7 +462,7 @@ def _table_timestamps(column: pa.ChunkedArray, lines: np.ndarray, fmt: str) -> n
             )
         return _as_ns(pc.cast(column, pa.timestamp("ns", tz="UTC")))
     if pa.types.is_integer(kind) or pa.types.is_floating(kind):
-        return _epoch_to_ns(_np(column))
+        return _epoch_to_ns(_np(column), epoch_scale)
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         return _iso_strings_to_ns(column, lines)
     raise TraceError("timestamp_invalid", f"The timestamp column has type {kind}.", 1)
@@ -475,7 +499,34 @@ def _table_mode(column: pa.ChunkedArray, lines: np.ndarray) -> np.ndarray:
     return np.asarray(_np(auto), dtype=np.bool_)
 
 
+class _Columns(NamedTuple):
+    t_ns: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    auto: np.ndarray | None
+    odometer_km: np.ndarray | None
+    epoch_scale: int | None  # the one used, for the next batch of the same file
+
+
 def _from_table(table: pa.Table, fmt: str, first_line: int) -> ParsedTrace:
+    columns = _table_columns(table, fmt, first_line, epoch_scale=None)
+    return _build(
+        t_ns=columns.t_ns,
+        lon=columns.lon,
+        lat=columns.lat,
+        auto=columns.auto,
+        odometer_km=columns.odometer_km,
+        fmt=fmt,
+        notes=[],
+        lines=None,
+        first_line=first_line,
+    )
+
+
+def _table_columns(
+    table: pa.Table, fmt: str, first_line: int, *, epoch_scale: int | None
+) -> _Columns:
+    """A table's (or one CSV batch's) columns, checked; the line of the first bad value."""
     names = [n.strip().lower() for n in table.column_names]
     table = table.rename_columns(names)
     missing = [c for c in CSV_REQUIRED if c not in names]
@@ -498,23 +549,26 @@ def _from_table(table: pa.Table, fmt: str, first_line: int) -> ParsedTrace:
             or pa.types.is_null(table.column(name).type)
         ):
             raise TraceError("not_a_number", f"Column {name} holds non-numbers.", None)
-    t_ns = _table_timestamps(table.column("timestamp"), lines, fmt)
+    stamps = table.column("timestamp")
+    if (
+        epoch_scale is None
+        and n
+        and (pa.types.is_integer(stamps.type) or pa.types.is_floating(stamps.type))
+    ):
+        epoch_scale = _epoch_scale(float(stamps[0].as_py()))
     odometer = None
     if "odometer_km" in names:
         odometer = np.asarray(
             _np(table.column("odometer_km").cast(pa.float64())),
             dtype=np.float64,
         )
-    return _build(
-        t_ns=t_ns,
+    return _Columns(
+        t_ns=_table_timestamps(stamps, lines, fmt, epoch_scale),
         lon=_np(table.column("lon").cast(pa.float64())),
         lat=_np(table.column("lat").cast(pa.float64())),
         auto=_table_mode(table.column("mode"), lines) if "mode" in names else None,
         odometer_km=odometer,
-        fmt=fmt,
-        notes=[],
-        lines=lines,
-        first_line=first_line,
+        epoch_scale=epoch_scale,
     )
 
 
@@ -556,16 +610,58 @@ def _parse_csv(data: bytes) -> ParsedTrace:
     column_types = {
         raw: types[norm] for raw, norm in zip(raw_names, header, strict=True) if norm in types
     }
-    read = pacsv.ReadOptions(use_threads=False, block_size=1 << 22)
+    # Streamed block by block, each block's columns checked and copied out as it comes:
+    # Arrow then holds one block, not a table of the whole file beside the file's bytes.
+    # Only the columns read here are converted; any other is skipped unread.
+    read = pacsv.ReadOptions(use_threads=False, block_size=_CSV_BLOCK)
+    convert = pacsv.ConvertOptions(column_types=column_types, include_columns=list(column_types))
+    columns: dict[str, list[np.ndarray]] = {
+        "t_ns": [],
+        "lon": [],
+        "lat": [],
+        "auto": [],
+        "odometer_km": [],
+    }
+    row = 2  # the file line of the batch's first row
+    scale: int | None = None
     try:
-        table = pacsv.read_csv(
-            pa.BufferReader(data),
-            read_options=read,
-            convert_options=pacsv.ConvertOptions(column_types=column_types),
-        )
+        # (Opening reads the first block: its errors are the reader's like any other.)
+        batches = pacsv.open_csv(pa.BufferReader(data), read_options=read, convert_options=convert)
+        for batch in batches:
+            part = _table_columns(pa.Table.from_batches([batch]), "csv", row, epoch_scale=scale)
+            for name, parts in columns.items():
+                value = getattr(part, name)
+                # Copied out of Arrow's buffers (mostly views), which the next block reuses.
+                if value is not None:
+                    parts.append(value if value.base is None else value.copy())
+            scale = part.epoch_scale
+            row += batch.num_rows
     except pa.ArrowInvalid as exc:
         raise _csv_error(data, column_types, str(exc)) from None
-    return _from_table(table, "csv", first_line=2)
+    return _build(
+        t_ns=_joined(columns["t_ns"], np.int64),
+        lon=_joined(columns["lon"], np.float64),
+        lat=_joined(columns["lat"], np.float64),
+        auto=_joined(columns["auto"], np.bool_) if "mode" in header else None,
+        odometer_km=_joined(columns["odometer_km"], np.float64)
+        if "odometer_km" in header
+        else None,
+        fmt="csv",
+        notes=[],
+        lines=None,
+        first_line=2,
+    )
+
+
+# Bytes of CSV per block read and converted at a time.
+_CSV_BLOCK = 1 << 22
+
+
+def _joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    """The parts as one array; the parts are released (one column's copy at a time)."""
+    joined = np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+    parts.clear()
+    return joined
 
 
 def _csv_error(data: bytes, column_types: dict[str, pa.DataType], detail: str) -> TraceError:

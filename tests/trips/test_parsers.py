@@ -105,6 +105,85 @@ def test_unusable_csv_is_refused_with_its_line(data: bytes, code: str, line: int
     assert error.message
 
 
+def _rows(count: int, *, stamp: str = "epoch_ms", note: str = "") -> bytes:
+    """`count` CSV rows a tenth of a second apart from T, with an extra `note` column."""
+    lines = [b"timestamp,lat,lon,mode,note,odometer_km"]
+    for i in range(count):
+        when = T // 10**6 + 100 * i if stamp == "epoch_ms" else f"2026-01-01T00:00:{i / 10:09.6f}Z"
+        mode = "auto" if i % 3 else "manual"
+        lines.append(f"{when},{37.86 + i * 1e-6:.7f},113.58,{mode},{note or i},{i / 1000}".encode())
+    return b"\n".join(lines) + b"\n"
+
+
+@pytest.fixture
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CSV read in 1 kB blocks: a few hundred rows make many blocks."""
+    monkeypatch.setattr("trips.parsers._CSV_BLOCK", 1024)
+
+
+@pytest.mark.usefixtures("small_blocks")
+@pytest.mark.parametrize("stamp", ["epoch_ms", "iso"])
+def test_csv_read_in_blocks_gives_the_same_fixes_as_one_table(stamp: str) -> None:
+    data = _rows(500, stamp=stamp)
+    trace = parse(data)
+    # 500 fixes 0.1 s apart from T; lat grows by 1e-6 a row; every third is manual.
+    assert ((trace.t_ns - T) // 10**8).tolist() == list(range(500))
+    assert trace.lat.tolist() == [round(37.86 + i * 1e-6, 7) for i in range(500)]
+    assert trace.auto is not None
+    assert trace.auto.tolist() == [bool(i % 3) for i in range(500)]
+    assert trace.odometer_km is not None
+    assert trace.odometer_km.tolist() == [i / 1000 for i in range(500)]
+    assert [trace.line_of(0), trace.line_of(499)] == [2, 501]
+
+
+@pytest.mark.usefixtures("small_blocks")
+def test_epoch_unit_is_decided_once_for_the_whole_file_not_per_block() -> None:
+    # Milliseconds from the first value on: the later blocks, all of whose values are small
+    # (1e10 ms and up, in 1970: seconds if read on their own), stay milliseconds.
+    rows = _rows(300).split(b"\n")
+    for i in range(151, 301):  # fixes 150 to 299
+        rows[i] = b"%d" % (10**10 + i) + rows[i][rows[i].index(b",") :]
+    trace = parse(b"\n".join(rows))
+    assert int(trace.t_ns[299]) == (10**10 + 300) * 10**6
+
+
+@pytest.mark.usefixtures("small_blocks")
+@pytest.mark.parametrize(
+    ("row", "replace", "code"),
+    [
+        (b"2026-01-01T08:00:00", b"", "timestamp_no_offset"),
+        (b"yesterday", b"", "timestamp_invalid"),
+        (b"", b"37.86", "missing_value"),
+        (b"", b"north", "not_a_number"),
+        (b"", b"97.86", "coordinates_impossible"),
+        (b"", b"37.86,1", "csv_columns"),
+    ],
+)
+def test_a_bad_row_in_a_later_block_is_refused_with_its_line(
+    row: bytes, replace: bytes, code: str
+) -> None:
+    lines = _rows(400, stamp="iso").split(b"\n")
+    stamp, lat, rest = lines[351].split(b",", 2)
+    if row:
+        stamp = row
+    if code == "missing_value":
+        lat = b""
+    elif replace != b"37.86":
+        lat = replace
+    lines[351] = b",".join((stamp, lat, rest))
+    error = refused(b"\n".join(lines))
+    assert (error.code, error.line) == (code, 352)
+
+
+@pytest.mark.usefixtures("small_blocks")
+def test_columns_that_are_not_read_are_not_converted() -> None:
+    # A column of numbers in the first blocks and text later would fail the reader's type
+    # guess; columns the trip does not use are skipped unread.
+    rows = _rows(300, note="7").split(b"\n")
+    rows[280] = rows[280].replace(b",7,", b",a note,")
+    assert len(parse(b"\n".join(rows))) == 300
+
+
 def test_binary_garbage_is_refused() -> None:
     assert refused(b"PK\x03\x04\x00\x00garbage").code in {"binary", "unknown_format"}
     assert refused(b"timestamp,lat,lon\n\x00\x01", fmt="csv").code == "binary"
