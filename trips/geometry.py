@@ -80,7 +80,7 @@ _NS = 1_000_000_000
 # Coarse cells of the per-segment zone index (a performance knob, not a rule).
 ZONE_INDEX_CELL_M = 64.0
 # Steps cut by the zones at a time (bounds the cut's memory; not a rule).
-ZONE_CUT_CHUNK = 1 << 17
+ZONE_CUT_CHUNK = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -295,13 +295,29 @@ _PROJECT_BLOCK = 1 << 14
 
 
 def _step_lengths(x: FloatArray, y: FloatArray) -> FloatArray:
-    """|p[i+1] - p[i]|, in place on one temporary (np.hypot is several times slower)."""
-    dx = np.diff(x)
-    dy = np.diff(y)
-    dx *= dx
-    dy *= dy
-    dx += dy
-    return np.sqrt(dx, out=dx)
+    """|p[i+1] - p[i]| (np.hypot is several times slower), with block-sized temporaries."""
+    out = np.empty(max(x.size - 1, 0))
+    for lo in range(0, out.size, _BLOCK):
+        hi = min(out.size, lo + _BLOCK)
+        dx = out[lo:hi]
+        np.subtract(x[lo + 1 : hi + 1], x[lo:hi], out=dx)
+        dy = np.diff(y[lo : hi + 1])
+        dx *= dx
+        dy *= dy
+        dx += dy
+        np.sqrt(dx, out=dx)
+    return out
+
+
+def _gaps(t_s: FloatArray, max_gap_s: float) -> tuple[BoolArray, IntArray, FloatArray]:
+    """Steps longer in time than max_gap_s: mask, indexes and durations, without the
+    time step of every step as an 8 MB temporary."""
+    gap = np.empty(max(t_s.size - 1, 0), dtype=bool)
+    for lo in range(0, gap.size, _BLOCK):
+        hi = min(gap.size, lo + _BLOCK)
+        np.greater(np.diff(t_s[lo : hi + 1]), max_gap_s, out=gap[lo:hi])
+    at = np.flatnonzero(gap)
+    return gap, at, t_s[at + 1] - t_s[at]
 
 
 def speed_filter(t_s: FloatArray, x: FloatArray, y: FloatArray, max_speed_ms: float) -> BoolArray:
@@ -717,13 +733,21 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
             [*reasons, Reason("too_few_fixes", "Fewer than two usable fixes remain.", count=m)],
         )
 
-    dt = np.diff(t_s)
     length = _step_lengths(x, y)
-    gap = dt > params.max_gap_s
+    gap, gap_at, gap_dt = _gaps(t_s, params.max_gap_s)
     # Flags in their order (outliers, gaps, permit, odometer); done here so that the
     # per-fix times can go before the zone cut, the trip's memory peak.
-    _gap_flags(flags, gap=gap, dt=dt, length=length, t_s=t_s, params=params, trace=trace, kept=kept)
-    del dt
+    _gap_flags(
+        flags,
+        gap_at=gap_at,
+        gap_dt=gap_dt,
+        length=length,
+        t_s=t_s,
+        params=params,
+        trace=trace,
+        kept=kept,
+    )
+    del gap_at, gap_dt
     still = stationary_fixes(t_s, x, y, params.stop_window_s, params.stop_radius_m)
     del t_s
     stopped = still[:-1] & still[1:] & ~gap
@@ -959,49 +983,50 @@ def _metre_reasons(
 def _gap_flags(
     flags: list[Reason],
     *,
-    gap: BoolArray,
-    dt: FloatArray,
+    gap_at: IntArray,
+    gap_dt: FloatArray,
     length: FloatArray,
     t_s: FloatArray,
     params: VerifyParams,
     trace: ParsedTrace,
     kept: IntArray,
 ) -> None:
-    if not gap.any():
+    """Review flags for gaps; `gap_at` are the gap steps, `gap_dt` their durations."""
+    if not gap_at.size:
         return
     duration = float(t_s[-1] - t_s[0])
-    long_gap = gap & (dt > params.review_gap_s)
-    if long_gap.any():
-        first = int(np.argmax(long_gap))
+    long_gap = gap_at[gap_dt > params.review_gap_s]
+    if long_gap.size:
+        first = int(long_gap[0])
         flags.append(
             Reason(
                 "long_gap",
                 f"The log stops for more than {params.review_gap_s:g} s "
-                f"(longest {float(dt[gap].max()):.0f} s).",
-                count=int(long_gap.sum()),
+                f"(longest {float(gap_dt.max()):.0f} s).",
+                count=int(long_gap.size),
                 metres=float(length[long_gap].sum()),
                 line=trace.line_of(int(kept[first + 1])),
             )
         )
-    gap_time = float(dt[gap].sum())
+    gap_time = float(gap_dt.sum())
     if duration > 0 and gap_time > params.review_gap_share * duration:
         flags.append(
             Reason(
                 "many_gaps",
                 f"{gap_time / duration:.0%} of the trip's time is in gaps (review above "
                 f"{params.review_gap_share:.0%}).",
-                count=int(gap.sum()),
+                count=int(gap_at.size),
             )
         )
-    jump = gap & (length > params.review_gap_jump_m)
-    if jump.any():
-        first = int(np.argmax(jump))
+    jump = gap_at[length[gap_at] > params.review_gap_jump_m]
+    if jump.size:
+        first = int(jump[0])
         flags.append(
             Reason(
                 "gap_jump",
                 f"The vehicle reappeared more than {params.review_gap_jump_m:g} m away "
                 "after a gap.",
-                count=int(jump.sum()),
+                count=int(jump.size),
                 metres=float(length[jump].sum()),
                 line=trace.line_of(int(kept[first + 1])),
             )
