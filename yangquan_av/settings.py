@@ -181,7 +181,13 @@ CELERY_TIMEZONE = TIME_ZONE
 # and the sweep below queues it once the broker is back. A message whose worker was killed
 # comes back after Redis's visibility timeout (one hour, stated here, longer than any task);
 # the sweep usually gets there first.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+# A broker that accepts connections but never answers (hung, half-open): without a socket
+# timeout a publish waits forever.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 # Trips still `received` (or queued for re-verification) this long are queued again.
 TRIP_REQUEUE_AFTER_S = env.int("TRIP_REQUEUE_AFTER_S", default=600)
