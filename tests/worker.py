@@ -65,12 +65,17 @@ def start_worker(*, broker_url: str = "") -> subprocess.Popen[bytes]:
         cwd=ROOT,
         env=process_env(broker_url=broker_url),
     )
-    control = Celery(broker=broker_url).control if broker_url else app.control
-    deadline = time.monotonic() + 60
-    while not control.ping(timeout=0.5):
-        if worker.poll() is not None or time.monotonic() > deadline:
-            worker.kill()
-            raise RuntimeError("the Celery worker did not start")
+    # Not the current app: tasks sent later by this process must go to the suite's broker.
+    probe = Celery(broker=broker_url, set_as_current=False) if broker_url else app
+    try:
+        deadline = time.monotonic() + 60
+        while not probe.control.ping(timeout=0.5):
+            if worker.poll() is not None or time.monotonic() > deadline:
+                worker.kill()
+                raise RuntimeError("the Celery worker did not start")
+    finally:
+        if probe is not app:
+            probe.close()
     return worker
 
 

@@ -11,6 +11,7 @@ import http.client
 import io
 import json
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -52,6 +53,8 @@ T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 SERVER_PORT = 18010
 DOWN_BROKER_SERVER_PORT = 18011
 PRIVATE_REDIS_PORT = 18061
+HUNG_BROKER_SERVER_PORT = 18012
+HUNG_BROKER_PORT = 18062
 
 
 @pytest.fixture
@@ -250,6 +253,26 @@ def test_an_upload_while_the_broker_is_down_is_stored_and_processed_once_it_is_b
             stop(worker)
         stop(broker)
     assert abs(Trip.objects.get(pk=trip.pk).eligible_m - 500) < 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_while_the_broker_hangs_answers_within_seconds(world: World, media: Path) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("a server process can share the test database only on PostgreSQL")
+    # A broker that accepts connections and never answers (hung, or half-open behind a
+    # firewall): the kernel completes the handshake, nothing reads or writes.
+    with socket.create_server(("127.0.0.1", HUNG_BROKER_PORT)):
+        broker_url = f"redis://127.0.0.1:{HUNG_BROKER_PORT}/0"
+        with gunicorn(port=HUNG_BROKER_SERVER_PORT, broker_url=broker_url) as base_url:
+            token = token_create(user=world.staff_a)
+            data = straight_east(start=T0, metres=300)
+            started = time.monotonic()
+            status, body = post_upload(base_url, token, world.vehicle_a.vin, data)
+            elapsed_s = time.monotonic() - started
+    assert status == 202, body
+    assert elapsed_s < 10  # the 5 s socket timeout of settings.py, once
+    assert Trip.objects.get(pk=body["id"]).status == Trip.Status.RECEIVED
 
 
 # A fault between storing the raw file and committing the trip row, made by the database
