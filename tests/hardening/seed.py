@@ -66,6 +66,7 @@ class Seeded:
     draft_segment: RoadSegment
     submitted_segment: RoadSegment
     suspended_segment: RoadSegment
+    registered_operator: Operator  # settled in Yangquan, not yet admitted to the pilot
     audit_record: AuditRecord
 
     def company(self, name: str) -> CompanyObjects:
@@ -169,6 +170,7 @@ def seed(world: World) -> Seeded:
         draft_segment=draft,
         submitted_segment=submitted,
         suspended_segment=suspended,
+        registered_operator=factories.operator(actor=bureau, name="待准入公司", admitted_on=None),
         audit_record=AuditRecord.objects.order_by("pk").first(),  # type: ignore[arg-type]
     )
 

@@ -1,0 +1,589 @@
+"""The access matrix: every API route and method, every actor, the status each must get.
+
+Each row names a route (its URL name) and method, the object it acts on and the status
+expected for each actor: the bureau, finance, an admin, the staff of the company that owns
+the object (`own`, company A) and the staff of another company (`other`, company B).
+Objects are company A's (segments are the bureau's: companies see approved ones only).
+
+- Another company's object is a 404 for `other`, never a 403 or a 200, wherever their role
+  may use the route at all (a route their role may not use is a 403 for any object).
+- A list row also names the object that must show for those who may see it and must not
+  show for the others (a filter row asks for it by its company's id).
+- `test_every_api_route_is_in_the_matrix` walks the URL resolver: a route or method
+  missing from the table (or a row for one that is gone) fails with its name.
+
+Each cell is a test of its own in a rolled-back transaction, on the seeded world
+(tests/hardening/seed.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from subsidies import services as subsidies_services
+from tests import factories
+from tests.hardening.seed import ISSUED_YEAR, Seeded
+from tests.trips.csvtrace import straight_east
+
+pytestmark = pytest.mark.django_db
+
+ACTORS = ("bureau", "finance", "admin", "own", "other")
+USER_OF = {
+    "bureau": "bureau",
+    "finance": "finance",
+    "admin": "admin",
+    "own": "staff_a",
+    "other": "staff_b",
+}
+
+
+def row(bureau: int, finance: int, admin: int, own: int, other: int) -> dict[str, int]:
+    return dict(zip(ACTORS, (bureau, finance, admin, own, other), strict=True))
+
+
+EVERYONE = row(200, 200, 200, 200, 200)
+GOVERNMENT_AND_OWN = row(200, 200, 200, 200, 404)  # another company's object: 404
+GOVERNMENT_ONLY = row(200, 200, 200, 403, 403)
+BUREAU_WRITES = row(200, 403, 200, 403, 403)
+FINANCE_WRITES = row(403, 200, 200, 403, 403)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One row of the matrix: a route and method on one object."""
+
+    route: str
+    method: str
+    expect: dict[str, int]
+    kwargs: Callable[[Seeded], dict[str, Any]] = lambda w: {}
+    body: Callable[[Seeded], dict[str, Any]] = lambda w: {}
+    query: Callable[[Seeded], dict[str, Any]] = lambda w: {}
+    multipart: bool = False
+    # Lists: the id of company A's object, and the actors who must see it in the answer.
+    listed: Callable[[Seeded], int] | None = None
+    seen_by: frozenset[str] = field(default_factory=frozenset)
+    prepare: Callable[[Seeded], None] | None = None
+    variant: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.route}" + (f" [{self.variant}]" if self.variant else "")
+
+
+def pk(get: Callable[[Seeded], Any]) -> Callable[[Seeded], dict[str, Any]]:
+    return lambda w: {"pk": get(w).pk}
+
+
+GOVERNMENT = frozenset({"bureau", "finance", "admin"})
+GOVERNMENT_AND_A = GOVERNMENT | {"own"}
+
+
+def _csv_upload(w: Seeded) -> dict[str, Any]:
+    data = straight_east(start=dt.datetime(2026, 5, 4, 9, 0, tzinfo=dt.UTC), metres=200)
+    return {"vin": w.a.vehicle.vin, "file": io.BytesIO(data)}
+
+
+def _segment_file(w: Seeded) -> dict[str, Any]:
+    feature = {
+        "type": "Feature",
+        "properties": {"name": "导入路"},
+        "geometry": {"type": "LineString", "coordinates": [[113.57, 37.85], [113.58, 37.85]]},
+    }
+    content = json.dumps({"type": "FeatureCollection", "features": [feature]}).encode()
+    upload = io.BytesIO(content)
+    upload.name = "roads.geojson"
+    return {"file": upload, "crs": "EPSG:4326"}
+
+
+def _approve_a_draft_statement(w: Seeded) -> None:
+    subsidies_services.statement_approve(actor=w.world.finance, statement=w.a.draft_statement)
+
+
+def _credentials(w: Seeded, actor: str) -> dict[str, Any]:
+    return {"username": getattr(w.world, USER_OF[actor]).username, "password": factories.PASSWORD}
+
+
+MATRIX: list[Cell] = [
+    # --- authentication and the API's own pages -------------------------------------------
+    Cell("api-root", "GET", EVERYONE),
+    Cell("schema", "GET", EVERYONE),
+    Cell("docs", "GET", EVERYONE),
+    Cell("auth-token", "POST", EVERYONE, body=lambda w: {}, variant="own credentials"),
+    Cell("auth-token", "DELETE", row(204, 204, 204, 204, 204)),
+    # --- operators ------------------------------------------------------------------------
+    Cell(
+        "operator-list",
+        "GET",
+        EVERYONE,
+        listed=lambda w: w.a.operator.pk,
+        seen_by=GOVERNMENT_AND_A,
+    ),
+    Cell(
+        "operator-list",
+        "GET",
+        EVERYONE,
+        query=lambda w: {"credit_code": w.a.operator.credit_code},
+        listed=lambda w: w.a.operator.pk,
+        seen_by=GOVERNMENT_AND_A,
+        variant="filter",
+    ),
+    Cell(
+        "operator-list",
+        "POST",
+        row(201, 403, 201, 403, 403),
+        body=lambda w: {
+            "name": "新公司",
+            "credit_code": factories.credit_code(),
+            "settled_on": "2024-01-01",
+        },
+    ),
+    Cell("operator-detail", "GET", GOVERNMENT_AND_OWN, kwargs=pk(lambda w: w.a.operator)),
+    Cell(
+        "operator-detail",
+        "PATCH",
+        BUREAU_WRITES,
+        kwargs=pk(lambda w: w.a.operator),
+        body=lambda w: {"contact_name": "张三"},
+    ),
+    Cell(
+        "operator-admit",
+        "POST",
+        BUREAU_WRITES,
+        kwargs=pk(lambda w: w.registered_operator),
+        body=lambda w: {"pilot_admitted_on": "2026-03-01", "reason": "示范应用准入"},
+    ),
+    Cell(
+        "operator-set-status",
+        "POST",
+        BUREAU_WRITES,
+        kwargs=pk(lambda w: w.a.operator),
+        body=lambda w: {"status": "suspended", "reason": "整改"},
+    ),
+    # --- vehicles -------------------------------------------------------------------------
+    Cell(
+        "vehicle-list",
+        "GET",
+        EVERYONE,
+        listed=lambda w: w.a.vehicle.pk,
+        seen_by=GOVERNMENT_AND_A,
+    ),
+    Cell(
+        "vehicle-list",
+        "GET",
+        EVERYONE,
+        query=lambda w: {"operator": w.a.operator.pk},
+        listed=lambda w: w.a.vehicle.pk,
+        seen_by=GOVERNMENT_AND_A,
+        variant="filter",
+    ),
+    Cell(
+        "vehicle-list",
+        "POST",
+        # Another company's id reads as "no such company" (400), never as "forbidden".
+        row(201, 403, 201, 201, 400),
+        body=lambda w: {
+            "operator": w.a.operator.pk,
+            "vin": factories.vin(),
+            "plate": factories.plate(),
+            "category": "taxi",
+        },
+    ),
+    Cell("vehicle-detail", "GET", GOVERNMENT_AND_OWN, kwargs=pk(lambda w: w.a.vehicle)),
+    Cell(
+        "vehicle-detail",
+        "PATCH",
+        row(200, 403, 200, 200, 404),
+        kwargs=pk(lambda w: w.a.proposed_vehicle),
+        body=lambda w: {"plate": factories.plate()},
+        variant="proposed",
+    ),
+    Cell(
+        "vehicle-approve",
+        "POST",
+        BUREAU_WRITES,
+        kwargs=pk(lambda w: w.a.proposed_vehicle),
+        body=lambda w: {
+            "permit_number": "阳交许2026-9",
+            "permit_valid_from": "2026-01-01",
+            "permit_valid_to": "2026-12-31",
+        },
+    ),
+    Cell(
+        "vehicle-set-status",
+        "POST",
+        BUREAU_WRITES,
+        kwargs=pk(lambda w: w.a.vehicle),
+        body=lambda w: {"status": "suspended", "reason": "年检"},
+    ),
+    # --- the audit trail ------------------------------------------------------------------
+    Cell("audit-list", "GET", GOVERNMENT_ONLY),
+    Cell("audit-detail", "GET", GOVERNMENT_ONLY, kwargs=pk(lambda w: w.audit_record)),
+    # --- segments (the bureau's; companies see approved versions only) ----------------------
+    Cell(
+        "segment-list",
+        "GET",
+        EVERYONE,
+        listed=lambda w: w.draft_segment.pk,
+        seen_by=GOVERNMENT,
+        variant="draft",
+    ),
+    Cell(
+        "segment-list",
+        "GET",
+        EVERYONE,
+        query=lambda w: {"status": "draft"},
+        listed=lambda w: w.draft_segment.pk,
+        seen_by=GOVERNMENT,
+        variant="filter draft",
+    ),
+    Cell(
+        "segment-list",
+        "POST",
+        row(201, 403, 201, 403, 403),
+        body=lambda w: {
+            "name": "新路",
+            "kind": "road",
+            "geometry": {"type": "LineString", "coordinates": [[113.57, 37.9], [113.58, 37.9]]},
+        },
+    ),
+    Cell(
+        "segment-geojson",
+        "GET",
+        EVERYONE,
+        listed=lambda w: w.draft_segment.pk,
+        seen_by=GOVERNMENT,
+        variant="draft",
+    ),
+    Cell("segment-summary", "GET", EVERYONE),
+    Cell(
+        "segment-import-file",
+        "POST",
+        BUREAU_WRITES,
+        body=_segment_file,
+        multipart=True,
+        variant="dry run",
+    ),
+    Cell(
+        "segment-detail",
+        "GET",
+        EVERYONE,
+        kwargs=pk(lambda w: w.approved_segment),
+        variant="approved",
+    ),
+    Cell(
+        "segment-detail",
+        "GET",
+        row(200, 200, 200, 404, 404),
+        kwargs=pk(lambda w: w.draft_segment),
+        variant="draft",
+    ),
+    Cell(
+        "segment-detail",
+        "PATCH",
+        BUREAU_WRITES,
+        kwargs=pk(lambda w: w.draft_segment),
+        body=lambda w: {"name": "改名路"},
+    ),
+    Cell(
+        "segment-detail",
+        "DELETE",
+        row(204, 403, 204, 403, 403),
+        kwargs=pk(lambda w: w.draft_segment),
+    ),
+    Cell("segment-submit", "POST", BUREAU_WRITES, kwargs=pk(lambda w: w.draft_segment)),
+    Cell(
+        "segment-return-to-draft",
+        "POST",
+        BUREAU_WRITES,
+        kwargs=pk(lambda w: w.submitted_segment),
+        body=lambda w: {"reason": "坐标有误"},
+    ),
+    Cell(
+        "segment-approve",
+        "POST",
+        BUREAU_WRITES,
+        kwargs=pk(lambda w: w.submitted_segment),
+        body=lambda w: {
+            "valid_from": "2026-01-01T00:00:00+08:00",
+            "approval_ref": "阳交〔2026〕9号",
+        },
+    ),
+    Cell(
+        "segment-suspend",
+        "POST",
+        BUREAU_WRITES,
+        kwargs=pk(lambda w: w.approved_segment),
+        body=lambda w: {"reason": "施工"},
+    ),
+    Cell(
+        "segment-retire",
+        "POST",
+        BUREAU_WRITES,
+        kwargs=pk(lambda w: w.approved_segment),
+        body=lambda w: {"reason": "改道"},
+    ),
+    Cell(
+        "segment-reinstate",
+        "POST",
+        row(201, 403, 201, 403, 403),
+        kwargs=pk(lambda w: w.suspended_segment),
+        body=lambda w: {
+            # After the suspension, which took effect when the world was seeded.
+            "valid_from": (timezone.now() + dt.timedelta(days=1)).isoformat(),
+            "approval_ref": "阳交〔2026〕10号",
+            "reason": "施工结束",
+        },
+    ),
+    # --- trips, their traces and raw files -------------------------------------------------
+    Cell(
+        "trip-list",
+        "GET",
+        EVERYONE,
+        listed=lambda w: w.a.trip.pk,
+        seen_by=GOVERNMENT_AND_A,
+    ),
+    Cell(
+        "trip-list",
+        "GET",
+        EVERYONE,
+        query=lambda w: {"operator": w.a.operator.pk},
+        listed=lambda w: w.a.trip.pk,
+        seen_by=GOVERNMENT_AND_A,
+        variant="filter",
+    ),
+    Cell(
+        "trip-list",
+        "POST",
+        # Another company's VIN reads as "no such vehicle" (400).
+        row(403, 403, 202, 202, 400),
+        body=_csv_upload,
+        multipart=True,
+        variant="upload",
+    ),
+    Cell("trip-detail", "GET", GOVERNMENT_AND_OWN, kwargs=pk(lambda w: w.a.trip)),
+    Cell("trip-trace", "GET", GOVERNMENT_AND_OWN, kwargs=pk(lambda w: w.a.trip)),
+    Cell("trip-raw", "GET", GOVERNMENT_AND_OWN, kwargs=pk(lambda w: w.a.trip), variant="download"),
+    Cell(
+        "trip-review",
+        "POST",
+        BUREAU_WRITES,
+        kwargs=pk(lambda w: w.a.flagged_trip),
+        body=lambda w: {"decision": "reject", "reason": "与已接受行程重叠"},
+    ),
+    Cell(
+        "trip-reverify",
+        "POST",
+        row(202, 403, 202, 403, 403),
+        kwargs=pk(lambda w: w.a.trip),
+        body=lambda w: {"reason": "批文更正"},
+    ),
+    # --- policy, grades -------------------------------------------------------------------
+    Cell("policy-list", "GET", EVERYONE),
+    Cell(
+        "policy-list",
+        "POST",
+        # A window that overlaps the seeded version's is refused (400) once access passed.
+        row(403, 403, 400, 403, 403),
+        body=lambda w: {"name": "重叠", "valid_from": "2026-01-01", "valid_to": "2026-12-31"},
+    ),
+    Cell("policy-detail", "GET", EVERYONE, kwargs=lambda w: {"pk": w.a.issued_statement.policy_id}),
+    Cell(
+        "policy-detail",
+        "PATCH",
+        # Nothing may change under an issued statement: 400 once access passed.
+        row(403, 403, 400, 403, 403),
+        kwargs=lambda w: {"pk": w.a.issued_statement.policy_id},
+        body=lambda w: {"reference": "新文号", "reason": "更正"},
+    ),
+    Cell(
+        "assessment-list",
+        "GET",
+        EVERYONE,
+        listed=lambda w: w.a.assessment.pk,
+        seen_by=GOVERNMENT_AND_A,
+    ),
+    Cell(
+        "assessment-list",
+        "GET",
+        EVERYONE,
+        query=lambda w: {"operator": w.a.operator.pk},
+        listed=lambda w: w.a.assessment.pk,
+        seen_by=GOVERNMENT_AND_A,
+        variant="filter",
+    ),
+    Cell(
+        "assessment-list",
+        "POST",
+        BUREAU_WRITES,
+        body=lambda w: {"operator": w.a.operator.pk, "year": ISSUED_YEAR, "grade": "B"},
+        variant="regrade",
+    ),
+    Cell("assessment-detail", "GET", GOVERNMENT_AND_OWN, kwargs=pk(lambda w: w.a.assessment)),
+    Cell(
+        "assessment-figures",
+        "GET",
+        GOVERNMENT_ONLY,
+        query=lambda w: {"operator": w.a.operator.pk, "year": ISSUED_YEAR},
+    ),
+    # --- statements and their exports -----------------------------------------------------
+    Cell(
+        "statement-list",
+        "GET",
+        EVERYONE,
+        listed=lambda w: w.a.issued_statement.pk,
+        seen_by=GOVERNMENT_AND_A,
+        variant="issued",
+    ),
+    Cell(
+        "statement-list",
+        "GET",
+        EVERYONE,
+        listed=lambda w: w.a.draft_statement.pk,
+        seen_by=GOVERNMENT,
+        variant="draft",
+    ),
+    Cell(
+        "statement-list",
+        "GET",
+        EVERYONE,
+        query=lambda w: {"operator": w.a.operator.pk},
+        listed=lambda w: w.a.issued_statement.pk,
+        seen_by=GOVERNMENT_AND_A,
+        variant="filter",
+    ),
+    Cell(
+        "statement-detail",
+        "GET",
+        GOVERNMENT_AND_OWN,
+        kwargs=pk(lambda w: w.a.issued_statement),
+        variant="issued",
+    ),
+    Cell(
+        "statement-detail",
+        "GET",
+        row(200, 200, 200, 404, 404),
+        kwargs=pk(lambda w: w.a.draft_statement),
+        variant="draft",
+    ),
+    Cell("statement-lines", "GET", GOVERNMENT_AND_OWN, kwargs=pk(lambda w: w.a.issued_statement)),
+    Cell(
+        "statement-pdf",
+        "GET",
+        GOVERNMENT_AND_OWN,
+        kwargs=pk(lambda w: w.a.issued_statement),
+        variant="download",
+    ),
+    Cell(
+        "statement-xlsx",
+        "GET",
+        GOVERNMENT_AND_OWN,
+        kwargs=pk(lambda w: w.a.issued_statement),
+        variant="download",
+    ),
+    Cell(
+        "statement-csv",
+        "GET",
+        GOVERNMENT_AND_OWN,
+        kwargs=pk(lambda w: w.a.issued_statement),
+        variant="download",
+    ),
+    Cell(
+        "statement-public-notice",
+        "GET",
+        GOVERNMENT_ONLY,
+        query=lambda w: {"year": ISSUED_YEAR, "file": "xlsx"},
+        variant="download",
+    ),
+    Cell("statement-compute", "POST", row(403, 202, 202, 403, 403), body=lambda w: {"year": 2026}),
+    Cell(
+        "statement-approve",
+        "POST",
+        FINANCE_WRITES,
+        kwargs=pk(lambda w: w.a.draft_statement),
+    ),
+    Cell(
+        "statement-issue",
+        "POST",
+        FINANCE_WRITES,
+        kwargs=pk(lambda w: w.a.draft_statement),
+        prepare=_approve_a_draft_statement,
+    ),
+    Cell(
+        "statement-mark-paid",
+        "POST",
+        FINANCE_WRITES,
+        kwargs=pk(lambda w: w.a.issued_statement),
+    ),
+]
+
+
+def _api_routes() -> Iterator[tuple[str, str]]:
+    """(URL name, method) of every API route, from the resolver."""
+
+    def walk(patterns: list[Any], prefix: str) -> Iterator[tuple[str, URLPattern]]:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            else:
+                yield prefix + str(pattern.pattern), pattern
+
+    for route, pattern in walk(get_resolver().url_patterns, ""):
+        # The router's ".json" twins of each route share its name and view.
+        if not route.startswith("api/v1/") or "<format>" in route:
+            continue
+        view = pattern.callback
+        actions = getattr(view, "actions", None)
+        if actions:
+            methods = list(actions)
+        else:
+            view_class = view.view_class  # type: ignore[attr-defined]
+            methods = [
+                m
+                for m in view_class.http_method_names
+                if m not in ("options", "head") and hasattr(view_class, m)
+            ]
+        for method in methods:
+            yield str(pattern.name), method.upper()
+
+
+def test_every_api_route_is_in_the_matrix() -> None:
+    routes = set(_api_routes())
+    in_matrix = {(cell.route, cell.method) for cell in MATRIX}
+    assert sorted(routes - in_matrix) == [], "routes missing from the access matrix"
+    assert sorted(in_matrix - routes) == [], "matrix rows for routes that are gone"
+
+
+def _listed_ids(body: Any) -> set[int]:
+    if "features" in body:
+        return {feature["id"] for feature in body["features"]}
+    return {item["id"] for item in body["results"]}
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("cell", MATRIX, ids=[cell.label for cell in MATRIX])
+def test_access(cell: Cell, actor: str, seeded: Seeded, tokens: dict[str, str]) -> None:
+    if cell.prepare is not None:
+        cell.prepare(seeded)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {tokens[USER_OF[actor]]}")
+    url = reverse(cell.route, kwargs=cell.kwargs(seeded))
+    body = _credentials(seeded, actor) if cell.route == "auth-token" else cell.body(seeded)
+    send = getattr(client, cell.method.lower())
+    if cell.method == "GET":
+        response = send(url, cell.query(seeded))
+    else:
+        response = send(url, body, format="multipart" if cell.multipart else "json")
+    assert response.status_code == cell.expect[actor], getattr(response, "content", b"")[:300]
+    if cell.listed is not None:
+        listed = cell.listed(seeded) in _listed_ids(response.json())
+        assert listed == (actor in cell.seen_by)
