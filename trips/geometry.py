@@ -383,9 +383,11 @@ def stationary_fixes(
         t, px, py = t_s[lo:hi], x[lo:hi], y[lo:hi]
         b = _search_sorted(t_s, t - window_s, "left")
         back = _within(x, y, b, px=px, py=py, r2=r2)
-        f = _search_sorted(t_s, t + window_s, "right")
+        # The fix ahead only for fixes that passed the test behind: most fixes move.
+        ahead = np.flatnonzero(back)
+        f = _search_sorted(t_s, t[ahead] + window_s, "right")
         f -= 1
-        back &= _within(x, y, f, px=px, py=py, r2=r2)
+        back[ahead] = _within(x, y, f, px=px[ahead], py=py[ahead], r2=r2)
         still[lo:hi] = back
     return still
 
