@@ -36,7 +36,14 @@ def parse_instant(value: Any, *, end_of_day: bool = False) -> dt.datetime:
         return local_day_start(day)
     if parsed is None:
         raise serializers.ValidationError(_("Give a date (YYYY-MM-DD) or an ISO 8601 time."))
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+    aware = parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+    # In UTC: PostgreSQL takes no offset beyond ±15:59, and the database stores UTC anyway.
+    try:
+        return aware.astimezone(dt.UTC)
+    except OverflowError:  # before year 1 in UTC
+        raise serializers.ValidationError(
+            _("Give a date (YYYY-MM-DD) or an ISO 8601 time.")
+        ) from None
 
 
 @extend_schema_field(OpenApiTypes.STR)

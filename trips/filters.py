@@ -2,7 +2,7 @@
 
 import django_filters
 
-from yangquan_av.filters import IdFilter
+from yangquan_av.filters import IdFilter, InstantFilter
 
 from .models import Trip
 
@@ -11,8 +11,8 @@ class TripFilter(django_filters.FilterSet):
     vehicle = IdFilter(field_name="vehicle_id")
     operator = IdFilter(field_name="operator_id")
     vin = django_filters.CharFilter(field_name="vehicle__vin")
-    started_after = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
-    started_before = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
+    started_after = InstantFilter(field_name="started_at", lookup_expr="gte")
+    started_before = InstantFilter(field_name="started_at", lookup_expr="lt")
 
     class Meta:
         model = Trip

@@ -258,3 +258,48 @@ def test_a_page_that_is_not_there_is_still_the_web_page(seeded: Seeded) -> None:
     response = Client().get("/no-such-page/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+INSTANT_PARAMETERS = [
+    ("/api/v1/trips/", "started_after"),
+    ("/api/v1/trips/", "started_before"),
+    ("/api/v1/audit/", "at_after"),
+    ("/api/v1/audit/", "at_before"),
+    ("/api/v1/segments/", "valid_at"),
+    ("/api/v1/segments/summary/", "as_of"),
+]
+
+
+@pytest.mark.parametrize(("path", "name"), INSTANT_PARAMETERS)
+def test_an_instant_with_a_large_offset_is_read(
+    seeded: Seeded, tokens: dict[str, str], path: str, name: str
+) -> None:
+    # Was a 500 on PostgreSQL, which takes no offset beyond 15:59 ("time zone displacement
+    # out of range"): the instant went to the database with its offset, not in UTC.
+    response = call("GET", path, tokens["admin"], query={name: "2026-03-02T09:00:00+20:45"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(("path", "name"), INSTANT_PARAMETERS)
+def test_an_instant_before_the_first_year_is_a_400_naming_it(
+    seeded: Seeded, tokens: dict[str, str], path: str, name: str
+) -> None:
+    # 0001-01-01 at +20:00 is in year 0 in UTC, which Python cannot represent (OverflowError).
+    response = call("GET", path, tokens["admin"], query={name: "0001-01-01T00:00:00+20:00"})
+    assert response.status_code == 400
+    assert name in response.json()
+
+
+@pytest.mark.parametrize("valid_from", ["2026-03-02T09:00:00+20:45", "0001-01-01T00:00:00+20:00"])
+def test_a_segment_approval_time_with_any_offset_is_never_a_500(
+    seeded: Seeded, tokens: dict[str, str], valid_from: str
+) -> None:
+    response = call(
+        "POST",
+        "/api/v1/segments/{id}/approve/",
+        tokens["bureau"],
+        path_parameters={"id": seeded.submitted_segment.pk},
+        body={"valid_from": valid_from, "approval_ref": "阳交〔2026〕3号"},
+        media_type="application/json",
+    )
+    assert response.status_code == (200 if valid_from.startswith("2026") else 400)
