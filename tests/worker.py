@@ -46,10 +46,11 @@ def process_env(*, broker_url: str = "") -> dict[str, str]:
     return env
 
 
-def start_worker(*, broker_url: str = "") -> subprocess.Popen[bytes]:
+def start_worker(*, broker_url: str = "", pool: str = "solo") -> subprocess.Popen[bytes]:
     """Start `celery worker` on the test database, on the suite's broker or on `broker_url`,
-    and return once it answers a ping."""
-    worker = subprocess.Popen(
+    and return once it answers a ping. `pool` "prefork" runs tasks in one child process
+    under the worker, as production does; "solo" runs them in the worker itself."""
+    worker = subprocess.Popen(  # noqa: S603 - our own command line, no shell
         [
             sys.executable,
             "-m",
@@ -57,7 +58,8 @@ def start_worker(*, broker_url: str = "") -> subprocess.Popen[bytes]:
             "-A",
             "yangquan_av",
             "worker",
-            "--pool=solo",
+            f"--pool={pool}",
+            "--concurrency=1",
             "--without-gossip",
             "--without-mingle",
             "--loglevel=WARNING",

@@ -10,7 +10,9 @@ import hashlib
 import http.client
 import io
 import json
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -45,6 +47,7 @@ from tests.worker import (
 )
 from trips import services
 from trips.models import Trip
+from yangquan_av.celery import app
 
 pytestmark = pytest.mark.django_db
 
@@ -195,6 +198,36 @@ def test_a_worker_killed_mid_processing_leaves_the_trip_to_be_processed_to_the_s
     reference.refresh_from_db()
     assert results(trip) == results(reference)
     assert abs(trip.eligible_m - 400) < 2
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_pool_process_killed_mid_processing_gets_its_trip_back_at_once(
+    world: World, media: Path
+) -> None:
+    require_worker()
+    approved_road(world)
+    data = straight_east(start=T0, metres=400)
+    app.control.purge()
+    app.conf.task_always_eager = False
+    worker = None
+    try:
+        worker = start_worker(pool="prefork")
+        with table_locked("trips_tripday"):
+            trip, _ = services.trip_upload(actor=world.staff_a, vin=world.vehicle_a.vin, data=data)
+            wait_for(lambda: someone_waits_for("trips_tripday"))
+            active = app.control.inspect(timeout=5).active() or {}
+            (child,) = [task["worker_pid"] for tasks in active.values() for task in tasks]
+            os.kill(child, signal.SIGKILL)
+        # The worker sees its child lost and puts the message back (acks late,
+        # task_reject_on_worker_lost): a new child verifies the trip, no sweep, no timeout.
+        wait_for(lambda: Trip.objects.get(pk=trip.pk).status == Trip.Status.ACCEPTED)
+    finally:
+        app.conf.task_always_eager = True
+        if worker is not None:
+            stop(worker)
+    assert worker.returncode == 0
+    assert abs(Trip.objects.get(pk=trip.pk).eligible_m - 400) < 2
 
 
 @pytest.mark.worker
