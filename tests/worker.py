@@ -27,7 +27,8 @@ from yangquan_av.celery import app
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _database_url() -> str:
+def database_url() -> str:
+    """The test database's URL, for other processes and connections to use."""
     db = connection.settings_dict
     auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
@@ -38,7 +39,7 @@ def process_env(*, broker_url: str = "") -> dict[str, str]:
     put MEDIA_ROOT under VAR_DIR), on the suite's broker or on `broker_url`."""
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "VAR_DIR": str(Path(settings.MEDIA_ROOT).parent),
     }
     if broker_url:

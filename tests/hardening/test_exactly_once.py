@@ -26,7 +26,6 @@ from typing import Any
 import psycopg
 import pytest
 import redis
-from django.conf import settings
 from django.core.management import call_command
 from django.db import DatabaseError, connection
 from django.utils import timezone
@@ -37,7 +36,7 @@ from tests.trips.csvtrace import straight_east
 from tests.trips.test_upload import approved_road
 from tests.worker import (
     ROOT,
-    _database_url,
+    database_url,
     gunicorn,
     process_env,
     require_worker,
@@ -148,7 +147,7 @@ def results(trip: Trip) -> dict[str, Any]:
 @contextmanager
 def table_locked(table: str) -> Iterator[None]:
     """Hold an exclusive lock on `table` from another connection: whoever touches it waits."""
-    with psycopg.connect(_database_url()) as locker:
+    with psycopg.connect(database_url()) as locker:
         locker.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
         yield
         locker.rollback()
@@ -193,7 +192,7 @@ def test_a_worker_killed_mid_processing_leaves_the_trip_to_be_processed_to_the_s
         stop(worker)
         # The killed worker's message would come back in a later run, for a trip id of a
         # database that is gone by then.
-        redis.Redis.from_url(settings.CELERY_BROKER_URL).delete("unacked", "unacked_index")
+        redis.Redis.from_url(app.conf.broker_url).delete("unacked", "unacked_index")
     trip.refresh_from_db()
     reference.refresh_from_db()
     assert results(trip) == results(reference)
