@@ -17,10 +17,12 @@ PostgreSQL.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import itertools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -60,6 +62,7 @@ if BACKEND == "postgres":
     os.environ["DATABASE_URL"] = _url
 else:
     _tmp = tempfile.mkdtemp(prefix="bench-compute-")
+    atexit.register(shutil.rmtree, _tmp, ignore_errors=True)  # a million trips fill 700 MB
     os.environ["VAR_DIR"] = _tmp
     os.environ["DATABASE_URL"] = f"sqlite:///{_tmp}/bench.sqlite3"
 os.environ.pop("REDIS_URL", None)  # tasks, if any, stay in-process

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from operators.models import Operator
+from trips.models import Trip
 from yangquan_av.errors import ApplicationError
 from yangquan_av.roles import Role
 from yangquan_av.services import (
@@ -237,11 +238,14 @@ def _trip_counts(windows: dict[int, tuple[dt.date, dt.date]]) -> dict[int, int]:
     counts: dict[int, int] = {}
     for (first, last), operator_ids in by_window.items():
         # Every company's trips in one pass over the window (the usual case is a single
-        # window), then only this window's companies are kept.
+        # window), then only this window's companies are kept. Trips with a contributing
+        # day (a semi-join) counted per company: no COUNT(DISTINCT) sorting a million rows.
         counted = (
-            contributing_trip_days(first=first, last=last)
-            .values_list("trip__operator_id")
-            .annotate(n=Count("trip_id", distinct=True))
+            Trip.objects.filter(
+                pk__in=contributing_trip_days(first=first, last=last).values("trip_id")
+            )
+            .values_list("operator_id")
+            .annotate(n=Count("pk"))
             .order_by()
         )
         counts.update((pk, n) for pk, n in counted if pk in operator_ids)
