@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -527,8 +528,114 @@ MATRIX: list[Cell] = [
 ]
 
 
+@dataclass(frozen=True)
+class Page:
+    """One row of the web UI's matrix: a page (GET) on one object.
+
+    Every action page resolves its object through the same selectors and checks the role
+    before it reads a form, so a GET exercises the checks a POST would meet.
+    """
+
+    route: str
+    expect: dict[str, int]
+    kwargs: Callable[[Seeded], dict[str, Any]] = lambda w: {}
+    # Lists: company A's object (a detail route and its id), who must find its link.
+    listed: tuple[str, Callable[[Seeded], int]] | None = None
+    seen_by: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def label(self) -> str:
+        return f"GET {self.route}"
+
+
+COMPANY_REFUSED = row(200, 200, 200, 403, 403)
+BUREAU_PAGE = row(200, 403, 200, 403, 403)
+# Company A's object behind a bureau action: its staff may see it (403), B's may not (404).
+BUREAU_ACTION_ON_A = row(200, 403, 200, 403, 404)
+# A bureau action on what companies never see (drafts, submitted versions): 404 for both.
+BUREAU_ACTION_HIDDEN = row(200, 403, 200, 404, 404)
+
+WEB: list[Page] = [
+    Page("home", EVERYONE),
+    Page("login", row(302, 302, 302, 302, 302)),  # signed in already: on to the dashboard
+    Page("operators:company_list", COMPANY_REFUSED),
+    Page("operators:company_create", BUREAU_PAGE),
+    Page("operators:company_detail", GOVERNMENT_AND_OWN, pk(lambda w: w.a.operator)),
+    Page("operators:company_edit", BUREAU_ACTION_ON_A, pk(lambda w: w.a.operator)),
+    Page("operators:company_admit", BUREAU_ACTION_HIDDEN, pk(lambda w: w.registered_operator)),
+    Page("operators:company_status", BUREAU_ACTION_ON_A, pk(lambda w: w.a.operator)),
+    Page(
+        "operators:vehicle_list",
+        EVERYONE,
+        listed=("operators:vehicle_detail", lambda w: w.a.vehicle.pk),
+        seen_by=GOVERNMENT_AND_A,
+    ),
+    Page("operators:vehicle_create", row(200, 403, 200, 200, 200)),
+    Page("operators:vehicle_detail", GOVERNMENT_AND_OWN, pk(lambda w: w.a.vehicle)),
+    Page(
+        "operators:vehicle_edit", row(200, 403, 200, 200, 404), pk(lambda w: w.a.proposed_vehicle)
+    ),
+    Page("operators:vehicle_approve", BUREAU_ACTION_ON_A, pk(lambda w: w.a.proposed_vehicle)),
+    Page("operators:vehicle_status", BUREAU_ACTION_ON_A, pk(lambda w: w.a.vehicle)),
+    Page(
+        "routes:segment_list",
+        EVERYONE,
+        listed=("routes:segment_detail", lambda w: w.draft_segment.pk),
+        seen_by=GOVERNMENT,
+    ),
+    Page("routes:segment_create", BUREAU_PAGE),
+    Page("routes:segment_import", BUREAU_PAGE),
+    # Nothing to commit in this session: back to the import page.
+    Page("routes:segment_import_commit", row(302, 403, 302, 403, 403)),
+    Page("routes:segment_detail", row(200, 200, 200, 404, 404), pk(lambda w: w.draft_segment)),
+    Page("routes:segment_edit", BUREAU_ACTION_HIDDEN, pk(lambda w: w.draft_segment)),
+    Page("routes:segment_delete", BUREAU_ACTION_HIDDEN, pk(lambda w: w.draft_segment)),
+    Page("routes:segment_submit", BUREAU_ACTION_HIDDEN, pk(lambda w: w.draft_segment)),
+    Page("routes:segment_return", BUREAU_ACTION_HIDDEN, pk(lambda w: w.submitted_segment)),
+    Page("routes:segment_approve", BUREAU_ACTION_HIDDEN, pk(lambda w: w.submitted_segment)),
+    # Approved segments are public to companies: the role is what refuses them.
+    Page("routes:segment_suspend", BUREAU_PAGE, pk(lambda w: w.approved_segment)),
+    Page("routes:segment_retire", BUREAU_PAGE, pk(lambda w: w.approved_segment)),
+    Page("routes:segment_reinstate", BUREAU_ACTION_HIDDEN, pk(lambda w: w.suspended_segment)),
+    Page(
+        "trips:trip_list",
+        EVERYONE,
+        listed=("trips:trip_detail", lambda w: w.a.trip.pk),
+        seen_by=GOVERNMENT_AND_A,
+    ),
+    Page("trips:trip_upload", row(403, 403, 200, 200, 200)),
+    Page("trips:review_queue", BUREAU_PAGE),
+    Page("trips:trip_detail", GOVERNMENT_AND_OWN, pk(lambda w: w.a.trip)),
+    Page("trips:trip_review", BUREAU_ACTION_ON_A, pk(lambda w: w.a.flagged_trip)),
+    Page("trips:trip_reverify", BUREAU_ACTION_ON_A, pk(lambda w: w.a.trip)),
+    Page("subsidies:grade_list", COMPANY_REFUSED),
+    Page(
+        "subsidies:grade_edit",
+        BUREAU_ACTION_ON_A,
+        lambda w: {"operator_pk": w.a.operator.pk, "year": ISSUED_YEAR},
+    ),
+    Page(
+        "subsidies:statement_list",
+        EVERYONE,
+        listed=("subsidies:statement_detail", lambda w: w.a.issued_statement.pk),
+        seen_by=GOVERNMENT_AND_A,
+    ),
+    Page("subsidies:compute", row(403, 200, 200, 403, 403)),
+    Page("subsidies:public_notice", COMPANY_REFUSED),
+    Page("subsidies:statement_detail", GOVERNMENT_AND_OWN, pk(lambda w: w.a.issued_statement)),
+    Page(
+        "subsidies:statement_action",
+        # A draft statement: no company sees it; the bureau does, but may not act on it.
+        row(403, 200, 200, 404, 404),
+        lambda w: {"pk": w.a.draft_statement.pk, "action": "approve"},
+    ),
+    Page("logout", row(405, 405, 405, 405, 405)),  # POST only: a link cannot sign you out
+    Page("set_language", row(302, 302, 302, 302, 302)),
+]
+
+
 def _api_routes() -> Iterator[tuple[str, str]]:
-    """(URL name, method) of every API route, from the resolver."""
+    """(URL name, method) of every API route."""
 
     def walk(patterns: list[Any], prefix: str) -> Iterator[tuple[str, URLPattern]]:
         for pattern in patterns:
@@ -556,11 +663,32 @@ def _api_routes() -> Iterator[tuple[str, str]]:
             yield str(pattern.name), method.upper()
 
 
+def _web_routes() -> Iterator[str]:
+    """The namespaced URL name of every web UI page (the Django admin has its own checks)."""
+
+    def walk(patterns: list[Any], prefix: str, namespace: str) -> Iterator[str]:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+            elif not prefix.startswith(("api/", "admin/")):
+                yield namespace + str(pattern.name)
+
+    yield from walk(get_resolver().url_patterns, "", "")
+
+
 def test_every_api_route_is_in_the_matrix() -> None:
     routes = set(_api_routes())
     in_matrix = {(cell.route, cell.method) for cell in MATRIX}
     assert sorted(routes - in_matrix) == [], "routes missing from the access matrix"
     assert sorted(in_matrix - routes) == [], "matrix rows for routes that are gone"
+
+
+def test_every_web_page_is_in_the_matrix() -> None:
+    pages = set(_web_routes())
+    in_matrix = {page.route for page in WEB}
+    assert sorted(pages - in_matrix) == [], "pages missing from the access matrix"
+    assert sorted(in_matrix - pages) == [], "matrix rows for pages that are gone"
 
 
 def _listed_ids(body: Any) -> set[int]:
@@ -587,3 +715,16 @@ def test_access(cell: Cell, actor: str, seeded: Seeded, tokens: dict[str, str]) 
     if cell.listed is not None:
         listed = cell.listed(seeded) in _listed_ids(response.json())
         assert listed == (actor in cell.seen_by)
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("page", WEB, ids=[page.label for page in WEB])
+def test_page_access(page: Page, actor: str, seeded: Seeded) -> None:
+    client = Client()
+    client.force_login(getattr(seeded.world, USER_OF[actor]))
+    response = client.get(reverse(page.route, kwargs=page.kwargs(seeded)))
+    assert response.status_code == page.expect[actor]
+    if page.listed is not None:
+        detail, ident = page.listed
+        link = f'href="{reverse(detail, kwargs={"pk": ident(seeded)})}"'
+        assert (link in response.content.decode()) == (actor in page.seen_by)
