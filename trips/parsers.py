@@ -626,7 +626,15 @@ def _parse_csv(data: bytes) -> ParsedTrace:
     scale: int | None = None
     try:
         # (Opening reads the first block: its errors are the reader's like any other.)
-        batches = pacsv.open_csv(pa.BufferReader(data), read_options=read, convert_options=convert)
+        # The blocks come from the C allocator, not Arrow's mimalloc: a worker's heap has
+        # the free pages of the previous trip, which the blocks then reuse instead of
+        # adding their own to the peak.
+        batches = pacsv.open_csv(
+            pa.BufferReader(data),
+            read_options=read,
+            convert_options=convert,
+            memory_pool=pa.system_memory_pool(),
+        )
         for batch in batches:
             part = _table_columns(pa.Table.from_batches([batch]), "csv", row, epoch_scale=scale)
             for name, parts in columns.items():
