@@ -237,10 +237,13 @@ def trip_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "segments": trip.segments.select_related("segment").order_by("-eligible_m"),
             "days": trip.days.order_by("day"),
             "unfinished": trip.status in UNFINISHED,
-            "raw_url": reverse("trip-raw", args=[trip.pk]),
+            # Deleted under the retention rule: nothing to download, nothing to verify from.
+            "raw_url": "" if trip.raw_purged_at else reverse("trip-raw", args=[trip.pk]),
             "show_company": not _is_company(user),
             "can_review": can_manage and trip.status == Trip.Status.NEEDS_REVIEW,
-            "can_reverify": can_manage and trip.status not in UNFINISHED,
+            "can_reverify": (
+                can_manage and trip.status not in UNFINISHED and trip.raw_purged_at is None
+            ),
             "audit_entries": audit_trail(user=user, obj=trip),
             **_trace_map(trip, reasons),
         },

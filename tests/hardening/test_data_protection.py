@@ -389,3 +389,16 @@ def test_purge_refuses_to_run_without_a_retention_setting(settings: Any) -> None
     settings.TRIP_RAW_RETENTION_DAYS = None
     with pytest.raises(CommandError, match="TRIP_RAW_RETENTION_DAYS"):
         call_command("purge_raw_tracks")
+
+
+def test_a_purged_trips_page_says_so_and_offers_no_download_or_reverification(
+    world: World,
+) -> None:
+    trip = processed_trip(world)
+    trip_services.trip_raw_purge(trip_id=trip.pk, actor=None, reason="test")
+    client = Client()
+    client.force_login(world.bureau)
+    page = client.get(f"/trips/{trip.pk}/").content.decode()
+    assert "按保存期限删除" in page  # "deleted under the retention rule"
+    assert f"/api/v1/trips/{trip.pk}/raw/" not in page
+    assert f"/trips/{trip.pk}/reverify/" not in page
