@@ -9,6 +9,7 @@ its own progress bar and live status; the page also works without JavaScript.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ from yangquan_av.services import require_role
 from yangquan_av.web import WRITERS, acting_user, audit_trail, paginate, role_required
 
 from . import services
+from .api import UploadThrottle
 from .forms import TripFilterForm, TripReverifyForm, TripReviewForm, TripUploadForm
 from .models import Trip, TripDay
 from .reasons import FLAG_CODES, ReasonShown, describe
@@ -370,7 +372,15 @@ def trip_upload_page(request: HttpRequest) -> HttpResponse:
     uploaded: list[Trip] = []
     if form.is_valid():
         data = form.cleaned_data
+        throttle = UploadThrottle()
         for upload in data["logs"]:
+            if not throttle.allow_form_upload(request):
+                form.add_error(
+                    None,
+                    _("Too many uploads; try again in %(seconds)d seconds.")
+                    % {"seconds": math.ceil(throttle.wait() or 1)},
+                )
+                break
             done = submit(
                 form,
                 services.trip_upload,

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from django.conf import settings as django_settings
+from django.test import Client
 from rest_framework.test import APIClient
 
 from tests.conftest import World, client_for
@@ -379,3 +380,24 @@ def test_kml_with_an_external_entity_is_refused(world: World) -> None:
 def test_geojson_segments_nested_thousands_deep_are_refused_not_a_crash(world: World) -> None:
     response = import_file(world, b"[" * 100_000 + b"]" * 100_000, "deep.geojson")
     assert response.status_code == 400
+
+
+def test_the_web_forms_uploads_count_against_the_same_rate(world: World, settings: Any) -> None:
+    settings.TRIP_UPLOAD_RATE = "2/min"
+    browser = Client()
+    browser.force_login(world.staff_a)
+    files = []
+    for i in range(3):
+        handle = io.BytesIO(straight_east(start=T0 + dt.timedelta(hours=i), metres=100))
+        handle.name = f"trip-{i}.csv"
+        files.append(handle)
+    page = browser.post(
+        "/trips/upload/", {"vehicle": world.vehicle_a.vin, "logs": files, "crs": "wgs84"}
+    )
+    assert Trip.objects.count() == 2
+    assert "上传过于频繁" in page.content.decode()  # "Too many uploads"
+    # The session's budget is spent for the API too (the page's script uploads there).
+    session_api = APIClient()
+    session_api.force_authenticate(world.staff_a)
+    third = upload(session_api, world.vehicle_a.vin, straight_east(start=T0, metres=50))
+    assert third.status_code == 429
