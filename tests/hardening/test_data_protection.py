@@ -402,3 +402,12 @@ def test_a_purged_trips_page_says_so_and_offers_no_download_or_reverification(
     assert "按保存期限删除" in page  # "deleted under the retention rule"
     assert f"/api/v1/trips/{trip.pk}/raw/" not in page
     assert f"/trips/{trip.pk}/reverify/" not in page
+
+
+def test_raw_files_and_traces_have_no_url_of_their_own(world: World) -> None:
+    # Only the scoped, audited endpoints serve them: nothing maps the media directory.
+    trip = processed_trip(world)
+    client = Client()
+    client.force_login(world.staff_a)
+    for name in (trip.raw_file.name, trip.trace_file.name):
+        assert client.get(f"/media/{name}").status_code == 404
