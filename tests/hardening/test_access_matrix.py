@@ -654,13 +654,12 @@ def _api_routes() -> Iterator[tuple[str, str]]:
             methods = list(actions)
         else:
             view_class = view.view_class  # type: ignore[attr-defined]
-            methods = [
-                m
-                for m in view_class.http_method_names
-                if m not in ("options", "head") and hasattr(view_class, m)
-            ]
+            methods = [m for m in view_class.http_method_names if hasattr(view_class, m)]
+        # HEAD answers as GET does, OPTIONS describes the route: neither acts on an object.
+        # (DRF adds "head" to a viewset's actions on its first request.)
         for method in methods:
-            yield str(pattern.name), method.upper()
+            if method not in ("head", "options"):
+                yield str(pattern.name), method.upper()
 
 
 def _web_routes() -> Iterator[str]:
