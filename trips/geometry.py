@@ -17,11 +17,13 @@ the short version, in order:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import ctypes
+import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
-from typing import Any, Literal
+from functools import lru_cache, wraps
+from typing import Any, Literal, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -635,6 +637,28 @@ def _zone_metres(
     return inside_m, segment_m
 
 
+# glibc's malloc keeps the pages of freed blocks in the process: after a million-fix trip,
+# ~100 MB of its released arrays stay resident, and the next trip's file comes on top of
+# them (a worker's peak 300+ MB instead of ~270). malloc_trim hands them back; the next
+# trip faults fresh pages in (~25 ms a million fixes). Other C libraries: nothing to do.
+_MALLOC_TRIM = getattr(ctypes.CDLL(None), "malloc_trim", None) if sys.platform == "linux" else None
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _then_release_free_memory(func: Callable[_P, _R]) -> Callable[_P, _R]:
+    @wraps(func)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return func(*args, **kwargs)
+        finally:
+            if _MALLOC_TRIM is not None:
+                _MALLOC_TRIM(0)
+
+    return wrapper
+
+
+@_then_release_free_memory
 def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they apply
     trace: ParsedTrace,
     *,
