@@ -615,13 +615,7 @@ def _parse_csv(data: bytes) -> ParsedTrace:
     # Only the columns read here are converted; any other is skipped unread.
     read = pacsv.ReadOptions(use_threads=False, block_size=_CSV_BLOCK)
     convert = pacsv.ConvertOptions(column_types=column_types, include_columns=list(column_types))
-    columns: dict[str, list[np.ndarray]] = {
-        "t_ns": [],
-        "lon": [],
-        "lat": [],
-        "auto": [],
-        "odometer_km": [],
-    }
+    columns = {name: _Filled() for name in ("t_ns", "lon", "lat", "auto", "odometer_km")}
     row = 2  # the file line of the batch's first row
     scale: int | None = None
     try:
@@ -637,23 +631,24 @@ def _parse_csv(data: bytes) -> ParsedTrace:
         )
         for batch in batches:
             part = _table_columns(pa.Table.from_batches([batch]), "csv", row, epoch_scale=scale)
-            for name, parts in columns.items():
+            # Rows in the whole file, guessed from the first block's rows per byte (the
+            # columns grow if it was short): copied into place block by block, with no
+            # list of parts to join at the end.
+            expected = int(batch.num_rows * max(1.0, len(data) / _CSV_BLOCK) * 1.05) + 16
+            for name, column in columns.items():
                 value = getattr(part, name)
-                # Copied out of Arrow's buffers (mostly views), which the next block reuses.
                 if value is not None:
-                    parts.append(value if value.base is None else value.copy())
+                    column.append(value, expected)
             scale = part.epoch_scale
             row += batch.num_rows
     except pa.ArrowInvalid as exc:
         raise _csv_error(data, column_types, str(exc)) from None
     return _build(
-        t_ns=_joined(columns["t_ns"], np.int64),
-        lon=_joined(columns["lon"], np.float64),
-        lat=_joined(columns["lat"], np.float64),
-        auto=_joined(columns["auto"], np.bool_) if "mode" in header else None,
-        odometer_km=_joined(columns["odometer_km"], np.float64)
-        if "odometer_km" in header
-        else None,
+        t_ns=columns["t_ns"].values(np.int64),
+        lon=columns["lon"].values(np.float64),
+        lat=columns["lat"].values(np.float64),
+        auto=columns["auto"].values(np.bool_) if "mode" in header else None,
+        odometer_km=columns["odometer_km"].values(np.float64) if "odometer_km" in header else None,
         fmt="csv",
         notes=[],
         lines=None,
@@ -665,11 +660,30 @@ def _parse_csv(data: bytes) -> ParsedTrace:
 _CSV_BLOCK = 1 << 22
 
 
-def _joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
-    """The parts as one array; the parts are released (one column's copy at a time)."""
-    joined = np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
-    parts.clear()
-    return joined
+class _Filled:
+    """A column filled block by block into one array, grown by half when too short."""
+
+    def __init__(self) -> None:
+        self.array: np.ndarray | None = None
+        self.size = 0
+
+    def append(self, values: np.ndarray, expected: int) -> None:
+        if self.array is None:
+            self.array = np.empty(max(expected, values.size), dtype=values.dtype)
+        end = self.size + values.size
+        if end > self.array.size:
+            grown = np.empty(max(end, self.array.size * 3 // 2), dtype=self.array.dtype)
+            grown[: self.size] = self.array[: self.size]
+            self.array = grown
+        self.array[self.size : end] = values
+        self.size = end
+
+    def values(self, dtype: type) -> np.ndarray:
+        if self.array is None:
+            return np.zeros(0, dtype=dtype)
+        filled = self.array[: self.size]
+        # A view when the guess was close; a copy rather than a quarter or more unused.
+        return filled if self.size * 4 >= self.array.size * 3 else filled.copy()
 
 
 def _csv_error(data: bytes, column_types: dict[str, pa.DataType], detail: str) -> TraceError:

@@ -137,6 +137,22 @@ def test_csv_read_in_blocks_gives_the_same_fixes_as_one_table(stamp: str) -> Non
 
 
 @pytest.mark.usefixtures("small_blocks")
+def test_csv_whose_first_block_has_long_lines_keeps_every_later_row() -> None:
+    # The columns are sized from the first block's rows per byte: long first lines make
+    # that guess far too small, and the columns must grow.
+    rows = _rows(600).split(b"\n")
+    for i in range(1, 21):
+        rows[i] = rows[i].replace(b",auto,", b",auto,%s," % (b"x" * 200))
+        rows[i] = rows[i].replace(b",manual,", b",manual,%s," % (b"x" * 200))
+        rows[i] = rows[i].replace(b",%d," % (i - 1), b",", 1)
+    trace = parse(b"\n".join(rows))
+    assert len(trace) == 600
+    assert ((trace.t_ns - T) // 10**8).tolist() == list(range(600))
+    assert trace.odometer_km is not None
+    assert trace.odometer_km[-1] == 0.599
+
+
+@pytest.mark.usefixtures("small_blocks")
 def test_epoch_unit_is_decided_once_for_the_whole_file_not_per_block() -> None:
     # Milliseconds from the first value on: the later blocks, all of whose values are small
     # (1e10 ms and up, in 1970: seconds if read on their own), stay milliseconds.
