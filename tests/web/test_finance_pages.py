@@ -251,6 +251,21 @@ def test_each_contributing_trip_links_to_its_trip_page(world: World, computed: S
         assert f'href="/trips/{trip_id}/"' in page
 
 
+def test_a_drafts_trips_are_live_and_an_issued_statements_are_those_frozen_at_approval(
+    world: World, computed: Statement
+) -> None:
+    client = browser_for(world.finance)
+    assert "草稿按行程当前数据显示" in text(client, f"/statements/{computed.pk}/")
+    issue(world, computed)
+    trip = Trip.objects.get(days__day=dt.date(YEAR, 4, 2))
+    sf.reverify(trip, {dt.date(YEAR, 4, 2): "1.00"})
+
+    page = text(client, f"/statements/{computed.pk}/")
+
+    assert "审核通过时（" in page
+    assert "100,500.5<" in page  # the frozen metres, not the re-verified 1.00
+
+
 # ---- the computation -------------------------------------------------------------------
 
 
