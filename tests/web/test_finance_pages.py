@@ -262,7 +262,7 @@ def test_a_drafts_trips_are_live_and_an_issued_statements_are_those_frozen_at_ap
 
     page = text(client, f"/statements/{computed.pk}/")
 
-    assert "审核通过时（" in page
+    assert "审核时（" in page
     assert "100,500.5<" in page  # the frozen metres, not the re-verified 1.00
 
 
