@@ -582,13 +582,15 @@ def _steps_by_interval(
     single unbounded interval takes the candidates as they are, without a copy.
     """
     out = []
+    ct: IntArray | None = None
     for interval in zones:
         if not interval.zones:
             continue
         if interval.start is None and interval.end is None:
             steps = candidates
         else:
-            ct = step_t[candidates]
+            if ct is None:
+                ct = step_t[candidates]
             lo = _ns(interval.start) if interval.start is not None else np.iinfo(np.int64).min
             hi = _ns(interval.end) if interval.end is not None else np.iinfo(np.int64).max
             steps = candidates[(ct >= lo) & (ct < hi)]
