@@ -43,7 +43,10 @@ def process_env(*, broker_url: str = "") -> dict[str, str]:
         "VAR_DIR": str(Path(settings.MEDIA_ROOT).parent),
     }
     if broker_url:
-        env["CELERY_BROKER_URL"] = broker_url
+        # One Redis for the broker and the cache, as in production (docs/operations.md):
+        # a fault of the broker is a fault of the throttles' cache too.
+        env["REDIS_URL"] = broker_url
+        env.pop("CELERY_BROKER_URL", None)
     return env
 
 

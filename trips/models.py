@@ -32,7 +32,8 @@ class Trip(models.Model):
 
     TRANSITIONS: ClassVar[dict[str, set[str]]] = {
         Status.RECEIVED: {Status.PROCESSING},
-        # A worker that died mid-processing leaves PROCESSING; the retry starts it again.
+        # Processing is one transaction, so a worker that dies leaves the trip where it was:
+        # RECEIVED, or PROCESSING for a re-verification, which the retry starts again.
         Status.PROCESSING: {
             Status.PROCESSING,
             Status.ACCEPTED,

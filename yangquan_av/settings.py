@@ -151,14 +151,20 @@ STORAGES = {
 }
 
 # The throttles' counters live in the cache, so with several web processes it must be shared:
-# Redis when REDIS_URL is set, else this process's memory (the embedded default).
+# Redis when REDIS_URL is set, else this process's memory (the embedded default). The cache
+# only throttles: with Redis down, django-redis answers as if empty (logged) and short
+# timeouts keep a request from waiting on it, so uploads and logins go on unthrottled
+# rather than fail (docs/operations.md).
 _cache_url = env.str("REDIS_URL", default="")
+DJANGO_REDIS_IGNORE_EXCEPTIONS = True
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 CACHES = {
     "default": (
         {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": _cache_url,
             "KEY_PREFIX": "yq",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
         }
         if _cache_url
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}

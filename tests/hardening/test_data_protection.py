@@ -167,6 +167,36 @@ def test_admin_login_counts_against_the_same_throttle(settings: Any) -> None:
     assert "_auth_user_id" not in admin.session
 
 
+def test_with_the_cache_down_logins_and_uploads_go_on_unthrottled(
+    world: World, settings: Any
+) -> None:
+    # Redis holds the throttles' counts; nothing listens on port 1. The throttles fail open.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+        }
+    }
+    settings.LOGIN_FAILURE_LIMIT = 1
+    settings.TRIP_UPLOAD_RATE = "1/min"
+    user = fresh_user()
+    client = APIClient()
+    wrong = {"username": user.username, "password": "not-the-password"}
+    right = {"username": user.username, "password": factories.PASSWORD}
+    assert client.post("/api/v1/auth/token/", wrong).status_code == 401
+    assert client.post("/api/v1/auth/token/", right).status_code == 200
+    uploader = client_for(world.staff_a)
+    for metres in (300, 400):
+        data = straight_east(start=dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC), metres=metres)
+        response = uploader.post(
+            "/api/v1/trips/",
+            {"vin": world.vehicle_a.vin, "file": io.BytesIO(data)},
+            format="multipart",
+        )
+        assert response.status_code == 202, response.content
+
+
 # --- headers ------------------------------------------------------------------------------------
 
 
