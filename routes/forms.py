@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -46,12 +47,24 @@ def _reason(*, required: bool) -> forms.CharField:
     )
 
 
+class InstantField(forms.DateTimeField):
+    """Local time unless an offset is given; in UTC for the database, which takes no
+    offset beyond ±15:59 (PostgreSQL), and refused when it falls before year 1 in UTC."""
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        instant = super().to_python(value)
+        if instant is None:
+            return None
+        try:
+            return instant.astimezone(dt.UTC)
+        except OverflowError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
 def _instant(
     label: StrOrPromise, *, required: bool, help_text: StrOrPromise
 ) -> forms.DateTimeField:
-    return forms.DateTimeField(
-        label=label, required=required, widget=DateTimeInput, help_text=help_text
-    )
+    return InstantField(label=label, required=required, widget=DateTimeInput, help_text=help_text)
 
 
 class SegmentFilterForm(Form):

@@ -29,6 +29,7 @@ from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections, transaction
 from django.test import Client
+from django.urls import reverse
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -303,3 +304,21 @@ def test_a_segment_approval_time_with_any_offset_is_never_a_500(
         media_type="application/json",
     )
     assert response.status_code == (200 if valid_from.startswith("2026") else 400)
+
+
+@pytest.mark.parametrize(
+    ("valid_from", "status"),
+    [("2026-03-02T09:00:00+20:45", 302), ("0001-01-01T00:00:00+20:00", 200), ("0001-01-01", 200)],
+)
+def test_the_web_approval_form_reads_any_offset_and_refuses_year_0(
+    seeded: Seeded, valid_from: str, status: int
+) -> None:
+    # The API's bug in the web UI's form: a 500 (OverflowError; PostgreSQL: DataError).
+    # Refused, the form comes back (200) with the field's error; read, it redirects (302).
+    client = Client()
+    client.force_login(seeded.world.bureau)
+    url = reverse("routes:segment_approve", kwargs={"pk": seeded.submitted_segment.pk})
+    response = client.post(url, {"valid_from": valid_from, "approval_ref": "阳交〔2026〕3号"})
+    assert response.status_code == status
+    if status == 200:
+        assert response.context["form"].errors["valid_from"]
