@@ -93,6 +93,13 @@ class SegmentFilterForm(Form):
         ],
     )
 
+    def clean_valid_on(self) -> dt.date | None:
+        day: dt.date | None = self.cleaned_data["valid_on"]
+        # The day's bounds must exist in UTC: not the first or the last representable day.
+        if day is not None and not dt.date.min < day < dt.date.max:
+            raise ValidationError(self.fields["valid_on"].error_messages["invalid"])
+        return day
+
     def filter(self, segments: QuerySet[RoadSegment]) -> QuerySet[RoadSegment]:
         """By default a segment shows once, as its newest version, plus the version valid
         now when a newer one waits for approval; earlier versions only when asked for."""

@@ -19,31 +19,38 @@ from yangquan_av.api import InputSerializer
 from .models import RoadSegment
 from .services import ImportReport
 
+EARLIEST_INSTANT = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
 
 def parse_instant(value: Any, *, end_of_day: bool = False) -> dt.datetime:
     """An ISO 8601 datetime (naive = Asia/Shanghai), or a date: the start of that local day
-    (`end_of_day`: its last microsecond)."""
+    (`end_of_day`: its last microsecond). In UTC: PostgreSQL takes no offset beyond ±15:59,
+    and the database stores UTC anyway."""
     text = str(value).strip()
+    invalid = serializers.ValidationError(_("Give a date (YYYY-MM-DD) or an ISO 8601 time."))
     try:
         # A bare date first: parse_datetime would read it as that day's midnight.
         day = parse_date(text) if len(text) == 10 else None
         parsed = None if day else parse_datetime(text)
     except ValueError:
         day = parsed = None
-    if day is not None:
-        if end_of_day:
-            return local_day_start(day + dt.timedelta(days=1)) - dt.timedelta(microseconds=1)
-        return local_day_start(day)
-    if parsed is None:
-        raise serializers.ValidationError(_("Give a date (YYYY-MM-DD) or an ISO 8601 time."))
-    aware = parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
-    # In UTC: PostgreSQL takes no offset beyond ±15:59, and the database stores UTC anyway.
     try:
-        return aware.astimezone(dt.UTC)
-    except OverflowError:  # before year 1 in UTC
-        raise serializers.ValidationError(
-            _("Give a date (YYYY-MM-DD) or an ISO 8601 time.")
-        ) from None
+        if day is not None and end_of_day:
+            instant = local_day_start(day + dt.timedelta(days=1)) - dt.timedelta(microseconds=1)
+        elif day is not None:
+            instant = local_day_start(day)
+        elif parsed is not None:
+            instant = parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+        else:
+            raise invalid
+        instant = instant.astimezone(dt.UTC)
+    except OverflowError:  # the first or the last representable day, or beyond in UTC
+        raise invalid from None
+    # Before 1901 Asia/Shanghai is on local mean time (+08:05:43), which no RFC 3339 time
+    # shown back can carry; and the pilot has nothing to say about then.
+    if instant < EARLIEST_INSTANT:
+        raise serializers.ValidationError(_("Give a time from 1970 on."))
+    return instant
 
 
 @extend_schema_field(OpenApiTypes.STR)

@@ -282,11 +282,12 @@ def test_an_instant_with_a_large_offset_is_read(
 
 
 @pytest.mark.parametrize(("path", "name"), INSTANT_PARAMETERS)
-def test_an_instant_before_the_first_year_is_a_400_naming_it(
-    seeded: Seeded, tokens: dict[str, str], path: str, name: str
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+20:00", "9999-12-31T23:59:59-20:00"])
+def test_an_instant_outside_the_years_python_knows_is_a_400_naming_it(
+    seeded: Seeded, tokens: dict[str, str], path: str, name: str, value: str
 ) -> None:
-    # 0001-01-01 at +20:00 is in year 0 in UTC, which Python cannot represent (OverflowError).
-    response = call("GET", path, tokens["admin"], query={name: "0001-01-01T00:00:00+20:00"})
+    # In UTC these are in year 0 or 10000, which Python cannot represent (OverflowError).
+    response = call("GET", path, tokens["admin"], query={name: value})
     assert response.status_code == 400
     assert name in response.json()
 
@@ -322,3 +323,26 @@ def test_the_web_approval_form_reads_any_offset_and_refuses_year_0(
     assert response.status_code == status
     if status == 200:
         assert response.context["form"].errors["valid_from"]
+
+
+@pytest.mark.parametrize("name", ["valid_at", "as_of"])
+@pytest.mark.parametrize("day", ["0001-01-01", "1900-06-01", "9999-12-31"])
+def test_a_segment_instant_before_1970_or_on_the_last_day_is_a_400(
+    seeded: Seeded, tokens: dict[str, str], name: str, day: str
+) -> None:
+    # A bare date here means the end of that local day: for the last day that is in year
+    # 10000 in UTC (an OverflowError, 500, before). Before 1901 the summary showed `as_of`
+    # at Shanghai's local mean time, "+08:05:43": no RFC 3339 time, as the schema promises.
+    path = "/api/v1/segments/" if name == "valid_at" else "/api/v1/segments/summary/"
+    response = call("GET", path, tokens["admin"], query={name: day})
+    assert response.status_code == 400
+    assert name in response.json()
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_the_segment_list_page_refuses_the_first_and_last_day(seeded: Seeded, day: str) -> None:
+    client = Client()
+    client.force_login(seeded.world.bureau)
+    response = client.get(reverse("routes:segment_list"), {"valid_on": day})
+    assert response.status_code == 200
+    assert str(seeded.draft_segment.name) in response.content.decode()  # unfiltered
