@@ -19,6 +19,7 @@ from yangquan_av.forms import DateInput, Form, model_formfield
 
 from .models import DEFAULT_CORRIDOR_HALF_WIDTH_M, RoadSegment
 from .selectors import valid_at_q, valid_during_q
+from .serializers import EARLIEST_INSTANT
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -49,16 +50,19 @@ def _reason(*, required: bool) -> forms.CharField:
 
 class InstantField(forms.DateTimeField):
     """Local time unless an offset is given; in UTC for the database, which takes no
-    offset beyond ±15:59 (PostgreSQL), and refused when it falls before year 1 in UTC."""
+    offset beyond ±15:59 (PostgreSQL); from 1970 on, as the API takes them."""
 
     def to_python(self, value: Any) -> dt.datetime | None:
         instant = super().to_python(value)
         if instant is None:
             return None
         try:
-            return instant.astimezone(dt.UTC)
+            instant = instant.astimezone(dt.UTC)
         except OverflowError:
             raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if instant < EARLIEST_INSTANT:  # as over the API (routes/serializers.py)
+            raise ValidationError(_("Give a time from 1970 on."), code="invalid")
+        return instant
 
 
 def _instant(
