@@ -11,6 +11,8 @@ Objects are company A's (segments are the bureau's: companies see approved ones 
   show for the others (a filter row asks for it by its company's id).
 - `test_every_api_route_is_in_the_matrix` walks the URL resolver: a route or method
   missing from the table (or a row for one that is gone) fails with its name.
+- The web UI's pages have a table of their own (`WEB`, a GET per page and actor, with the
+  links list pages must and must not show), walked the same way.
 
 Each cell is a test of its own in a rolled-back transaction, on the seeded world
 (tests/hardening/seed.py).
@@ -119,7 +121,8 @@ MATRIX: list[Cell] = [
     Cell("api-root", "GET", EVERYONE),
     Cell("schema", "GET", EVERYONE),
     Cell("docs", "GET", EVERYONE),
-    Cell("auth-token", "POST", EVERYONE, body=lambda w: {}, variant="own credentials"),
+    # The body is the actor's own username and password (see test_access).
+    Cell("auth-token", "POST", EVERYONE, variant="own credentials"),
     Cell("auth-token", "DELETE", row(204, 204, 204, 204, 204)),
     # --- operators ------------------------------------------------------------------------
     Cell(
