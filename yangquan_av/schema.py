@@ -3,7 +3,8 @@
 drf-spectacular documents only the answers a view declares, so without this the schema
 said an operation answers 200 or 201 and nothing else, and a client (or the fuzzer,
 tests/hardening/test_fuzz.py) meeting a 400 or a 404 met something undocumented. The
-errors follow docs/architecture.md: 400 names the field, 401/403/404 carry a `detail`.
+errors follow docs/architecture.md: 400 names the field, 401/403/404 carry a `detail`, and
+so do 415 (a body of another media type) and 429 (throttled).
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ ERRORS = {
     ),
 }
 THROTTLED = OpenApiResponse(ErrorOutputSerializer, "Too many requests; see Retry-After.")
+UNSUPPORTED = OpenApiResponse(
+    ErrorOutputSerializer, "The body's Content-Type is none of the request's media types."
+)
 
 
 class AutoSchema(SpectacularAutoSchema):
@@ -44,6 +48,8 @@ class AutoSchema(SpectacularAutoSchema):
         errors = dict(ERRORS)
         if getattr(self.view, "throttle_classes", None):
             errors["429"] = THROTTLED
+        if self.method in ("POST", "PUT", "PATCH"):
+            errors["415"] = UNSUPPORTED
         for code, response in errors.items():
             # A view's own description of an error code wins.
             if code not in responses:

@@ -32,6 +32,7 @@ from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+from rest_framework.test import APIClient
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -161,7 +162,21 @@ def call(method: str, path: str, token: str, **parts: Any) -> schemathesis.Respo
 def test_every_operation_documents_the_error_answers() -> None:
     for path, operations in schema.raw_schema["paths"].items():
         for method, operation in operations.items():
-            assert {"400", "401", "403", "404"} <= set(operation["responses"]), (method, path)
+            errors = {"400", "401", "403", "404"} | (
+                {"415"} if "requestBody" in operation else set()
+            )
+            assert errors <= set(operation["responses"]), (method, path)
+
+
+def test_a_body_of_another_media_type_is_a_documented_415(
+    seeded: Seeded, tokens: dict[str, str]
+) -> None:
+    # Found with FUZZ_SEED=5: DRF answers 415 to a body it has no parser for, undocumented.
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {tokens['bureau']}")
+    response = client.post("/api/v1/operators/", "名称", content_type="text/plain")
+    assert response.status_code == 415
+    assert "415" in schema.raw_schema["paths"]["/api/v1/operators/"]["post"]["responses"]
 
 
 def test_a_trip_without_a_declared_mode_conforms_to_the_schema(
