@@ -263,7 +263,7 @@ def test_throttle_counts_are_shared_through_redis_when_it_is_configured(tmp_path
         check=False,
     )
     backend = result.stdout.strip().splitlines()[-1]
-    assert backend == "django.core.cache.backends.redis.RedisCache", result.stderr
+    assert backend == "django_redis.cache.RedisCache", result.stderr
 
 
 # --- segment files --------------------------------------------------------------------------------
