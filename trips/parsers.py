@@ -201,26 +201,20 @@ def _check_xml_tokens(data: bytes) -> None:
     view = np.frombuffer(data, dtype=np.uint8)
     last = -1  # position of the previous '<'
     step = 1 << 22  # in blocks: the mask of a whole 64 MB file would be 64 MB
-    for start in range(0, len(view), step):
+    for start in range(0, len(view) or 1, step):
         opens = np.flatnonzero(view[start : start + step] == ord("<")) + start
+        if start + step >= len(view):  # the end of the file closes the last stretch
+            opens = np.append(opens, len(view))
         if opens.size == 0:
             continue
         gaps = np.diff(opens, prepend=last)
-        widest = int(gaps.max())
-        if widest - 1 > MAX_XML_TOKEN_BYTES:
-            at = int(opens[int(gaps.argmax())])
+        if int(gaps.max()) - 1 > MAX_XML_TOKEN_BYTES:
             raise TraceError(
                 "xml_token_too_long",
                 f"A text or attribute value is longer than {MAX_XML_TOKEN_BYTES // 2**20} MB.",
-                _line_at(data, at),
+                _line_at(data, int(opens[int(gaps.argmax())]) - int(gaps.max()) + 1),
             )
         last = int(opens[-1])
-    if len(view) - last - 1 > MAX_XML_TOKEN_BYTES:
-        raise TraceError(
-            "xml_token_too_long",
-            f"A text or attribute value is longer than {MAX_XML_TOKEN_BYTES // 2**20} MB.",
-            _line_at(data, last + 1),
-        )
 
 
 def _check_parquet_shape(data: bytes, max_points: int | None) -> None:
