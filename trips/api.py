@@ -7,7 +7,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
@@ -19,11 +19,9 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
-from rest_framework.views import APIView
+from rest_framework.throttling import BaseThrottle
 
 from operators.api import acting_user
-from operators.models import ApiToken
 from routes.renderers import GeoJSONRenderer
 from yangquan_av.api import has_role
 from yangquan_av.roles import Role
@@ -34,6 +32,7 @@ from . import services
 from .filters import TripFilter
 from .models import Trip
 from .selectors import trip_list
+from .throttling import UploadThrottle
 
 _FORM_ROOM_BYTES = 64 * 1024
 
@@ -48,33 +47,6 @@ class Gone(exceptions.APIException):
     status_code = status.HTTP_410_GONE
     default_detail = "The file was deleted."
     default_code = "gone"
-
-
-class UploadThrottle(SimpleRateThrottle):
-    """Uploads per API token (`TRIP_UPLOAD_RATE`); a session (the web UI) counts per user.
-
-    Keyed by the token's hash, not its owner: each integration of a company has its own
-    budget, and a revoked and re-issued token starts afresh. The web UI's form uploads count
-    against the user's budget too. The counts live in the default cache, shared by every web
-    process in production (Redis).
-    """
-
-    scope = "uploads"
-
-    def get_rate(self) -> str:
-        # Read at each request, not once at import like DRF's DEFAULT_THROTTLE_RATES.
-        return str(settings.TRIP_UPLOAD_RATE)
-
-    def get_cache_key(self, request: Request | HttpRequest, view: APIView | None) -> str:
-        # The web form's upload (a plain Django request, no view) counts with the API's.
-        auth = getattr(request, "auth", None)
-        ident = auth.key_hash if isinstance(auth, ApiToken) else f"user-{request.user.pk}"
-        return self.cache_format % {"scope": self.scope, "ident": ident}
-
-    def allow_form_upload(self, request: HttpRequest) -> bool:
-        # DRF's bookkeeping, for a request that is no API call: only get_cache_key reads the
-        # request and the view.
-        return self.allow_request(request, None)  # type: ignore[arg-type]
 
 
 def _refuse_purged(trip: Trip) -> None:

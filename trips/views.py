@@ -31,11 +31,11 @@ from yangquan_av.services import require_role
 from yangquan_av.web import WRITERS, acting_user, audit_trail, paginate, role_required
 
 from . import services
-from .api import UploadThrottle
 from .forms import TripFilterForm, TripReverifyForm, TripReviewForm, TripUploadForm
 from .models import Trip, TripDay
 from .reasons import FLAG_CODES, ReasonShown, describe
 from .selectors import review_queue, trip_list
+from .throttling import UploadThrottle
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
