@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from operators.models import Operator
+from trips import services as trip_services
 from trips.models import Trip
 from yangquan_av.errors import ApplicationError
 from yangquan_av.roles import Role
@@ -607,6 +608,33 @@ def years_to_recompute() -> list[int]:
     )
     today = current_year()
     return sorted({y for y in years if y < today} | {today})
+
+
+# --- retention of raw tracks ---------------------------------------------------------------
+
+
+def raw_tracks_purge(*, older_than: dt.timedelta, dry_run: bool) -> list[Trip]:
+    """Delete (or, dry run, list) the raw files past the retention of final trips.
+
+    Here, not in trips, because the rule looks at statements: a company-year that a draft
+    or approved statement is still being made from keeps its raw files until it is issued.
+    """
+    held = set(
+        Statement.objects.filter(
+            status__in=[Statement.Status.DRAFT, Statement.Status.APPROVED]
+        ).values_list("operator_id", "year")
+    )
+    trips = trip_services.raw_purge_candidates(
+        received_before=timezone.now() - older_than, held=held
+    )
+    if not dry_run:
+        for trip in trips:
+            trip_services.trip_raw_purge(
+                trip_id=trip.pk,
+                actor=None,
+                reason=f"Retention: raw files are kept {older_than.days} days.",
+            )
+    return trips
 
 
 # --- ledger integrity ---------------------------------------------------------------------
