@@ -115,13 +115,13 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 
+from core.roles import Role  # noqa: E402
 from operators.services import token_create  # noqa: E402
 from routes import services as routes_services  # noqa: E402
 from tests import factories  # noqa: E402
 from tests.trips.csvtrace import straight_east  # noqa: E402
 from trips.models import Trip  # noqa: E402
 from yangquan_av.celery import app  # noqa: E402
-from yangquan_av.roles import Role  # noqa: E402
 
 
 @dataclass

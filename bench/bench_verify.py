@@ -38,10 +38,11 @@ from shapely import LineString
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from core.geo import to_metric
+from routes.zones import Zone, ZoneInterval
 from tests.trips.tracegen import Leg, generate, to_csv, to_parquet
 from trips.geometry import VerifyParams, verify
 from trips.parsers import ParsedTrace, parse
-from yangquan_av.geo import Zone, ZoneInterval, to_metric
 
 CRS = "EPSG:4547"
 START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)

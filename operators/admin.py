@@ -5,9 +5,9 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from yangquan_av.admin import GovernmentReadOnlyAdmin
-from yangquan_av.roles import Role
-from yangquan_av.services import audit_record
+from core.admin import GovernmentReadOnlyAdmin
+from core.roles import Role
+from core.services import audit_record
 
 from .models import ApiToken, Operator, User, Vehicle
 

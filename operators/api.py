@@ -15,8 +15,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from yangquan_av.api import has_role
-from yangquan_av.roles import Role
+from core.api import permission
+from core.roles import MANAGE_COMPANIES
+from core.web import acting_user
 
 from . import serializers as s
 from . import services
@@ -25,13 +26,7 @@ from .models import ApiToken, Operator, User, Vehicle
 from .selectors import operator_list, vehicle_list
 from .throttling import client_address, login_wait_s
 
-GovernmentWriter = has_role(Role.BUREAU, Role.ADMIN)
-
-
-def acting_user(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - IsAuthenticated ran first
-    return user
+GovernmentWriter = permission(MANAGE_COMPANIES)
 
 
 class OperatorViewSet(viewsets.GenericViewSet[Operator]):

@@ -3,7 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from yangquan_av.roles import Role
+from core.roles import Role
 
 from . import services
 from .models import User

@@ -2,7 +2,7 @@
 
 import django_filters
 
-from yangquan_av.filters import IdFilter
+from core.filters import IdFilter
 
 from .models import Operator, Vehicle
 

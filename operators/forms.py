@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from yangquan_av.forms import Form, model_formfield
+from core.forms import Form, model_formfield
 
 from .models import Operator, Vehicle
+from .throttling import client_address, login_wait_s
 
 PERMIT_WARNING_DAYS = 30
 
@@ -177,3 +181,24 @@ class VehicleFilterForm(Form):
             horizon = today + dt.timedelta(days=PERMIT_WARNING_DAYS)
             vehicles = vehicles.filter(permit_valid_to__gte=today, permit_valid_to__lte=horizon)
         return vehicles
+
+
+class LoginForm(AuthenticationForm):
+    """The login form, labelled like the UI's other forms, saying so when the login throttle
+    holds (the backend refuses then anyway; this only gives the reason)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        if username and self.request is not None:
+            wait = login_wait_s(username=username, address=client_address(self.request))
+            if wait is not None:
+                raise ValidationError(
+                    _("Too many failed logins. Try again in %(minutes)d minutes."),
+                    code="throttled",
+                    params={"minutes": math.ceil(wait / 60)},
+                )
+        return super().clean()

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from yangquan_av.roles import GOVERNMENT_ROLES, Role
+from core.roles import SEE_ALL_COMPANIES, Role
 
 from .identifiers import validate_credit_code, validate_plate, validate_vin
 
@@ -178,7 +178,7 @@ class User(AbstractUser):
 
     @property
     def is_government(self) -> bool:
-        return self.role in GOVERNMENT_ROLES
+        return self.role in SEE_ALL_COMPANIES.roles
 
 
 class ApiToken(models.Model):

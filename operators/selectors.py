@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from yangquan_av.roles import Role
+from core.roles import Role
 
 from .models import Operator, User, Vehicle
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from yangquan_av.api import InputSerializer
+from core.api import InputSerializer
 
 from .models import Operator, Vehicle
 

@@ -11,15 +11,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yangquan_av.errors import ApplicationError
-from yangquan_av.roles import Role
-from yangquan_av.services import audit_record, model_create, model_update, require_role, transition
+from core.errors import ApplicationError
+from core.roles import ADMINISTER, MANAGE_COMPANIES, PROPOSE_VEHICLES, Role
+from core.services import audit_record, model_create, model_update, require, transition
 
 from .auth import hash_key
 from .identifiers import normalise_credit_code, normalise_plate, normalise_vin
 from .models import ApiToken, Operator, User, Vehicle
 
-GOVERNMENT_WRITERS = (Role.BUREAU, Role.ADMIN)
 OPERATOR_FIELDS = frozenset(
     {"name", "credit_code", "settled_on", "contact_name", "contact_phone", "contact_email"}
 )
@@ -30,7 +29,7 @@ VEHICLE_FIELDS = frozenset(
 
 @transaction.atomic
 def operator_create(*, actor: User, name: str, credit_code: str, **fields: Any) -> Operator:
-    require_role(actor, *GOVERNMENT_WRITERS)
+    require(actor, MANAGE_COMPANIES)
     unknown = set(fields) - OPERATOR_FIELDS
     if unknown:
         raise ApplicationError(_("Unknown field."), field=sorted(unknown)[0])
@@ -40,7 +39,7 @@ def operator_create(*, actor: User, name: str, credit_code: str, **fields: Any) 
 
 @transaction.atomic
 def operator_update(*, actor: User, operator: Operator, data: dict[str, Any]) -> Operator:
-    require_role(actor, *GOVERNMENT_WRITERS)
+    require(actor, MANAGE_COMPANIES)
     unknown = set(data) - OPERATOR_FIELDS
     if unknown:
         raise ApplicationError(_("This field cannot be changed here."), field=sorted(unknown)[0])
@@ -55,7 +54,7 @@ def operator_admit(
     *, actor: User, operator: Operator, pilot_admitted_on: dt.date, reason: str = ""
 ) -> Operator:
     """Admit a company to the demonstration pilot (or reinstate a suspended one)."""
-    require_role(actor, *GOVERNMENT_WRITERS)
+    require(actor, MANAGE_COMPANIES)
     operator = Operator.objects.select_for_update().get(pk=operator.pk)
     if operator.settled_on is None:
         raise ApplicationError(
@@ -73,7 +72,7 @@ def operator_admit(
 @transaction.atomic
 def operator_set_status(*, actor: User, operator: Operator, status: str, reason: str) -> Operator:
     """Suspend or withdraw a company; admission goes through operator_admit."""
-    require_role(actor, *GOVERNMENT_WRITERS)
+    require(actor, MANAGE_COMPANIES)
     if status == Operator.Status.ADMITTED:
         raise ApplicationError(_("Use admission to admit a company."), field="status")
     if not reason.strip():
@@ -93,7 +92,7 @@ def vehicle_propose(
     **fields: Any,
 ) -> Vehicle:
     """Company staff propose a vehicle of their own company; the bureau may for any company."""
-    require_role(actor, Role.OPERATOR, *GOVERNMENT_WRITERS)
+    require(actor, PROPOSE_VEHICLES)
     if actor.role == Role.OPERATOR:
         if operator is not None and operator.pk != actor.operator_id:
             raise ApplicationError(_("You can only register your own vehicles."), field="operator")
@@ -116,7 +115,7 @@ def vehicle_propose(
 @transaction.atomic
 def vehicle_update(*, actor: User, vehicle: Vehicle, data: dict[str, Any]) -> Vehicle:
     """Companies may correct a vehicle only while it is proposed; the bureau at any time."""
-    require_role(actor, Role.OPERATOR, *GOVERNMENT_WRITERS)
+    require(actor, PROPOSE_VEHICLES)
     vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
     if actor.role == Role.OPERATOR and vehicle.status != Vehicle.Status.PROPOSED:
         raise ApplicationError(
@@ -141,7 +140,7 @@ def vehicle_approve(
     reason: str = "",
 ) -> Vehicle:
     """Approve (or renew, or reinstate) a vehicle's permit with its validity window."""
-    require_role(actor, *GOVERNMENT_WRITERS)
+    require(actor, MANAGE_COMPANIES)
     vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
     data = {
         "permit_number": permit_number,
@@ -158,7 +157,7 @@ def vehicle_approve(
 @transaction.atomic
 def vehicle_set_status(*, actor: User, vehicle: Vehicle, status: str, reason: str) -> Vehicle:
     """Reject, suspend or retire a vehicle; approval goes through vehicle_approve."""
-    require_role(actor, *GOVERNMENT_WRITERS)
+    require(actor, MANAGE_COMPANIES)
     if status == Vehicle.Status.APPROVED:
         raise ApplicationError(_("Use permit approval to approve a vehicle."), field="status")
     if not reason.strip():
@@ -178,7 +177,7 @@ def user_create(
 ) -> User:
     """Make an account; `actor` is None when made from the command line."""
     if actor is not None:
-        require_role(actor, Role.ADMIN)
+        require(actor, ADMINISTER)
     user = User(
         username=username,
         role=role,

@@ -20,17 +20,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yangquan_av.forms import submit
-from yangquan_av.roles import GOVERNMENT_ROLES, Role
-from yangquan_av.services import require_role
-from yangquan_av.web import (
-    WRITERS,
+from core.forms import submit
+from core.roles import MANAGE_COMPANIES, PROPOSE_VEHICLES, SEE_ALL_COMPANIES, Role
+from core.services import require
+from core.web import (
     acting_user,
     audit_trail,
+    capability_required,
     counts_by_status,
     paginate,
     render_form_page,
-    role_required,
 )
 
 from . import services
@@ -111,7 +110,7 @@ def _company_crumbs(company: Operator | None = None) -> list[tuple[str, str | No
     return crumbs
 
 
-@role_required(*GOVERNMENT_ROLES)
+@capability_required(SEE_ALL_COMPANIES)
 def company_list(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     filter_form = CompanyFilterForm(request.GET or None)
@@ -124,7 +123,7 @@ def company_list(request: HttpRequest) -> HttpResponse:
             "breadcrumbs": [(_("Companies"), None)],
             "filter_form": filter_form,
             "page_obj": paginate(request, companies),
-            "can_manage": user.role in WRITERS,
+            "can_manage": MANAGE_COMPANIES.allows(user),
         },
     )
 
@@ -135,7 +134,7 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     company = get_object_or_404(operator_list(user=user), pk=pk)
     today = timezone.localdate()
-    can_manage = user.role in WRITERS
+    can_manage = MANAGE_COMPANIES.allows(user)
     vehicles = with_permit_state(vehicle_list(user=user).filter(operator=company), today=today)
     return render(
         request,
@@ -155,7 +154,7 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(*WRITERS)
+@capability_required(MANAGE_COMPANIES)
 def company_create(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     form = OperatorForm(request.POST or None)
@@ -186,7 +185,7 @@ def company_create(request: HttpRequest) -> HttpResponse:
 def company_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     company = get_object_or_404(operator_list(user=user), pk=pk)
-    require_role(user, *WRITERS)
+    require(user, MANAGE_COMPANIES)
     initial = {name: getattr(company, name) for name in OperatorForm.base_fields}
     form = OperatorForm(request.POST or None, initial=initial)
     if form.is_valid():
@@ -209,7 +208,7 @@ def company_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def company_admit(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     company = get_object_or_404(operator_list(user=user), pk=pk)
-    require_role(user, *WRITERS)
+    require(user, MANAGE_COMPANIES)
     form = OperatorAdmitForm(request.POST or None)
     if form.is_valid():
         done = submit(
@@ -236,7 +235,7 @@ def company_admit(request: HttpRequest, pk: int) -> HttpResponse:
 def company_status(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     company = get_object_or_404(operator_list(user=user), pk=pk)
-    require_role(user, *WRITERS)
+    require(user, MANAGE_COMPANIES)
     form = OperatorStatusForm(request.POST or None, operator=company)
     if form.is_valid():
         done = submit(
@@ -292,7 +291,7 @@ def vehicle_list_page(request: HttpRequest) -> HttpResponse:
             "filter_form": filter_form,
             "page_obj": paginate(request, vehicles),
             "show_company": user.role != Role.OPERATOR,
-            "can_propose": user.role in (Role.OPERATOR, *WRITERS),
+            "can_propose": PROPOSE_VEHICLES.allows(user),
             "warning_days": PERMIT_WARNING_DAYS,
         },
     )
@@ -303,7 +302,7 @@ def vehicle_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     today = timezone.localdate()
     vehicle = get_object_or_404(with_permit_state(vehicle_list(user=user), today=today), pk=pk)
-    can_manage = user.role in WRITERS
+    can_manage = MANAGE_COMPANIES.allows(user)
     return render(
         request,
         "operators/vehicle_detail.html",
@@ -327,7 +326,7 @@ def vehicle_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(Role.OPERATOR, *WRITERS)
+@capability_required(PROPOSE_VEHICLES)
 def vehicle_create(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     form = VehicleForm(
@@ -358,7 +357,7 @@ def vehicle_create(request: HttpRequest) -> HttpResponse:
 def vehicle_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     vehicle = get_object_or_404(vehicle_list(user=user), pk=pk)
-    require_role(user, Role.OPERATOR, *WRITERS)
+    require(user, PROPOSE_VEHICLES)
     form = VehicleEditForm(
         request.POST or None, initial={"plate": vehicle.plate, "category": vehicle.category}
     )
@@ -383,7 +382,7 @@ def vehicle_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def vehicle_approve(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     vehicle = get_object_or_404(vehicle_list(user=user), pk=pk)
-    require_role(user, *WRITERS)
+    require(user, MANAGE_COMPANIES)
     form = VehicleApproveForm(
         request.POST or None,
         initial={
@@ -416,7 +415,7 @@ def vehicle_approve(request: HttpRequest, pk: int) -> HttpResponse:
 def vehicle_status(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     vehicle = get_object_or_404(vehicle_list(user=user), pk=pk)
-    require_role(user, *WRITERS)
+    require(user, MANAGE_COMPANIES)
     form = VehicleStatusForm(request.POST or None, vehicle=vehicle)
     if form.is_valid():
         done = submit(

@@ -17,10 +17,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import ValidationError
 
-from operators.api import acting_user
-from yangquan_av.api import has_role
-from yangquan_av.roles import Role
-from yangquan_av.schema import AutoSchema
+from core.api import permission
+from core.roles import EDIT_SEGMENTS
+from core.schema import AutoSchema
+from core.web import acting_user
 
 from . import serializers as s
 from . import services
@@ -29,7 +29,7 @@ from .models import RoadSegment
 from .renderers import GeoJSONRenderer
 from .selectors import segment_list, segment_summary
 
-SegmentWriter = has_role(Role.BUREAU, Role.ADMIN)
+SegmentWriter = permission(EDIT_SEGMENTS)
 READ_ACTIONS = frozenset({"list", "retrieve", "geojson", "summary"})
 FEATURE = {
     "type": "object",

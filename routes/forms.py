@@ -14,8 +14,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import DateInput, Form, model_formfield
 from operators.models import local_day_start
-from yangquan_av.forms import DateInput, Form, model_formfield
 
 from .models import DEFAULT_CORRIDOR_HALF_WIDTH_M, RoadSegment
 from .selectors import valid_at_q, valid_during_q

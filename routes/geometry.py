@@ -23,7 +23,7 @@ from pyproj import Geod
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
-from yangquan_av.geo import to_metric
+from core.geo import to_metric
 
 LINE_TYPES = frozenset({"LineString", "MultiLineString"})
 POLYGON_TYPES = frozenset({"Polygon", "MultiPolygon"})

@@ -32,7 +32,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 from shapely.geometry.base import BaseGeometry
 
-from yangquan_av.geo import gcj02_to_wgs84
+from core.geo import gcj02_to_wgs84
 
 from .geometry import GeometryProblem
 

@@ -27,9 +27,9 @@ from django.db import connections
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
+from core.roles import Role
 from operators.models import User
-from yangquan_av.geo import Zone, ZoneInterval
-from yangquan_av.roles import Role
+from routes.zones import Zone, ZoneInterval
 
 from .geometry import zone_polygon
 from .models import RoadSegment

@@ -13,8 +13,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api import InputSerializer
 from operators.models import local_day_start
-from yangquan_av.api import InputSerializer
 
 from .models import RoadSegment
 from .services import ImportReport

@@ -14,17 +14,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.errors import ApplicationError
+from core.roles import EDIT_SEGMENTS
+from core.services import audit_record, model_create, model_update, require, transition
 from operators.models import User
-from yangquan_av.errors import ApplicationError
-from yangquan_av.roles import Role
-from yangquan_av.services import audit_record, model_create, model_update, require_role, transition
 
 from .geometry import CleanGeometry, GeometryProblem, clean_geometry, mapping_of
 from .importer import feature_name, parse_bool, read_segment_file
 from .models import DEFAULT_CORRIDOR_HALF_WIDTH_M, RoadSegment
 
 # The bureau draws and approves; admins may do everything.
-SEGMENT_WRITERS = (Role.BUREAU, Role.ADMIN)
 EDITABLE_FIELDS = frozenset(
     {"name", "road_code", "kind", "geometry", "two_way", "corridor_half_width_m"}
 )
@@ -148,7 +147,7 @@ def segment_create(
     reason: str = "",
 ) -> RoadSegment:
     """Draw a new road or area, as a draft (version 1 of a new series)."""
-    require_role(actor, *SEGMENT_WRITERS)
+    require(actor, EDIT_SEGMENTS)
     if kind == RoadSegment.Kind.AREA and corridor_half_width_m is not None:
         raise ApplicationError(_("Only a road has a corridor."), field="corridor_half_width_m")
     fields, notes = _measured_fields(
@@ -178,7 +177,7 @@ def segment_update(
     """Change a segment. A draft or submitted one changes in place; changing the geometry,
     width, kind or two-way flag of an approved or suspended one makes a new draft version
     (returned), leaving the approved one valid until the new version is approved."""
-    require_role(actor, *SEGMENT_WRITERS)
+    require(actor, EDIT_SEGMENTS)
     unknown = set(data) - EDITABLE_FIELDS
     if unknown:
         raise ApplicationError(_("This field cannot be changed here."), field=sorted(unknown)[0])
@@ -250,7 +249,7 @@ def _new_version(
 @transaction.atomic
 def segment_delete(*, actor: User, segment: RoadSegment) -> None:
     """Delete a draft that was never approved; anything approved is retired instead."""
-    require_role(actor, *SEGMENT_WRITERS)
+    require(actor, EDIT_SEGMENTS)
     segment = _lock(segment)
     if segment.status not in (RoadSegment.Status.DRAFT, RoadSegment.Status.SUBMITTED):
         raise ApplicationError(
@@ -262,7 +261,7 @@ def segment_delete(*, actor: User, segment: RoadSegment) -> None:
 
 @transaction.atomic
 def segment_submit(*, actor: User, segment: RoadSegment, reason: str = "") -> RoadSegment:
-    require_role(actor, *SEGMENT_WRITERS)
+    require(actor, EDIT_SEGMENTS)
     segment = _lock(segment)
     return transition(
         instance=segment,
@@ -276,7 +275,7 @@ def segment_submit(*, actor: User, segment: RoadSegment, reason: str = "") -> Ro
 @transaction.atomic
 def segment_return(*, actor: User, segment: RoadSegment, reason: str) -> RoadSegment:
     """Send a submitted segment back to draft, saying why."""
-    require_role(actor, *SEGMENT_WRITERS)
+    require(actor, EDIT_SEGMENTS)
     _require_reason(reason)
     segment = _lock(segment)
     if segment.status != RoadSegment.Status.SUBMITTED:
@@ -340,7 +339,7 @@ def segment_approve(
     If it is a new version of an approved segment, the old version's window ends where
     the new one starts.
     """
-    require_role(actor, *SEGMENT_WRITERS)
+    require(actor, EDIT_SEGMENTS)
     if not approval_ref.strip():
         raise ApplicationError(_("Give the approval reference (批文号)."), field="approval_ref")
     _check_window(valid_from, valid_to)
@@ -386,7 +385,7 @@ def _end_validity(
     reason: str,
     effective_at: dt.datetime | None,
 ) -> RoadSegment:
-    require_role(actor, *SEGMENT_WRITERS)
+    require(actor, EDIT_SEGMENTS)
     _require_reason(reason)
     at = effective_at or timezone.now()
     if timezone.is_naive(at):
@@ -447,7 +446,7 @@ def segment_reinstate(
     The suspended version keeps its window (up to the suspension), so the suspended
     period is never valid, and both approvals stay on record.
     """
-    require_role(actor, *SEGMENT_WRITERS)
+    require(actor, EDIT_SEGMENTS)
     _require_reason(reason)
     if not approval_ref.strip():
         raise ApplicationError(_("Give the approval reference (批文号)."), field="approval_ref")
@@ -597,7 +596,7 @@ def segment_import(
 ) -> ImportReport:
     """Import roads and areas from a file as drafts. A dry run (the default) only reports;
     a commit creates every feature in one transaction, and only if none has a problem."""
-    require_role(actor, *SEGMENT_WRITERS)
+    require(actor, EDIT_SEGMENTS)
     limit = settings.SEGMENT_IMPORT_MAX_BYTES
     if len(data) > limit:
         raise ApplicationError(

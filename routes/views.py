@@ -28,18 +28,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from operators.models import User
-from yangquan_av.forms import Form, submit
-from yangquan_av.roles import Role
-from yangquan_av.services import require_role
-from yangquan_av.web import (
+from core.forms import Form, submit
+from core.roles import EDIT_SEGMENTS, Role
+from core.services import require
+from core.web import (
     AUDIT_ACTIONS,
-    WRITERS,
     acting_user,
     audit_trail,
+    capability_required,
     render_form_page,
-    role_required,
 )
+from operators.models import User
 
 from . import services
 from .forms import (
@@ -191,7 +190,7 @@ def segment_list_page(request: HttpRequest) -> HttpResponse:
             "segments": segments,
             "segments_geojson": _collection(segments),
             "legend": _legend(statuses),
-            "can_manage": user.role in WRITERS,
+            "can_manage": EDIT_SEGMENTS.allows(user),
             **_map_context(),
         },
     )
@@ -200,7 +199,7 @@ def segment_list_page(request: HttpRequest) -> HttpResponse:
 @login_required
 def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user, segment = _visible_segment(request, pk)
-    manage = user.role in WRITERS
+    manage = EDIT_SEGMENTS.allows(user)
     newer = _newer_version(segment)
     status = segment.status
     head_or_unapproved = newer is None or status in (S.DRAFT, S.SUBMITTED, S.SUSPENDED)
@@ -266,7 +265,7 @@ def _draw_page(
     )
 
 
-@role_required(*WRITERS)
+@capability_required(EDIT_SEGMENTS)
 def segment_create(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     form = SegmentForm(request.POST or None)
@@ -289,7 +288,7 @@ def segment_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user, segment = _visible_segment(request, pk)
-    require_role(user, *WRITERS)
+    require(user, EDIT_SEGMENTS)
     form = SegmentForm(request.POST or None, initial=SegmentForm.initial_for(segment))
     if form.is_valid():
         data = form.cleaned_data
@@ -330,7 +329,7 @@ def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def segment_delete(request: HttpRequest, pk: int) -> HttpResponse:
     user, segment = _visible_segment(request, pk)
-    require_role(user, *WRITERS)
+    require(user, EDIT_SEGMENTS)
     form = Form(request.POST or None)
     if request.method == "POST" and form.is_valid():
         submit(form, services.segment_delete, actor=user, segment=segment)
@@ -367,14 +366,14 @@ def _act(
 ) -> HttpResponse:
     """A workflow step on a page of its own: the form, then the service through submit()."""
     user, segment = _visible_segment(request, pk)
-    require_role(user, *WRITERS)
+    require(user, EDIT_SEGMENTS)
     form = form_class(request.POST or None)
     if form.is_valid():
         done = submit(form, service, actor=user, segment=segment, **form.cleaned_data)
         if done is not None:
             messages.success(request, success % {"name": str(done)})
             return redirect("routes:segment_detail", pk=done.pk)
-    # form_page.html's context (yangquan_av.web.render_form_page), in a template that adds
+    # form_page.html's context (core.web.render_form_page), in a template that adds
     # this app's styles for the date-time inputs.
     return render(
         request,
@@ -553,7 +552,7 @@ def _report_geojson(report: services.ImportReport) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
-@role_required(*WRITERS)
+@capability_required(EDIT_SEGMENTS)
 def segment_import_page(request: HttpRequest) -> HttpResponse:
     """Step 1: upload and dry run. The preview shows each feature's measure and problems,
     and the features on a map; a file without problems can then be committed (step 2)."""
@@ -607,7 +606,7 @@ def segment_import_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(*WRITERS)
+@capability_required(EDIT_SEGMENTS)
 def segment_import_commit(request: HttpRequest) -> HttpResponse:
     """Step 2: import the previewed file for real, as drafts, in one transaction."""
     user = acting_user(request)

@@ -15,11 +15,11 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from operators.api import acting_user
+from core.api import Pagination, permission
+from core.roles import ADMINISTER, GRADE, SEE_ALL_COMPANIES, SETTLE
+from core.services import audit_record
+from core.web import acting_user
 from operators.selectors import operator_list
-from yangquan_av.api import Pagination, has_role
-from yangquan_av.roles import Role
-from yangquan_av.services import audit_record
 
 from . import exports, services, tasks
 from . import serializers as s
@@ -36,10 +36,10 @@ from .selectors import (
     statement_list,
 )
 
-Admin = has_role(Role.ADMIN)
-Graders = has_role(Role.BUREAU, Role.ADMIN)
-Government = has_role(Role.BUREAU, Role.FINANCE, Role.ADMIN)
-Finance = has_role(Role.FINANCE, Role.ADMIN)
+Admin = permission(ADMINISTER)
+Graders = permission(GRADE)
+Government = permission(SEE_ALL_COMPANIES)
+Finance = permission(SETTLE)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

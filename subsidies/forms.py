@@ -9,8 +9,8 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import Form, model_formfield
 from operators.models import Operator
-from yangquan_av.forms import Form, model_formfield
 
 from .models import Assessment, Statement
 

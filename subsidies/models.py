@@ -12,9 +12,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.models import AppendOnlyModel
 from operators.models import Operator
 from trips.models import Trip
-from yangquan_av.models import AppendOnlyModel
 
 from .money import MONEY_MAX_DIGITS, MONEY_PLACES, Reason
 

@@ -17,9 +17,9 @@ from django.db.models.functions import ExtractMonth
 from django.http import Http404
 from django.utils import timezone
 
+from core.roles import Role
 from operators.models import Operator
 from trips.models import Trip, TripDay
-from yangquan_av.roles import Role
 
 from .models import Assessment, LedgerEntry, Statement, StatementLine, SubsidyPolicy
 from .money import ZERO, km_from_metres

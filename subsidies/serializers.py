@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from yangquan_av.api import InputSerializer
+from core.api import InputSerializer
 
 from .models import Assessment, LedgerEntry, Statement, SubsidyPolicy
 from .money import capital_yuan

@@ -14,18 +14,18 @@ from django.db.models import Count, Max, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from operators.models import Operator
-from trips import services as trip_services
-from trips.models import Trip
-from yangquan_av.errors import ApplicationError
-from yangquan_av.roles import Role
-from yangquan_av.services import (
+from core.errors import ApplicationError
+from core.roles import ADMINISTER, GRADE, SETTLE
+from core.services import (
     audit_record,
     model_create,
     model_update,
-    require_role,
+    require,
     transition,
 )
+from operators.models import Operator
+from trips import services as trip_services
+from trips.models import Trip
 
 from .models import Assessment, LedgerEntry, Statement, StatementLine, SubsidyPolicy
 from .money import ZERO, Reason, YearInput, YearResult, compute_year
@@ -36,8 +36,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-FINANCE = (Role.FINANCE, Role.ADMIN)
-GRADERS = (Role.BUREAU, Role.ADMIN)
 POLICY_FIELDS = frozenset(
     {
         "name",
@@ -81,7 +79,7 @@ def _check_policy_window(pk: int | None, valid_from: dt.date, valid_to: dt.date)
 
 @transaction.atomic
 def policy_create(*, actor: User, **fields: Any) -> SubsidyPolicy:
-    require_role(actor, Role.ADMIN)
+    require(actor, ADMINISTER)
     unknown = set(fields) - POLICY_FIELDS
     if unknown:
         raise ApplicationError(_("Unknown field."), field=sorted(unknown)[0])
@@ -97,7 +95,7 @@ def policy_update(
     *, actor: User, policy: SubsidyPolicy, data: dict[str, Any], reason: str = ""
 ) -> SubsidyPolicy:
     """Edit a version; once a statement under it has been issued, make a new version instead."""
-    require_role(actor, Role.ADMIN)
+    require(actor, ADMINISTER)
     unknown = set(data) - POLICY_FIELDS
     if unknown:
         raise ApplicationError(_("This field cannot be changed here."), field=sorted(unknown)[0])
@@ -144,7 +142,7 @@ def assessment_set(
     reason: str = "",
 ) -> Assessment:
     """Grade an operator-year, or change the grade (audited; an issued year gets adjusted)."""
-    require_role(actor, *GRADERS)
+    require(actor, GRADE)
     existing = Assessment.objects.select_for_update().filter(operator=operator, year=year).first()
     data = {"grade": grade, "score": score, "notes": notes}
     if existing is None:
@@ -391,7 +389,7 @@ def compute_statements(*, year: int, actor: User | None = None) -> ComputeSummar
     `actor` is None when the scheduler runs it.
     """
     if actor is not None:
-        require_role(actor, *FINANCE)
+        require(actor, SETTLE)
     policy = policy_for_year(year)
     if policy is None:
         raise ApplicationError(_("There is no subsidy policy."), field="year")
@@ -508,7 +506,7 @@ def _freeze_lines(statement: Statement) -> None:
 @transaction.atomic
 def statement_approve(*, actor: User, statement: Statement, reason: str = "") -> Statement:
     """Approve a draft and freeze its drill-down lines (they stay through issue and payment)."""
-    require_role(actor, *FINANCE)
+    require(actor, SETTLE)
     # Queue behind a computation of the same operator-year, and it behind us.
     _lock_operator_year(statement.operator_id, statement.year)
     statement = Statement.objects.select_for_update().get(pk=statement.pk)
@@ -545,7 +543,7 @@ def _ledger_append(*, statement: Statement, kind: str, actor: User) -> LedgerEnt
 @transaction.atomic
 def statement_issue(*, actor: User, statement: Statement, reason: str = "") -> Statement:
     """Issue an approved statement: it becomes immutable and its amount accrues."""
-    require_role(actor, *FINANCE)
+    require(actor, SETTLE)
     _lock_operator_year(statement.operator_id, statement.year)
     # Issues for one operator queue, so two years cannot both become its last paid year.
     Operator.objects.select_for_update().get(pk=statement.operator_id)
@@ -583,7 +581,7 @@ def statement_issue(*, actor: User, statement: Statement, reason: str = "") -> S
 @transaction.atomic
 def statement_mark_paid(*, actor: User, statement: Statement, reason: str = "") -> Statement:
     """Record the payment (拨付) of an issued statement (a recovery, if it is negative)."""
-    require_role(actor, *FINANCE)
+    require(actor, SETTLE)
     statement = Statement.objects.select_for_update().get(pk=statement.pk)
     if statement.status != Statement.Status.ISSUED:
         raise ApplicationError(_("Only an issued statement can be marked paid."), field="status")

@@ -5,20 +5,14 @@ Beat (settings.CELERY_BEAT_SCHEDULE) runs `compute_current_year` nightly,
 """
 
 from celery import shared_task
-from django.db import OperationalError
 
+from core.tasks import RETRYING
 from operators.models import User
 
 from . import services
 
 
-@shared_task(
-    name="subsidies.compute_statements",
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-)
+@shared_task(name="subsidies.compute_statements", **RETRYING)
 def compute_statements(year: int, actor_id: int | None = None) -> dict[str, int]:
     """`actor_id` is whoever asked (audited as the actor); None for the scheduler."""
     actor = User.objects.get(pk=actor_id) if actor_id is not None else None
@@ -31,38 +25,20 @@ def compute_statements(year: int, actor_id: int | None = None) -> dict[str, int]
     }
 
 
-@shared_task(
-    name="subsidies.compute_current_year",
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-)
+@shared_task(name="subsidies.compute_current_year", **RETRYING)
 def compute_current_year() -> None:
     """Progress figures for the year so far, and corrections to earlier years' statements."""
     for year in services.years_to_recompute():
         services.compute_statements(year=year)
 
 
-@shared_task(
-    name="subsidies.compute_previous_year",
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-)
+@shared_task(name="subsidies.compute_previous_year", **RETRYING)
 def compute_previous_year() -> None:
     """The year just ended, once companies have had two weeks to upload its last trips."""
     services.compute_statements(year=services.current_year() - 1)
 
 
-@shared_task(
-    name="subsidies.check_ledger",
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-)
+@shared_task(name="subsidies.check_ledger", **RETRYING)
 def check_ledger() -> dict[str, int]:
     """The nightly consistency check; what it finds is logged and audited by the service."""
     check = services.ledger_check()

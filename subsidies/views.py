@@ -27,23 +27,23 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from core.forms import submit
+from core.roles import GRADE, SEE_ALL_COMPANIES, SETTLE, Role
+from core.services import require
+from core.web import (
+    AUDIT_ACTIONS,
+    acting_user,
+    audit_trail,
+    capability_required,
+    counts_by_status,
+    paginate,
+    render_form_page,
+)
 from operators.models import Operator, User
 from operators.selectors import operator_list
 from trips.models import Trip, TripDay
 from trips.selectors import trip_list
 from yangquan_av.celery import app as celery_app
-from yangquan_av.forms import submit
-from yangquan_av.roles import GOVERNMENT_ROLES, Role
-from yangquan_av.services import require_role
-from yangquan_av.web import (
-    AUDIT_ACTIONS,
-    acting_user,
-    audit_trail,
-    counts_by_status,
-    paginate,
-    render_form_page,
-    role_required,
-)
 
 from . import selectors, services, tasks
 from .forms import (
@@ -62,8 +62,6 @@ from .templatetags.subsidies_format import yuan
 # The computation writes these audit actions; the trail shows them in words.
 AUDIT_ACTIONS.setdefault("recompute", gettext_lazy("Recomputed"))
 
-FINANCE = frozenset(services.FINANCE)
-GRADERS = frozenset(services.GRADERS)
 # How long the computation page keeps refreshing after queueing a run on a real worker.
 COMPUTE_WATCH = dt.timedelta(minutes=5)
 
@@ -237,7 +235,7 @@ def statement_list_page(request: HttpRequest) -> HttpResponse:
             "total_amount": sum((amount for amount, _km in figures), ZERO),
             "total_km": sum((km for _amount, km in figures), ZERO),
             "is_company": is_company,
-            "can_compute": user.role in FINANCE,
+            "can_compute": SETTLE.allows(user),
             "ytd": year_to_date(user=user, year=_this_year()),
         },
     )
@@ -247,7 +245,7 @@ def statement_list_page(request: HttpRequest) -> HttpResponse:
 def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     statement = selectors.statement_get(user=user, statement_id=pk)
-    can_act = user.role in FINANCE
+    can_act = SETTLE.allows(user)
     return render(
         request,
         "subsidies/statement_detail.html",
@@ -322,7 +320,7 @@ def statement_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
     step = STATEMENT_ACTIONS.get(action)
     if step is None:
         raise Http404
-    require_role(user, *FINANCE)
+    require(user, SETTLE)
     # An empty reason posts nothing a test client would send: bind on the method, not the data.
     form = StatementActionForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
@@ -346,7 +344,7 @@ def statement_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
     )
 
 
-@role_required(*GOVERNMENT_ROLES)
+@capability_required(SEE_ALL_COMPANIES)
 def public_notice_page(request: HttpRequest) -> HttpResponse:
     """The public-notice list (公示) of a year's issued amounts, and its downloads."""
     user = acting_user(request)
@@ -376,7 +374,7 @@ def public_notice_page(request: HttpRequest) -> HttpResponse:
 # ---- the annual computation ------------------------------------------------------------
 
 
-@role_required(*FINANCE)
+@capability_required(SETTLE)
 def compute(request: HttpRequest) -> HttpResponse:
     """Run a year's computation: in-process when tasks run eagerly (the embedded default),
     else queued for the worker, and the page refreshes until its figures change."""
@@ -454,7 +452,7 @@ def _status_counts(user: User, year: int) -> list[tuple[str, str, int]]:
 # ---- grades ----------------------------------------------------------------------------
 
 
-@role_required(*GOVERNMENT_ROLES)
+@capability_required(SEE_ALL_COMPANIES)
 def grade_list(request: HttpRequest) -> HttpResponse:
     """Companies of a year with the figures that inform a grade, and the grade given."""
     user = acting_user(request)
@@ -478,7 +476,7 @@ def grade_list(request: HttpRequest) -> HttpResponse:
             "year_form": year_form,
             "year": year,
             "rows": rows,
-            "can_grade": user.role in GRADERS,
+            "can_grade": GRADE.allows(user),
         },
     )
 
@@ -488,7 +486,7 @@ def grade_edit(request: HttpRequest, operator_pk: int, year: int) -> HttpRespons
     user = acting_user(request)
     company: Operator = get_object_or_404(operator_list(user=user), pk=operator_pk)
     year = _valid_year(year)
-    require_role(user, *GRADERS)
+    require(user, GRADE)
     figures = selectors.assessment_figures(user=user, operator_id=company.pk, year=year)
     assessment = selectors.assessment_list(user=user).filter(operator=company, year=year).first()
     initial = (

@@ -6,12 +6,12 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from core.roles import Role
 from operators.models import Operator, User, Vehicle
 from operators.services import token_create
 from tests import factories
 from tests.worker import celery_worker  # noqa: F401 - a fixture for any test
 from yangquan_av.celery import app as celery_app
-from yangquan_av.roles import Role
 
 
 @dataclass

@@ -5,10 +5,10 @@ import itertools
 
 from stdnum.cn import uscc
 
+from core.roles import Role
 from operators import services
 from operators.identifiers import vin_check_digit
 from operators.models import Operator, User, Vehicle
-from yangquan_av.roles import Role
 
 PASSWORD = "a-long-test-password-42"
 _serial = itertools.count(1)

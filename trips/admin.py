@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from yangquan_av.admin import GovernmentReadOnlyAdmin
+from core.admin import GovernmentReadOnlyAdmin
 
 from .models import Trip, TripDay, TripSegment
 

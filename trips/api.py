@@ -21,11 +21,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
-from operators.api import acting_user
+from core.api import permission
+from core.roles import REVIEW_TRIPS, UPLOAD
+from core.services import audit_record
+from core.web import acting_user
 from routes.renderers import GeoJSONRenderer
-from yangquan_av.api import has_role
-from yangquan_av.roles import Role
-from yangquan_av.services import audit_record
 
 from . import serializers as s
 from . import services
@@ -84,9 +84,9 @@ class TripViewSet(viewsets.GenericViewSet[Trip]):
 
     def get_permissions(self) -> list[BasePermission]:
         if self.action in ("review", "reverify"):
-            return [IsAuthenticated(), has_role(Role.BUREAU, Role.ADMIN)()]
+            return [IsAuthenticated(), permission(REVIEW_TRIPS)()]
         if self.action == "create":
-            return [IsAuthenticated(), has_role(Role.OPERATOR, Role.ADMIN)()]
+            return [IsAuthenticated(), permission(UPLOAD)()]
         return [IsAuthenticated()]
 
     def list(self, request: Request) -> Response:

@@ -14,9 +14,9 @@ import numpy as np
 from django.conf import settings
 from shapely.geometry import LineString, shape
 
+from core.geo import to_metric, to_wgs84
 from operators.models import Vehicle
 from routes.models import RoadSegment
-from yangquan_av.geo import to_metric, to_wgs84
 
 from .services import trip_upload
 

@@ -2,7 +2,7 @@
 
 import django_filters
 
-from yangquan_av.filters import IdFilter, InstantFilter
+from core.filters import IdFilter, InstantFilter
 
 from .models import Trip
 

@@ -8,8 +8,8 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import DateInput, Form
 from operators.models import Operator, Vehicle
-from yangquan_av.forms import DateInput, Form
 
 from .models import Trip
 

@@ -30,6 +30,8 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
+from core.geo import gcj02_to_wgs84, to_metric
+from routes.zones import Zone, ZoneInterval
 from trips.parsers import ParsedTrace
 from trips.zonecut import (
     EdgeGrid,
@@ -40,7 +42,6 @@ from trips.zonecut import (
     zone_index,
     zones_of,
 )
-from yangquan_av.geo import Zone, ZoneInterval, gcj02_to_wgs84, to_metric
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

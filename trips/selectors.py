@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from core.roles import Role
 from operators.models import User
-from yangquan_av.roles import Role
 
 from .models import Trip
 

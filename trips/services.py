@@ -19,15 +19,15 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import ApplicationError
+from core.models import AuditRecord
+from core.roles import ADMINISTER, REVIEW_TRIPS, UPLOAD
+from core.services import audit_record, model_update, require, transition
 from operators.identifiers import normalise_vin
 from operators.models import User, Vehicle, local_day_start
 from operators.selectors import vehicle_list
 from routes.selectors import zone_timeline
 from trips import geometry, parsers
-from yangquan_av.errors import ApplicationError
-from yangquan_av.models import AuditRecord
-from yangquan_av.roles import Role
-from yangquan_av.services import audit_record, model_update, require_role, transition
 
 from .models import Trip, TripDay, TripSegment
 
@@ -92,7 +92,7 @@ def trip_upload(
     `actor` None is the system (bulk back-fill from the command line).
     """
     if actor is not None:
-        require_role(actor, Role.OPERATOR, Role.ADMIN)
+        require(actor, UPLOAD)
         vehicles = vehicle_list(user=actor)
     else:
         vehicles = Vehicle.objects.all()
@@ -366,7 +366,7 @@ def _store_trace(trip: Trip, result: geometry.VerificationResult) -> str:
 @transaction.atomic
 def trip_review(*, actor: User, trip: Trip, accept: bool, reason: str) -> Trip:
     """The bureau's decision on a flagged trip; only accepted trips count toward subsidies."""
-    require_role(actor, Role.BUREAU, Role.ADMIN)
+    require(actor, REVIEW_TRIPS)
     if not reason.strip():
         raise ApplicationError(_("Give a reason."), field="reason")
     trip = Trip.objects.select_for_update().get(pk=trip.pk)
@@ -387,7 +387,7 @@ def trip_reverify(*, actor: User | None, trip: Trip, reason: str) -> Trip:
     approval was corrected); a result that changes after a statement was issued flows
     into an adjustment at the next computation."""
     if actor is not None:
-        require_role(actor, Role.BUREAU, Role.ADMIN)
+        require(actor, REVIEW_TRIPS)
     trip = Trip.objects.select_for_update().get(pk=trip.pk)
     if trip.raw_purged_at is not None:
         raise ApplicationError(
@@ -445,7 +445,7 @@ def trip_raw_purge(*, trip_id: int, actor: User | None, reason: str) -> Trip:
     (raw files are stored once per content). `actor` None is the system (the command).
     """
     if actor is not None:
-        require_role(actor, Role.ADMIN)
+        require(actor, ADMINISTER)
     trip = Trip.objects.select_for_update().get(pk=trip_id)
     if trip.raw_purged_at is not None:
         return trip

@@ -4,18 +4,13 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db import OperationalError
+
+from core.tasks import RETRYING
 
 from . import services
 
 
-@shared_task(
-    name="trips.process_trip",
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-)
+@shared_task(name="trips.process_trip", **RETRYING)
 def process_trip(trip_id: int) -> None:
     services.trip_process(trip_id=trip_id)
 

@@ -23,12 +23,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.forms import submit
+from core.roles import REVIEW_TRIPS, UPLOAD, Role
+from core.services import require
+from core.web import acting_user, audit_trail, capability_required, paginate
 from operators.models import Operator, User, Vehicle
 from operators.selectors import operator_list, vehicle_list
-from yangquan_av.forms import submit
-from yangquan_av.roles import Role
-from yangquan_av.services import require_role
-from yangquan_av.web import WRITERS, acting_user, audit_trail, paginate, role_required
 
 from . import services
 from .forms import TripFilterForm, TripReverifyForm, TripReviewForm, TripUploadForm
@@ -39,8 +39,6 @@ from .throttling import UploadThrottle
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
-
-UPLOADERS = (Role.OPERATOR, Role.ADMIN)  # as trips.services.trip_upload allows
 
 
 @dataclass(frozen=True)
@@ -141,7 +139,7 @@ def dashboard(*, user: User, today: dt.date) -> dict[str, Any]:
     )
     context: dict[str, Any] = {
         "trips_waiting": trips.filter(status=Trip.Status.NEEDS_REVIEW).count(),
-        "can_review": user.role in WRITERS,
+        "can_review": REVIEW_TRIPS.allows(user),
         "km_year": today.year,
     }
     if _is_company(user):
@@ -192,12 +190,12 @@ def trip_list_page(request: HttpRequest) -> HttpResponse:
             "filter_form": filter_form,
             "page_obj": paginate(request, trips),
             "show_company": not _is_company(user),
-            "can_upload": user.role in UPLOADERS,
+            "can_upload": UPLOAD.allows(user),
         },
     )
 
 
-@role_required(*WRITERS)
+@capability_required(REVIEW_TRIPS)
 def review_queue_page(request: HttpRequest) -> HttpResponse:
     """Trips the verifier flagged, oldest first, each with the reasons it was flagged for."""
     user = acting_user(request)
@@ -227,7 +225,7 @@ def trip_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     trip = get_object_or_404(trip_list(user=user), pk=pk)
     reasons = describe(trip.reasons)
-    can_manage = user.role in WRITERS
+    can_manage = REVIEW_TRIPS.allows(user)
     return render(
         request,
         "trips/trip_detail.html",
@@ -257,7 +255,7 @@ def trip_review(request: HttpRequest, pk: int) -> HttpResponse:
     """The bureau's decision: the map and the reasons beside an accept/reject form."""
     user = acting_user(request)
     trip = get_object_or_404(trip_list(user=user), pk=pk)
-    require_role(user, *WRITERS)
+    require(user, REVIEW_TRIPS)
     form = TripReviewForm(request.POST or None)
     if form.is_valid():
         accept = form.cleaned_data["decision"] == "accept"
@@ -298,7 +296,7 @@ def trip_review(request: HttpRequest, pk: int) -> HttpResponse:
 def trip_reverify(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     trip = get_object_or_404(trip_list(user=user), pk=pk)
-    require_role(user, *WRITERS)
+    require(user, REVIEW_TRIPS)
     form = TripReverifyForm(request.POST or None)
     if form.is_valid():
         done = submit(
@@ -364,7 +362,7 @@ def _upload_texts() -> dict[str, Any]:
     }
 
 
-@role_required(*UPLOADERS)
+@capability_required(UPLOAD)
 def trip_upload_page(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     vehicles = _vehicles_to_upload_for(user)

@@ -1,4 +1,4 @@
-"""yangquan-av: the project package, also the app for shared pieces (audit trail, roles)."""
+"""yangquan-av: the project package (settings, URLs, Celery app, root views)."""
 
 from .celery import app as celery_app
 

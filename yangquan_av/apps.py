@@ -1,7 +1,9 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
 
 
-class YangquanAvConfig(AppConfig):
+class ProjectConfig(AppConfig):
+    """The project package as an app only for its management commands (load_demo), which
+    reach into every app. Its models live in `core` (label `yangquan_av`)."""
+
     name = "yangquan_av"
-    verbose_name = _("Audit trail")
+    label = "project"

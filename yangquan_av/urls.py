@@ -6,14 +6,14 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from core.audit_api import AuditRecordViewSet
 from operators.api import OperatorViewSet, TokenView, VehicleViewSet
+from operators.forms import LoginForm
 from routes.api import SegmentViewSet
 from subsidies.api import AssessmentViewSet, PolicyViewSet, StatementViewSet
 from trips.api import TripViewSet
 
 from . import views
-from .audit_api import AuditRecordViewSet
-from .forms import LoginForm
 
 router = DefaultRouter()
 router.register("operators", OperatorViewSet, basename="operator")

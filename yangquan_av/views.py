@@ -13,13 +13,12 @@ from django.utils.translation import gettext as _
 from django.views import defaults
 from rest_framework.exceptions import NotFound
 
+from core.roles import Role
+from core.web import acting_user
 from operators import views as operators_views
 from routes import views as routes_views
 from subsidies import views as subsidies_views
 from trips import views as trips_views
-
-from .roles import Role
-from .web import acting_user
 
 
 @login_required

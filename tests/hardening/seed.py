@@ -21,6 +21,7 @@ from django.db import transaction
 from django.test import override_settings
 from pytest_django import DjangoDbBlocker
 
+from core.models import AuditRecord
 from operators.models import Operator, User, Vehicle
 from operators.services import token_create
 from routes import services as routes_services
@@ -32,7 +33,6 @@ from tests.conftest import World, make_world
 from tests.trips.csvtrace import straight_east
 from trips import services as trips_services
 from trips.models import Trip
-from yangquan_av.models import AuditRecord
 
 # A road due east along 37.86°N from 113.54°E to 113.60°E (≈ 5.3 km), 15 m corridor.
 ROAD = {"type": "LineString", "coordinates": [[113.54, 37.86], [113.60, 37.86]]}

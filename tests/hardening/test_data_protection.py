@@ -20,6 +20,10 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.errors import ApplicationError
+from core.models import AuditRecord
+from core.roles import Role
+from core.security import tile_source
 from operators.models import User
 from subsidies import services as subsidies_services
 from subsidies.models import Statement
@@ -29,10 +33,6 @@ from tests.subsidies import factories as subsidy_factories
 from tests.trips.csvtrace import straight_east
 from trips import services as trip_services
 from trips.models import Trip
-from yangquan_av.errors import ApplicationError
-from yangquan_av.models import AuditRecord
-from yangquan_av.roles import Role
-from yangquan_av.security import tile_source
 
 pytestmark = pytest.mark.django_db
 

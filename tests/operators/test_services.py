@@ -5,12 +5,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model
 
+from core.errors import ApplicationError
+from core.models import AuditRecord
 from operators import services
 from operators.models import Operator, Vehicle
 from tests import factories
 from tests.conftest import World, client_for
-from yangquan_av.errors import ApplicationError
-from yangquan_av.models import AuditRecord
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,9 @@ import pytest
 import shapely
 from shapely.geometry import Point
 
+from core.geo import gcj02_to_wgs84, to_wgs84, wgs84_to_gcj02
 from routes.geometry import GeometryProblem, clean_geometry, to_metric_geometry, zone_polygon
 from tests.routes.helpers import LAT0, LON0, east_west_road, line, square
-from yangquan_av.geo import gcj02_to_wgs84, to_wgs84, wgs84_to_gcj02
 
 BBOX = (112.9, 37.5, 114.1, 38.4)
 CRS = "EPSG:4547"

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from shapely.geometry import LineString, Polygon
 
+from core.geo import wgs84_to_gcj02
+from core.models import AuditRecord
 from routes.models import RoadSegment
 from tests.conftest import World, client_for
 from tests.routes.helpers import LAT0, LON0
-from yangquan_av.geo import wgs84_to_gcj02
-from yangquan_av.models import AuditRecord
 
 pytestmark = pytest.mark.django_db
 

@@ -7,6 +7,7 @@ from shapely.geometry import Point
 from routes import services
 from routes.geometry import to_metric_geometry
 from routes.selectors import segment_list, segment_summary, zone_timeline, zones_valid_at
+from routes.zones import ZoneInterval
 from tests.conftest import World
 from tests.routes.helpers import (
     LAT0,
@@ -18,7 +19,6 @@ from tests.routes.helpers import (
     east_west_road,
     square,
 )
-from yangquan_av.geo import ZoneInterval
 
 pytestmark = pytest.mark.django_db
 CRS = "EPSG:4547"

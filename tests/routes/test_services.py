@@ -6,6 +6,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from core.errors import ApplicationError
+from core.models import AuditRecord
 from routes import services
 from routes.models import RoadSegment
 from tests.conftest import World
@@ -19,8 +21,6 @@ from tests.routes.helpers import (
     east_west_road,
     square,
 )
-from yangquan_av.errors import ApplicationError
-from yangquan_av.models import AuditRecord
 
 pytestmark = pytest.mark.django_db
 

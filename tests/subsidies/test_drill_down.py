@@ -9,12 +9,12 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
+from core.errors import ApplicationError
 from subsidies import selectors, services
 from subsidies.models import Statement, StatementLine
 from tests import factories as base
 from tests.conftest import World
 from tests.subsidies import factories
-from yangquan_av.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db
 

@@ -13,12 +13,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
+from core.models import AuditRecord
 from subsidies import services, tasks
 from subsidies.models import LedgerEntry, Statement, StatementLine
 from tests.conftest import World
 from tests.subsidies import factories
 from trips.models import Trip
-from yangquan_av.models import AuditRecord
 
 pytestmark = pytest.mark.django_db
 

@@ -9,11 +9,11 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection, transaction
 
+from core.errors import ApplicationError
 from subsidies import services
 from subsidies.models import LedgerEntry, Statement
 from tests.conftest import World
 from tests.subsidies import factories
-from yangquan_av.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db
 

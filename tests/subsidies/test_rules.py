@@ -12,13 +12,13 @@ from decimal import Decimal
 
 import pytest
 
+from core.errors import ApplicationError
 from operators.models import Operator, Vehicle
 from subsidies import services
 from subsidies.models import Statement
 from tests import factories as base
 from tests.conftest import World
 from tests.subsidies import factories
-from yangquan_av.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db
 

@@ -14,6 +14,8 @@ import pytest
 import shapely
 from shapely import LineString, box
 
+from core.geo import to_metric, to_wgs84, wgs84_to_gcj02
+from routes.zones import Zone, ZoneInterval
 from tests.trips.tracegen import Leg, generate
 from trips.geometry import (
     STEP_TAGS,
@@ -27,7 +29,6 @@ from trips.geometry import (
 )
 from trips.parsers import ParsedTrace
 from trips.zonecut import edge_grid, inside_fraction
-from yangquan_av.geo import Zone, ZoneInterval, to_metric, to_wgs84, wgs84_to_gcj02
 
 CRS = "EPSG:4547"
 _X0, _Y0 = (float(v[0]) for v in to_metric(np.array([113.58]), np.array([37.86]), CRS))

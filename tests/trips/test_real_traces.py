@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 import shapely
 
+from core.geo import to_metric
+from routes.zones import Zone, ZoneInterval
 from trips.geometry import STEP_TAGS, VerifyParams, verify
 from trips.parsers import parse
-from yangquan_av.geo import Zone, ZoneInterval, to_metric
 
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "real-traces"
 NOW = datetime(2026, 11, 27, tzinfo=UTC)

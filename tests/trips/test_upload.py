@@ -16,6 +16,7 @@ from django.db import connection
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from core.models import AuditRecord
 from operators.models import User
 from routes import services as routes_services
 from routes.models import RoadSegment
@@ -24,7 +25,6 @@ from tests.trips.csvtrace import straight_east
 from tests.worker import wait_for
 from trips import services
 from trips.models import Trip, TripDay
-from yangquan_av.models import AuditRecord
 
 pytestmark = pytest.mark.django_db
 

@@ -23,7 +23,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from shapely import LineString
 
-from yangquan_av.geo import to_wgs84
+from core.geo import to_wgs84
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from core.roles import Role
 from operators.models import User
 from subsidies import selectors, services, tasks
 from subsidies.models import Assessment, LedgerEntry, Statement
@@ -22,7 +23,6 @@ from tests.conftest import World
 from tests.subsidies import factories as sf
 from trips.models import Trip
 from yangquan_av.celery import app as celery_app
-from yangquan_av.roles import Role
 
 pytestmark = pytest.mark.django_db
 

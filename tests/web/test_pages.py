@@ -10,12 +10,12 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from core.errors import ApplicationError
+from core.forms import Form, submit
 from operators import services
 from operators.models import User, Vehicle
 from tests import factories
 from tests.conftest import World
-from yangquan_av.errors import ApplicationError
-from yangquan_av.forms import Form, submit
 
 pytestmark = pytest.mark.django_db
 

@@ -6,12 +6,12 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from core.roles import Role
 from operators.models import User
 from routes import demo
 from routes.models import RoadSegment
 from tests import factories
 from tests.web.conftest import screenshot
-from yangquan_av.roles import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from core.roles import Role
 from routes import services as routes_services
 from tests import factories
 from tests.conftest import World
 from tests.web.conftest import screenshot
 from trips.models import Trip
 from trips.templatetags.trips_ui import km
-from yangquan_av.roles import Role
 
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "real-traces"
 BUS_DRIVE = REAL / "movingpandas__304_to_UL_2019-02-18_0745.gpx"

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from core.roles import Role
 from operators.models import User
 from routes import services as routes_services
 from tests import factories
@@ -20,7 +21,6 @@ from tests.trips.csvtrace import straight_east
 from trips import services
 from trips.models import Trip
 from trips.reasons import REASON_TEXT, describe
-from yangquan_av.roles import Role
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.roles import Role
 from operators.identifiers import normalise_credit_code
 from operators.models import Operator
 from operators.services import user_create
-from yangquan_av.roles import Role
 
 
 class Command(BaseCommand):

@@ -7,9 +7,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from core.errors import ApplicationError
 from trips.models import Trip
 from trips.services import trip_upload
-from yangquan_av.errors import ApplicationError
 
 
 class Command(BaseCommand):

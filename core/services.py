@@ -17,6 +17,8 @@ from .models import AuditRecord
 if TYPE_CHECKING:
     from operators.models import User
 
+    from .roles import Capability
+
 M = TypeVar("M", bound=models.Model)
 
 
@@ -87,9 +89,9 @@ def model_update(
     return instance
 
 
-def require_role(actor: User, *roles: str) -> None:
-    """Services check the actor's role themselves, so no caller can skip it."""
-    if actor.role not in roles:
+def require(actor: User, capability: Capability) -> None:
+    """Services check the actor's capability themselves, so no caller can skip it."""
+    if not capability.allows(actor):
         raise PermissionDenied
 
 

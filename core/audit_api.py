@@ -5,13 +5,12 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from rest_framework import mixins, serializers, viewsets
 
-from operators.api import acting_user
-
-from .api import has_role
+from .api import permission
 from .filters import AuditRecordFilter
 from .models import AuditRecord
-from .roles import Role
+from .roles import SEE_ALL_COMPANIES
 from .selectors import audit_list
+from .web import acting_user
 
 
 class AuditRecordOutputSerializer(serializers.ModelSerializer[AuditRecord]):
@@ -42,7 +41,7 @@ class AuditRecordViewSet(
 ):
     serializer_class = AuditRecordOutputSerializer
     filterset_class = AuditRecordFilter
-    permission_classes = [has_role(Role.BUREAU, Role.FINANCE, Role.ADMIN)]
+    permission_classes = [permission(SEE_ALL_COMPANIES)]
     queryset = AuditRecord.objects.none()
 
     def get_queryset(self) -> QuerySet[AuditRecord]:

@@ -29,34 +29,45 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from operators.models import User
-
 from .models import AuditRecord
-from .roles import GOVERNMENT_ROLES, Role
+from .roles import (
+    ADMINISTER,
+    COMPANY_STAFF,
+    EVERYONE,
+    GRADE,
+    REVIEW_TRIPS,
+    SEE_ALL_COMPANIES,
+    SETTLE,
+    Capability,
+)
 from .selectors import audit_list
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
+    from rest_framework.request import Request
+
+    from operators.models import User
 
 P = ParamSpec("P")
 PAGE_SIZE = 25
 
 
-def acting_user(request: HttpRequest) -> User:
-    """The logged-in user of a page behind `login_required` or `role_required`."""
+def acting_user(request: HttpRequest | Request) -> User:
+    """The logged-in user of a page behind `login_required` or `capability_required`, or of
+    an API view behind `IsAuthenticated`."""
     user = request.user
-    if not isinstance(user, User):
+    if not user.is_authenticated:
         raise PermissionDenied
     return user
 
 
-def role_required(
-    *roles: str,
+def capability_required(
+    capability: Capability,
 ) -> Callable[
     [Callable[Concatenate[HttpRequest, P], HttpResponse]],
     Callable[Concatenate[HttpRequest, P], HttpResponse],
 ]:
-    """A page for some roles only: log in first; any other role gets 403.
+    """A page for those with `capability` only: log in first; any other role gets 403.
 
     Objects are still looked up through the selectors, so a page open to company staff
     answers 404 for another company's object (the role gate is not the scoping).
@@ -69,7 +80,7 @@ def role_required(
         def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if acting_user(request).role not in roles:
+            if not capability.allows(request.user):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
@@ -210,40 +221,29 @@ def counts_by_status(items: models.QuerySet[Any]) -> Mapping[str, int]:
 
 @dataclass(frozen=True)
 class NavItem:
-    """An entry of the main navigation, shown to `roles` only."""
+    """An entry of the main navigation, shown to those with `capability` only."""
 
     label: StrOrPromise
     url_name: str
-    roles: frozenset[str]
+    capability: Capability
 
-
-ALL_ROLES = frozenset(Role.values)
-WRITERS = frozenset({Role.BUREAU, Role.ADMIN})
 
 # The main navigation, in order. A new page adds its line here (docs/ui.md).
 NAVIGATION: list[NavItem] = [
-    NavItem(gettext_lazy("Dashboard"), "home", ALL_ROLES),
-    NavItem(gettext_lazy("My vehicles"), "operators:vehicle_list", frozenset({Role.OPERATOR})),
-    NavItem(gettext_lazy("Companies"), "operators:company_list", GOVERNMENT_ROLES),
-    NavItem(gettext_lazy("Vehicles"), "operators:vehicle_list", GOVERNMENT_ROLES),
-    NavItem(gettext_lazy("Road segments"), "routes:segment_list", ALL_ROLES),
-    NavItem(gettext_lazy("Upload trip logs"), "trips:trip_upload", frozenset({Role.OPERATOR})),
-    NavItem(gettext_lazy("My trips"), "trips:trip_list", frozenset({Role.OPERATOR})),
-    NavItem(gettext_lazy("Trips"), "trips:trip_list", GOVERNMENT_ROLES),
-    NavItem(gettext_lazy("Review queue"), "trips:review_queue", WRITERS),
-    NavItem(gettext_lazy("Grades"), "subsidies:grade_list", WRITERS),
-    NavItem(gettext_lazy("My statements"), "subsidies:statement_list", frozenset({Role.OPERATOR})),
-    NavItem(
-        gettext_lazy("Statements"),
-        "subsidies:statement_list",
-        frozenset({Role.FINANCE, Role.ADMIN}),
-    ),
-    NavItem(
-        gettext_lazy("Annual computation"),
-        "subsidies:compute",
-        frozenset({Role.FINANCE, Role.ADMIN}),
-    ),
-    NavItem(gettext_lazy("Accounts"), "admin:operators_user_changelist", frozenset({Role.ADMIN})),
+    NavItem(gettext_lazy("Dashboard"), "home", EVERYONE),
+    NavItem(gettext_lazy("My vehicles"), "operators:vehicle_list", COMPANY_STAFF),
+    NavItem(gettext_lazy("Companies"), "operators:company_list", SEE_ALL_COMPANIES),
+    NavItem(gettext_lazy("Vehicles"), "operators:vehicle_list", SEE_ALL_COMPANIES),
+    NavItem(gettext_lazy("Road segments"), "routes:segment_list", EVERYONE),
+    NavItem(gettext_lazy("Upload trip logs"), "trips:trip_upload", COMPANY_STAFF),
+    NavItem(gettext_lazy("My trips"), "trips:trip_list", COMPANY_STAFF),
+    NavItem(gettext_lazy("Trips"), "trips:trip_list", SEE_ALL_COMPANIES),
+    NavItem(gettext_lazy("Review queue"), "trips:review_queue", REVIEW_TRIPS),
+    NavItem(gettext_lazy("Grades"), "subsidies:grade_list", GRADE),
+    NavItem(gettext_lazy("My statements"), "subsidies:statement_list", COMPANY_STAFF),
+    NavItem(gettext_lazy("Statements"), "subsidies:statement_list", SETTLE),
+    NavItem(gettext_lazy("Annual computation"), "subsidies:compute", SETTLE),
+    NavItem(gettext_lazy("Accounts"), "admin:operators_user_changelist", ADMINISTER),
 ]
 
 
@@ -258,8 +258,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     """Context processor: the user's navigation, the current section marked, and map settings."""
     user = request.user
     links: list[NavLink] = []
-    if isinstance(user, User):
-        items = [item for item in NAVIGATION if user.role in item.roles]
+    if user.is_authenticated:
+        items = [item for item in NAVIGATION if item.capability.allows(user)]
         urls = [reverse(item.url_name) for item in items]
         # The current section is the longest URL that prefixes the path ("/" only on itself).
         matches = [

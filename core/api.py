@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import ApplicationError
-from .roles import Role
+from .roles import Capability
 
 
 class Pagination(pagination.PageNumberPagination):
@@ -33,18 +33,17 @@ class InputSerializer(serializers.Serializer[Any]):
         return super().to_internal_value(data)
 
 
-def has_role(*roles: Role) -> type[permissions.BasePermission]:
-    """A DRF permission class admitting authenticated users with one of `roles`."""
+def permission(capability: Capability) -> type[permissions.BasePermission]:
+    """A DRF permission class admitting authenticated users who have `capability`."""
 
-    class HasRole(permissions.BasePermission):
+    class HasCapability(permissions.BasePermission):
         message = _("Your role may not do this.")
 
         def has_permission(self, request: Request, view: APIView) -> bool:
-            user = request.user
-            return bool(user and user.is_authenticated and user.role in roles)
+            return capability.allows(request.user)
 
-    HasRole.__name__ = "HasRole_" + "_".join(roles)
-    return HasRole
+    HasCapability.__name__ = f"May_{capability.name}"
+    return HasCapability
 
 
 def _validation_detail(error: DjangoValidationError) -> Any:

@@ -6,17 +6,12 @@ refusal (`ApplicationError`) or a model validation error next to the field it na
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
-from django.utils.translation import gettext as _
-
-from operators.throttling import client_address, login_wait_s
 
 from .errors import ApplicationError
 
@@ -33,27 +28,6 @@ class Form(forms.Form):
         # Labels stand above their fields, so no colon (and none to translate).
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-
-
-class LoginForm(AuthenticationForm):
-    """The login form, labelled like the UI's other forms, saying so when the login throttle
-    holds (the backend refuses then anyway; this only gives the reason)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-
-    def clean(self) -> dict[str, Any]:
-        username = self.cleaned_data.get("username")
-        if username and self.request is not None:
-            wait = login_wait_s(username=username, address=client_address(self.request))
-            if wait is not None:
-                raise ValidationError(
-                    _("Too many failed logins. Try again in %(minutes)d minutes."),
-                    code="throttled",
-                    params={"minutes": math.ceil(wait / 60)},
-                )
-        return super().clean()
 
 
 class DateInput(forms.DateInput):

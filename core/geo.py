@@ -8,14 +8,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
 from pyproj import Transformer
-from shapely.geometry.base import BaseGeometry
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -95,20 +92,3 @@ def gcj02_to_wgs84(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatA
         w_lon -= g_lon - lon
         w_lat -= g_lat - lat
     return w_lon, w_lat
-
-
-@dataclass(frozen=True)
-class Zone:
-    """One approved road corridor or area version, as a polygon in the metric CRS."""
-
-    segment_id: int
-    polygon: BaseGeometry
-
-
-@dataclass(frozen=True)
-class ZoneInterval:
-    """The zones approved and valid throughout [start, end); None means unbounded."""
-
-    start: datetime | None
-    end: datetime | None
-    zones: tuple[Zone, ...]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from django.db.models import QuerySet
 
 from .models import AuditRecord
-from .roles import Role
+from .roles import SEE_ALL_COMPANIES
 
 if TYPE_CHECKING:
     from operators.models import User
@@ -16,6 +16,6 @@ if TYPE_CHECKING:
 def audit_list(*, user: User) -> QuerySet[AuditRecord]:
     # Government staff check each other's decisions (finance reads the bureau's grades and
     # approvals behind a statement); companies never read the trail.
-    if user.role not in (Role.BUREAU, Role.FINANCE, Role.ADMIN):
+    if not SEE_ALL_COMPANIES.allows(user):
         return AuditRecord.objects.none()
     return AuditRecord.objects.select_related("actor", "content_type")
