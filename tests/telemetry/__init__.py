@@ -1,0 +1,1 @@
+"""Live telemetry: the pure protocol codecs (no database)."""
