@@ -25,7 +25,7 @@ from core.models import AuditRecord
 from core.roles import Role
 from core.security import tile_source
 from operators.models import User
-from subsidies import services as subsidies_services
+from subsidies.computation import statements_compute
 from subsidies.models import Statement
 from tests import factories
 from tests.conftest import World, client_for
@@ -72,7 +72,7 @@ def test_raw_file_and_trace_are_another_companys_404_and_the_bureaus_to_read(
 def test_every_statement_export_and_the_public_notice_download_is_logged(world: World) -> None:
     subsidy_factories.trip(vehicle=world.vehicle_a, days={dt.date(2024, 3, 1): "1000.00"})
     subsidy_factories.grade(actor=world.bureau, operator=world.company_a, year=2024, grade="A")
-    subsidies_services.compute_statements(year=2024)
+    statements_compute(year=2024)
     statement = Statement.objects.get(operator=world.company_a)
     finance = client_for(world.finance)
     for kind in ("pdf", "xlsx", "csv"):

@@ -1,5 +1,5 @@
 """`manage.py purge_raw_tracks [--dry-run]`: the retention rule for raw trip files
-(`subsidies.services.raw_tracks_purge`)."""
+(`subsidies.retention.raw_tracks_purge`)."""
 
 from datetime import timedelta
 from typing import Any
@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from subsidies.services import raw_tracks_purge
+from subsidies.retention import raw_tracks_purge
 
 
 class Command(BaseCommand):
