@@ -12,8 +12,8 @@ from trips.models import Trip
 from .models import Statement
 
 
-def raw_tracks_purge(*, older_than: dt.timedelta, dry_run: bool) -> list[Trip]:
-    """Delete (or, dry run, list) the raw files past the retention of final trips.
+def raw_tracks_purge(*, older_than: dt.timedelta, commit: bool = False) -> list[Trip]:
+    """List the raw files past the retention of final trips; delete them only if `commit`.
 
     Here, not in trips, because the rule looks at statements: a company-year that a draft
     or approved statement is still being made from keeps its raw files until it is issued.
@@ -26,7 +26,7 @@ def raw_tracks_purge(*, older_than: dt.timedelta, dry_run: bool) -> list[Trip]:
     trips = trip_services.raw_purge_candidates(
         received_before=timezone.now() - older_than, held=held
     )
-    if not dry_run:
+    if commit:
         for trip in trips:
             trip_services.trip_raw_purge(
                 trip_id=trip.pk,

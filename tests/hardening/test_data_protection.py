@@ -331,7 +331,7 @@ def test_purge_deletes_old_raw_files_and_traces_but_keeps_hash_and_totals(
     days_before = list(old.days.values_list("day", "autonomous_m", "eligible_m"))
     raw_path, trace_path = str(old.raw_file.name), str(old.trace_file.name)
     with django_capture_on_commit_callbacks(execute=True):
-        call_command("purge_raw_tracks", stdout=io.StringIO())
+        call_command("purge_raw_tracks", "--commit", stdout=io.StringIO())
     old.refresh_from_db()
     assert old.raw_purged_at is not None
     assert (old.raw_sha256, old.total_m, old.autonomous_m, old.eligible_m, old.status) == before
@@ -368,7 +368,7 @@ def test_dry_run_lists_and_deletes_nothing(world: World, settings: Any) -> None:
     settings.TRIP_RAW_RETENTION_DAYS = 30
     trip = aged(processed_trip(world), days=31)
     out = io.StringIO()
-    call_command("purge_raw_tracks", "--dry-run", stdout=out)
+    call_command("purge_raw_tracks", stdout=out)
     assert f"trip {trip.pk} {trip.raw_sha256}" in out.getvalue()
     trip.refresh_from_db()
     assert trip.raw_purged_at is None
