@@ -12,6 +12,8 @@ from operators.models import User
 from . import computation, integrity, selectors
 
 
+# Keeps its registered name (and Python name) from before the service became
+# `statements_compute`: messages already queued, beat and the docs use it.
 @shared_task(name="subsidies.compute_statements", **RETRYING)
 def compute_statements(year: int, actor_id: int | None = None) -> dict[str, int]:
     """`actor_id` is whoever asked (audited as the actor); None for the scheduler."""
