@@ -6,7 +6,7 @@ PostgreSQL in `yangquan_av_bench` (dropped and made anew; the server from
 BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/yangquan_av_bench), SQLite
 in a temporary directory. It bulk-loads the trips (COPY on PostgreSQL), one local day each
 and one in fifty across midnight (two days), grades every company, then times
-`compute_statements(year=2025)` twice: the first run (50 draft statements; a draft's
+`statements_compute(year=2025)` twice: the first run (50 draft statements; a draft's
 drill-down is read live, nothing per trip is written) and a recomputation with nothing
 changed; then finance approves all 50 (each approval freezes its drill-down lines) and it
 times the recomputation that checks the frozen lines, issues all 50 and times the nightly
@@ -77,15 +77,10 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from operators.models import Operator, User, Vehicle  # noqa: E402
+from subsidies.computation import ComputeSummary, statements_compute  # noqa: E402
+from subsidies.integrity import ledger_check  # noqa: E402
 from subsidies.models import Statement, StatementLine  # noqa: E402
-from subsidies.services import (  # noqa: E402
-    ComputeSummary,
-    assessment_set,
-    compute_statements,
-    ledger_check,
-    statement_approve,
-    statement_issue,
-)
+from subsidies.services import assessment_set, statement_approve, statement_issue  # noqa: E402
 from tests.factories import credit_code, plate, vin  # noqa: E402
 from trips.models import Trip, TripDay  # noqa: E402
 
@@ -257,7 +252,7 @@ def _load(trips: int) -> None:
 
 def _timed(label: str) -> ComputeSummary:
     began = time.perf_counter()
-    summary = compute_statements(year=YEAR)
+    summary = statements_compute(year=YEAR)
     took = time.perf_counter() - began
     print(
         f"  {label}: {took:.2f} s — {len(summary.created)} created, "

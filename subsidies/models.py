@@ -13,15 +13,26 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from core.models import AppendOnlyModel
+from core.units import METRES_PLACES, METRES_SUM_MAX_DIGITS
 from operators.models import Operator
 from trips.models import Trip
 
-from .money import MONEY_MAX_DIGITS, MONEY_PLACES, Reason
+from .money import (
+    KM_MAX_DIGITS,
+    KM_PLACES,
+    MONEY_MAX_DIGITS,
+    MONEY_PLACES,
+    RATE_MAX_DIGITS,
+    RATE_PLACES,
+    Reason,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 GRADES = ("A", "B", "C", "D")
+# A statement line holds one trip's metres on one day (core.units allows 12 digits a row).
+LINE_METRES_MAX_DIGITS = 14
 
 
 def money_field(verbose_name: StrOrPromise, **kwargs: Any) -> models.DecimalField[Any, Any]:
@@ -31,7 +42,9 @@ def money_field(verbose_name: StrOrPromise, **kwargs: Any) -> models.DecimalFiel
 
 
 def rate_field(verbose_name: StrOrPromise, **kwargs: Any) -> models.DecimalField[Any, Any]:
-    return models.DecimalField(verbose_name, max_digits=6, decimal_places=2, **kwargs)
+    return models.DecimalField(
+        verbose_name, max_digits=RATE_MAX_DIGITS, decimal_places=RATE_PLACES, **kwargs
+    )
 
 
 class SubsidyPolicy(models.Model):
@@ -193,8 +206,10 @@ class Statement(models.Model):
     )
     counted_from = models.DateField(_("kilometres counted from"), null=True, blank=True)
     counted_to = models.DateField(_("kilometres counted to (inclusive)"), null=True, blank=True)
-    eligible_m = models.DecimalField(_("eligible (m)"), max_digits=16, decimal_places=2)
-    km = models.DecimalField(_("eligible (km)"), max_digits=16, decimal_places=5)
+    eligible_m = models.DecimalField(
+        _("eligible (m)"), max_digits=METRES_SUM_MAX_DIGITS, decimal_places=METRES_PLACES
+    )
+    km = models.DecimalField(_("eligible (km)"), max_digits=KM_MAX_DIGITS, decimal_places=KM_PLACES)
     trip_count = models.PositiveIntegerField(_("contributing trips"), default=0)
     grade = models.CharField(_("grade"), max_length=1, blank=True)
     rate_yuan_per_km = rate_field(_("rate (yuan/km)"), null=True, blank=True)
@@ -329,7 +344,9 @@ class StatementLine(models.Model):
         db_index=False,
     )
     day = models.DateField(_("day (Asia/Shanghai)"))
-    eligible_m = models.DecimalField(_("eligible (m)"), max_digits=14, decimal_places=2)
+    eligible_m = models.DecimalField(
+        _("eligible (m)"), max_digits=LINE_METRES_MAX_DIGITS, decimal_places=METRES_PLACES
+    )
 
     class Meta:
         verbose_name = _("statement line")

@@ -14,6 +14,11 @@ from decimal import ROUND_HALF_UP, Decimal
 # Every money column is DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_PLACES).
 MONEY_MAX_DIGITS = 14
 MONEY_PLACES = 2
+# Rates (yuan/km) and kilometres (metres / 1000 exactly, so three more places than metres).
+RATE_MAX_DIGITS = 6
+RATE_PLACES = 2
+KM_MAX_DIGITS = 16
+KM_PLACES = 5
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
 METRES_PER_KM = 1000

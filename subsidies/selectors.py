@@ -18,8 +18,10 @@ from django.http import Http404
 from django.utils import timezone
 
 from core.roles import Role
+from core.units import centimetres
 from operators.models import Operator
 from trips.models import Trip, TripDay
+from trips.selectors import trip_list
 
 from .models import Assessment, LedgerEntry, Statement, StatementLine, SubsidyPolicy
 from .money import ZERO, km_from_metres
@@ -28,9 +30,60 @@ if TYPE_CHECKING:
     from operators.models import User
 
 
+def year_bounds(year: int) -> tuple[dt.date, dt.date]:
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
+def current_year() -> int:
+    return timezone.localdate().year
+
+
 def policy_list(*, user: User) -> QuerySet[SubsidyPolicy]:
     """The policy is public: every signed-in user may read it."""
     return SubsidyPolicy.objects.all()
+
+
+def policy_for_year(year: int) -> SubsidyPolicy | None:
+    """The version a year is computed under: the latest whose window overlaps the year.
+
+    A year no window overlaps is computed under the nearest earlier version (or the first)
+    and earns nothing, with the reason "outside the policy window".
+    """
+    first, last = year_bounds(year)
+    policies = SubsidyPolicy.objects.order_by("-valid_from")
+    return (
+        policies.filter(valid_from__lte=last, valid_to__gte=first).first()
+        or policies.filter(valid_from__lte=last).first()
+        or policies.last()
+    )
+
+
+def paid_years(*, operator_id: int, other_than: int | None = None) -> int:
+    """How many paid years a company has used: the one definition of a "paid year".
+
+    A paid year is a year whose issued (or paid) statements add up to more than 0, so a
+    year issued at 0 is not one, nor is a year a negative adjustment brought back to 0.
+    The computation and the issue guard count the years `other_than` the one at hand; the
+    company's year-to-date panel counts them all. Not scoped by user (its callers are).
+    """
+    statements = Statement.objects.filter(
+        operator_id=operator_id, status__in=Statement.ISSUED_STATUSES
+    )
+    if other_than is not None:
+        statements = statements.exclude(year=other_than)
+    return statements.values("year").annotate(total=Sum("amount_yuan")).filter(total__gt=0).count()
+
+
+def years_to_recompute() -> list[int]:
+    """The nightly run: the current year, and earlier years that already have statements
+    (so a trip rejected after issue flows into an adjustment without anyone asking)."""
+    years = set(
+        Statement.objects.exclude(status=Statement.Status.VOID)
+        .values_list("year", flat=True)
+        .distinct()
+    )
+    today = current_year()
+    return sorted({y for y in years if y < today} | {today})
 
 
 def assessment_list(*, user: User) -> QuerySet[Assessment]:
@@ -62,7 +115,7 @@ def assessment_figures(*, user: User, operator_id: int, year: int) -> Assessment
     """For the bureau (and finance) grading a year; another company's figures are a 404."""
     if not user.is_government or not Operator.objects.filter(pk=operator_id).exists():
         raise Http404
-    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    first, last = year_bounds(year)
     days = TripDay.objects.filter(
         trip__operator_id=operator_id,
         trip__status=Trip.Status.ACCEPTED,
@@ -79,12 +132,12 @@ def assessment_figures(*, user: User, operator_id: int, year: int) -> Assessment
         rejected=Count("pk", filter=Q(status=Trip.Status.REJECTED)),
         reviewed=Count("pk", filter=Q(reviewed_at__isnull=False)),
     )
-    autonomous_km = km_from_metres((days["autonomous"] or ZERO).quantize(Decimal("0.01")))
+    autonomous_km = km_from_metres(centimetres(days["autonomous"]))
     disengagements = trips["disengagements"] or 0
     return AssessmentFigures(
         operator_id=operator_id,
         year=year,
-        eligible_km=km_from_metres((days["eligible"] or ZERO).quantize(Decimal("0.01"))),
+        eligible_km=km_from_metres(centimetres(days["eligible"])),
         autonomous_km=autonomous_km,
         accepted_trips=trips["accepted"],
         disengagements=disengagements,
@@ -123,8 +176,8 @@ def contributing_trip_days(
     if operator_ids is None:
         return days.filter(trip__status=Trip.Status.ACCEPTED)
     # The trips as a subquery, not a join: SQLite then starts from the companies' trips
-    # (an index) instead of every trip day of the year (0.2 s instead of 8 s for one
-    # company among 50 with a million trips); PostgreSQL plans both forms alike.
+    # (an index) instead of every trip day of the year (bench/README.md, the computation);
+    # PostgreSQL plans both forms alike.
     trips = Trip.objects.filter(operator_id__in=operator_ids, status=Trip.Status.ACCEPTED)
     return days.filter(trip__in=trips.values("pk"))
 
@@ -174,7 +227,8 @@ def statement_by_month(*, statement: Statement) -> list[SummaryRow]:
         .order_by("month")
     )
     return [
-        SummaryRow(f"{statement.year}-{r['month']:02d}", r["trips"], _cm(r["metres"])) for r in rows
+        SummaryRow(f"{statement.year}-{r['month']:02d}", r["trips"], centimetres(r["metres"]))
+        for r in rows
     ]
 
 
@@ -185,12 +239,9 @@ def statement_by_vehicle(*, statement: Statement) -> list[SummaryRow]:
         .annotate(trips=Count("trip_id", distinct=True), metres=Sum("eligible_m"))
         .order_by("trip__vehicle__plate")
     )
-    return [SummaryRow(r["trip__vehicle__plate"], r["trips"], _cm(r["metres"])) for r in rows]
-
-
-def _cm(metres: Decimal | None) -> Decimal:
-    # SQLite returns sums of decimals as floats; the stored precision is the centimetre.
-    return Decimal(metres or 0).quantize(Decimal("0.01"))
+    return [
+        SummaryRow(r["trip__vehicle__plate"], r["trips"], centimetres(r["metres"])) for r in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -234,3 +285,96 @@ def public_notice(*, user: User, year: int) -> list[NoticeRow]:
 
 def ledger_for(*, statement: Statement) -> QuerySet[LedgerEntry]:
     return statement.ledger.select_related("actor").order_by("at", "pk")
+
+
+@dataclass(frozen=True)
+class YearToDate:
+    """A company's year so far: what it drove and what the last computation projects."""
+
+    year: int
+    eligible_km: Decimal
+    projection: Statement | None  # the year's latest statement, None until computed
+    cap_yuan: Decimal
+    paid_years: int
+    max_paid_years: int
+
+    @property
+    def cap_percent(self) -> int:
+        if self.projection is None or not self.cap_yuan:
+            return 0
+        return min(100, int(self.projection.year_total_yuan * 100 / self.cap_yuan))
+
+
+def year_to_date(*, user: User, year: int) -> YearToDate | None:
+    """For company staff only (None for anyone else)."""
+    if user.role != Role.OPERATOR or user.operator_id is None:
+        return None
+    accepted = trip_list(user=user).filter(status=Trip.Status.ACCEPTED)
+    metres = TripDay.objects.filter(trip__in=accepted, day__year=year).aggregate(
+        m=Sum("eligible_m")
+    )["m"]
+    policy = policy_for_year(year)
+    # statement_list shows companies only issued statements; the projection also reads
+    # their own company's draft, for its year total only (the page never shows the draft).
+    projection = (
+        Statement.objects.filter(operator_id=user.operator_id, year=year)
+        .exclude(status=Statement.Status.VOID)
+        .order_by("-computed_at", "-pk")
+        .first()
+    )
+    return YearToDate(
+        year=year,
+        eligible_km=km_from_metres(centimetres(metres)),
+        projection=projection,
+        cap_yuan=policy.annual_cap_yuan if policy else ZERO,
+        paid_years=paid_years(operator_id=user.operator_id),
+        max_paid_years=policy.max_paid_years if policy else 0,
+    )
+
+
+@dataclass(frozen=True)
+class YearTotals:
+    """Government's view of a year: computed and issued against the companies' caps."""
+
+    year: int
+    companies: int
+    computed_yuan: Decimal
+    issued_yuan: Decimal
+    caps_yuan: Decimal
+    capped: int
+    open_statements: int
+
+    @property
+    def computed_percent(self) -> int:
+        return min(100, int(self.computed_yuan * 100 / self.caps_yuan)) if self.caps_yuan else 0
+
+
+def year_totals(*, user: User, year: int) -> YearTotals:
+    statements = list(
+        statement_list(user=user).filter(year=year).exclude(status=Statement.Status.VOID)
+    )
+    caps: dict[int, Decimal] = {s.operator_id: s.cap_yuan for s in statements}
+    # Adjustments carry differences, so the amounts of a year's statements add up to its total.
+    return YearTotals(
+        year=year,
+        companies=len(caps),
+        computed_yuan=sum((s.amount_yuan for s in statements), ZERO),
+        issued_yuan=sum(
+            (s.amount_yuan for s in statements if s.status in Statement.ISSUED_STATUSES), ZERO
+        ),
+        caps_yuan=sum(caps.values(), ZERO),
+        capped=len({s.operator_id for s in statements if s.cap_applied}),
+        open_statements=sum(1 for s in statements if s.status in Statement.OPEN),
+    )
+
+
+def statement_totals(*, statements: QuerySet[Statement]) -> tuple[Decimal, Decimal]:
+    """The amount (yuan) and kilometres of a list of statements the caller may see.
+
+    Summed in Python: SQLite sums decimals as binary floats, and a total must be exact.
+    """
+    figures = list(statements.values_list("amount_yuan", "km"))
+    return (
+        sum((amount for amount, _km in figures), ZERO),
+        sum((km for _amount, km in figures), ZERO),
+    )

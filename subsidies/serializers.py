@@ -7,9 +7,18 @@ from typing import Any
 from rest_framework import serializers
 
 from core.api import InputSerializer
+from core.units import METRES_PLACES
 
-from .models import Assessment, LedgerEntry, Statement, SubsidyPolicy
-from .money import capital_yuan
+from .models import LINE_METRES_MAX_DIGITS, Assessment, LedgerEntry, Statement, SubsidyPolicy
+from .money import (
+    KM_MAX_DIGITS,
+    KM_PLACES,
+    MONEY_MAX_DIGITS,
+    MONEY_PLACES,
+    RATE_MAX_DIGITS,
+    RATE_PLACES,
+    capital_yuan,
+)
 
 
 class PolicyOutputSerializer(serializers.ModelSerializer[SubsidyPolicy]):
@@ -34,8 +43,16 @@ class PolicyOutputSerializer(serializers.ModelSerializer[SubsidyPolicy]):
         read_only_fields = fields
 
 
+def _money(**kwargs: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_PLACES, min_value=0, **kwargs
+    )
+
+
 def _rate(**kwargs: Any) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=6, decimal_places=2, min_value=0, **kwargs)
+    return serializers.DecimalField(
+        max_digits=RATE_MAX_DIGITS, decimal_places=RATE_PLACES, min_value=0, **kwargs
+    )
 
 
 class PolicyCreateInputSerializer(InputSerializer):
@@ -44,7 +61,7 @@ class PolicyCreateInputSerializer(InputSerializer):
     valid_from = serializers.DateField()
     valid_to = serializers.DateField()
     max_rate_yuan_per_km = _rate()
-    annual_cap_yuan = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    annual_cap_yuan = _money()
     max_paid_years = serializers.IntegerField(min_value=1, max_value=50)
     rate_a_yuan_per_km = _rate()
     rate_b_yuan_per_km = _rate()
@@ -58,9 +75,7 @@ class PolicyUpdateInputSerializer(InputSerializer):
     valid_from = serializers.DateField(required=False)
     valid_to = serializers.DateField(required=False)
     max_rate_yuan_per_km = _rate(required=False)
-    annual_cap_yuan = serializers.DecimalField(
-        max_digits=14, decimal_places=2, min_value=0, required=False
-    )
+    annual_cap_yuan = _money(required=False)
     max_paid_years = serializers.IntegerField(min_value=1, max_value=50, required=False)
     rate_a_yuan_per_km = _rate(required=False)
     rate_b_yuan_per_km = _rate(required=False)
@@ -109,12 +124,12 @@ class AssessmentFiguresInputSerializer(InputSerializer):
 class AssessmentFiguresOutputSerializer(serializers.Serializer[Any]):
     operator_id = serializers.IntegerField()
     year = serializers.IntegerField()
-    eligible_km = serializers.DecimalField(max_digits=16, decimal_places=5)
-    autonomous_km = serializers.DecimalField(max_digits=16, decimal_places=5)
+    eligible_km = serializers.DecimalField(max_digits=KM_MAX_DIGITS, decimal_places=KM_PLACES)
+    autonomous_km = serializers.DecimalField(max_digits=KM_MAX_DIGITS, decimal_places=KM_PLACES)
     accepted_trips = serializers.IntegerField()
     disengagements = serializers.IntegerField()
     km_per_disengagement = serializers.DecimalField(
-        max_digits=16, decimal_places=3, allow_null=True
+        max_digits=KM_MAX_DIGITS, decimal_places=3, allow_null=True
     )
     flagged_trips = serializers.IntegerField(help_text="Trips waiting for review.")
     rejected_trips = serializers.IntegerField()
@@ -195,7 +210,9 @@ class StatementLineOutputSerializer(serializers.Serializer[Any]):
     vehicle = serializers.IntegerField(source="trip.vehicle_id", read_only=True)
     vehicle_plate = serializers.CharField(source="trip.vehicle.plate", read_only=True)
     day = serializers.DateField(read_only=True)
-    eligible_m = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    eligible_m = serializers.DecimalField(
+        max_digits=LINE_METRES_MAX_DIGITS, decimal_places=METRES_PLACES, read_only=True
+    )
 
 
 class StatementActionInputSerializer(InputSerializer):

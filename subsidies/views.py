@@ -12,12 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -41,11 +39,9 @@ from core.web import (
 )
 from operators.models import Operator, User
 from operators.selectors import operator_list
-from trips.models import Trip, TripDay
-from trips.selectors import trip_list
-from yangquan_av.celery import app as celery_app
 
 from . import selectors, services, tasks
+from .computation import ComputeSummary, statements_compute
 from .forms import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -56,7 +52,7 @@ from .forms import (
     YearForm,
 )
 from .models import Statement
-from .money import ZERO, km_from_metres
+from .money import ZERO
 from .templatetags.subsidies_format import yuan
 
 # The computation writes these audit actions; the trail shows them in words.
@@ -67,7 +63,7 @@ COMPUTE_WATCH = dt.timedelta(minutes=5)
 
 
 def _this_year() -> int:
-    return timezone.localdate().year
+    return selectors.current_year()
 
 
 def _valid_year(year: int) -> int:
@@ -76,107 +72,14 @@ def _valid_year(year: int) -> int:
     return year
 
 
-# ---- year to date and the dashboard ----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class YearToDate:
-    """A company's year so far: what it drove and what the last computation projects."""
-
-    year: int
-    eligible_km: Decimal
-    projection: Statement | None  # the year's latest statement, None until computed
-    cap_yuan: Decimal
-    paid_years: int
-    max_paid_years: int
-
-    @property
-    def cap_percent(self) -> int:
-        if self.projection is None or not self.cap_yuan:
-            return 0
-        return min(100, int(self.projection.year_total_yuan * 100 / self.cap_yuan))
-
-
-def _paid_years(statements: QuerySet[Statement]) -> int:
-    """Years whose issued statements add up to a positive amount (what the 3-year limit counts)."""
-    return (
-        statements.filter(status__in=Statement.ISSUED_STATUSES)
-        .values("year")
-        .annotate(total=Sum("amount_yuan"))
-        .filter(total__gt=0)
-        .count()
-    )
-
-
-def year_to_date(*, user: User, year: int) -> YearToDate | None:
-    """For company staff only (None for anyone else)."""
-    if user.role != Role.OPERATOR or user.operator_id is None:
-        return None
-    accepted = trip_list(user=user).filter(status=Trip.Status.ACCEPTED)
-    metres = TripDay.objects.filter(trip__in=accepted, day__year=year).aggregate(
-        m=Sum("eligible_m")
-    )["m"]
-    policy = services.policy_for_year(year)
-    # statement_list shows companies only issued statements; the projection also reads
-    # their own company's draft, for its year total only (the page never shows the draft).
-    projection = (
-        Statement.objects.filter(operator_id=user.operator_id, year=year)
-        .exclude(status=Statement.Status.VOID)
-        .order_by("-computed_at", "-pk")
-        .first()
-    )
-    return YearToDate(
-        year=year,
-        # SQLite sums decimals as floats; metres are stored to the centimetre.
-        eligible_km=km_from_metres(Decimal(metres or 0).quantize(Decimal("0.01"))),
-        projection=projection,
-        cap_yuan=policy.annual_cap_yuan if policy else ZERO,
-        paid_years=_paid_years(selectors.statement_list(user=user)),
-        max_paid_years=policy.max_paid_years if policy else 0,
-    )
-
-
-@dataclass(frozen=True)
-class YearTotals:
-    """Government's view of a year: computed and issued against the companies' caps."""
-
-    year: int
-    companies: int
-    computed_yuan: Decimal
-    issued_yuan: Decimal
-    caps_yuan: Decimal
-    capped: int
-    open_statements: int
-
-    @property
-    def computed_percent(self) -> int:
-        return min(100, int(self.computed_yuan * 100 / self.caps_yuan)) if self.caps_yuan else 0
-
-
-def year_totals(*, user: User, year: int) -> YearTotals:
-    statements = list(
-        selectors.statement_list(user=user).filter(year=year).exclude(status=Statement.Status.VOID)
-    )
-    caps: dict[int, Decimal] = {s.operator_id: s.cap_yuan for s in statements}
-    # Adjustments carry differences, so the amounts of a year's statements add up to its total.
-    return YearTotals(
-        year=year,
-        companies=len(caps),
-        computed_yuan=sum((s.amount_yuan for s in statements), ZERO),
-        issued_yuan=sum(
-            (s.amount_yuan for s in statements if s.status in Statement.ISSUED_STATUSES), ZERO
-        ),
-        caps_yuan=sum(caps.values(), ZERO),
-        capped=len({s.operator_id for s in statements if s.cap_applied}),
-        open_statements=sum(1 for s in statements if s.status in Statement.OPEN),
-    )
+# ---- the dashboard ---------------------------------------------------------------------
 
 
 def dashboard(*, user: User, today: dt.date) -> dict[str, Any]:
     """This app's card on the home page (subsidies/_dashboard_cards.html)."""
     if user.role == Role.OPERATOR:
-        return {"subsidy_ytd": year_to_date(user=user, year=today.year)}
-    return {"subsidy_totals": year_totals(user=user, year=today.year)}
+        return {"subsidy_ytd": selectors.year_to_date(user=user, year=today.year)}
+    return {"subsidy_totals": selectors.year_totals(user=user, year=today.year)}
 
 
 # ---- statements ------------------------------------------------------------------------
@@ -221,8 +124,7 @@ def statement_list_page(request: HttpRequest) -> HttpResponse:
         request.GET or None, companies=None if is_company else operator_list(user=user)
     )
     statements = filter_form.filter(selectors.statement_list(user=user))
-    # Summed in Python: SQLite sums decimals as binary floats, and a total must be exact.
-    figures = list(statements.values_list("amount_yuan", "km"))
+    total_amount, total_km = selectors.statement_totals(statements=statements)
     title = _("My statements") if is_company else _("Statements")
     return render(
         request,
@@ -232,11 +134,11 @@ def statement_list_page(request: HttpRequest) -> HttpResponse:
             "breadcrumbs": [(title, None)],
             "filter_form": filter_form,
             "page_obj": paginate(request, statements),
-            "total_amount": sum((amount for amount, _km in figures), ZERO),
-            "total_km": sum((km for _amount, km in figures), ZERO),
+            "total_amount": total_amount,
+            "total_km": total_km,
             "is_company": is_company,
             "can_compute": SETTLE.allows(user),
-            "ytd": year_to_date(user=user, year=_this_year()),
+            "ytd": selectors.year_to_date(user=user, year=_this_year()),
         },
     )
 
@@ -383,13 +285,13 @@ def compute(request: HttpRequest) -> HttpResponse:
         form = ComputeForm(request.POST)
     else:
         form = ComputeForm(initial={"year": request.GET.get("year") or _this_year()})
-    summary: services.ComputeSummary | None = None
+    summary: ComputeSummary | None = None
     if form.is_valid():
         year = form.cleaned_data["year"]
-        if celery_app.conf.task_always_eager:
+        if tasks.compute_statements.app.conf.task_always_eager:
             # Rendered, not redirected, so this run's summary shows; a reload that posts
             # again is harmless, the computation being idempotent.
-            summary = submit(form, services.compute_statements, year=year, actor=user)
+            summary = submit(form, statements_compute, year=year, actor=user)
             if summary is not None:
                 messages.success(
                     request, _("The computation for %(year)s is done.") % {"year": year}
@@ -404,7 +306,7 @@ def compute(request: HttpRequest) -> HttpResponse:
             query = urlencode({"year": year, "queued": timezone.now().isoformat()})
             return redirect(f"{reverse('subsidies:compute')}?{query}")
     year = _shown_year(request, form)
-    totals = year_totals(user=user, year=year)
+    totals = selectors.year_totals(user=user, year=year)
     queued_at = _queued_at(request)
     latest = selectors.statement_list(user=user).filter(year=year).order_by("-computed_at").first()
     waiting = (

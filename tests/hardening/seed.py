@@ -27,6 +27,7 @@ from operators.services import token_create
 from routes import services as routes_services
 from routes.models import RoadSegment
 from subsidies import services as subsidies_services
+from subsidies.computation import statements_compute
 from subsidies.models import Assessment, Statement
 from tests import factories
 from tests.conftest import World, make_world
@@ -139,7 +140,7 @@ def seed(world: World) -> Seeded:
             subsidies_services.assessment_set(actor=bureau, operator=operator, year=year, grade="A")
         companies[name] = (operator, staff, vehicle, trip, flagged)
     for year in (ISSUED_YEAR, DRAFT_YEAR):
-        subsidies_services.compute_statements(year=year)
+        statements_compute(year=year)
 
     def objects(name: str) -> CompanyObjects:
         operator, staff, vehicle, trip, flagged = companies[name]

@@ -25,7 +25,7 @@ from core.models import AuditRecord
 from core.roles import Role
 from core.security import tile_source
 from operators.models import User
-from subsidies import services as subsidies_services
+from subsidies.computation import statements_compute
 from subsidies.models import Statement
 from tests import factories
 from tests.conftest import World, client_for
@@ -72,7 +72,7 @@ def test_raw_file_and_trace_are_another_companys_404_and_the_bureaus_to_read(
 def test_every_statement_export_and_the_public_notice_download_is_logged(world: World) -> None:
     subsidy_factories.trip(vehicle=world.vehicle_a, days={dt.date(2024, 3, 1): "1000.00"})
     subsidy_factories.grade(actor=world.bureau, operator=world.company_a, year=2024, grade="A")
-    subsidies_services.compute_statements(year=2024)
+    statements_compute(year=2024)
     statement = Statement.objects.get(operator=world.company_a)
     finance = client_for(world.finance)
     for kind in ("pdf", "xlsx", "csv"):
@@ -331,7 +331,7 @@ def test_purge_deletes_old_raw_files_and_traces_but_keeps_hash_and_totals(
     days_before = list(old.days.values_list("day", "autonomous_m", "eligible_m"))
     raw_path, trace_path = str(old.raw_file.name), str(old.trace_file.name)
     with django_capture_on_commit_callbacks(execute=True):
-        call_command("purge_raw_tracks", stdout=io.StringIO())
+        call_command("purge_raw_tracks", "--commit", stdout=io.StringIO())
     old.refresh_from_db()
     assert old.raw_purged_at is not None
     assert (old.raw_sha256, old.total_m, old.autonomous_m, old.eligible_m, old.status) == before
@@ -368,7 +368,7 @@ def test_dry_run_lists_and_deletes_nothing(world: World, settings: Any) -> None:
     settings.TRIP_RAW_RETENTION_DAYS = 30
     trip = aged(processed_trip(world), days=31)
     out = io.StringIO()
-    call_command("purge_raw_tracks", "--dry-run", stdout=out)
+    call_command("purge_raw_tracks", stdout=out)
     assert f"trip {trip.pk} {trip.raw_sha256}" in out.getvalue()
     trip.refresh_from_db()
     assert trip.raw_purged_at is None

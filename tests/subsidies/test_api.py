@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from subsidies import services
+from subsidies import computation, services
 from subsidies.exports import safe_text
 from subsidies.models import Statement
 from tests.conftest import World, client_for
@@ -27,7 +27,7 @@ def computed(world: World) -> tuple[Statement, Statement]:
     factories.trip(vehicle=world.vehicle_b, days={dt.date(2024, 3, 1): "1000.00"})
     factories.grade(actor=world.bureau, operator=world.company_a, year=2024, grade="A")
     factories.grade(actor=world.bureau, operator=world.company_b, year=2024, grade="B")
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
     return (
         Statement.objects.get(operator=world.company_a),
         Statement.objects.get(operator=world.company_b),
@@ -218,7 +218,7 @@ def test_formula_like_text_is_neutralised_in_exports(world: World) -> None:
     trip = factories.trip(vehicle=world.vehicle_a, days={dt.date(2024, 3, 2): "1000.00"})
     trip.external_id = '=HYPERLINK("http://x")'
     trip.save(update_fields=["external_id"])
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
     statement = Statement.objects.get(operator=world.company_a)
     response = client_for(world.finance).get(f"/api/v1/statements/{statement.pk}/csv/")
     text = response.content.decode("utf-8-sig")
@@ -253,7 +253,7 @@ def test_the_public_notice_nets_an_adjustment(world: World) -> None:
     a, _ = computed(world)
     issued(world, a)
     factories.trip(vehicle=world.vehicle_a, days={dt.date(2024, 9, 1): "1000.00"})
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
     issued(world, Statement.objects.get(operator=world.company_a, kind="adjustment"))
     response = client_for(world.finance).get(
         "/api/v1/statements/public-notice/", {"year": "2024", "file": "xlsx"}

@@ -10,7 +10,7 @@ from subprocess import Popen
 import pytest
 from django.db import connection
 
-from subsidies import selectors, services, tasks
+from subsidies import computation, selectors, tasks
 from subsidies.models import Statement
 from tests.conftest import World
 from tests.subsidies import factories
@@ -37,7 +37,7 @@ def test_two_concurrent_runs_leave_one_draft_per_operator_year(
     def run() -> None:
         try:
             start.wait()
-            services.compute_statements(year=2024)
+            computation.statements_compute(year=2024)
         except BaseException as error:
             errors.append(error)
         finally:

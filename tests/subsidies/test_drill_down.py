@@ -10,7 +10,7 @@ import pytest
 from django.utils import translation
 
 from core.errors import ApplicationError
-from subsidies import selectors, services
+from subsidies import computation, selectors, services
 from subsidies.models import Statement, StatementLine
 from tests import factories as base
 from tests.conftest import World
@@ -39,7 +39,7 @@ def graded_year(world: World) -> None:
 
 def test_a_draft_stores_no_lines_and_shows_its_trip_days_live(world: World) -> None:
     first = factories.trip(vehicle=world.vehicle_a, days={D(2024, 3, 1): "1000.00"})
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
     draft = statement_a(world)
     assert not StatementLine.objects.exists()
 
@@ -62,16 +62,16 @@ def test_a_draft_shows_only_its_own_companys_accepted_trips_inside_its_counted_d
     factories.trip(vehicle=world.vehicle_a, days={D(2024, 3, 2): "1000.00"}, status="rejected")
     factories.trip(vehicle=world.vehicle_a, days={D(2025, 1, 1): "1000.00"})
     factories.trip(vehicle=world.vehicle_a, days={D(2024, 3, 3): ("1000.00", "0.00")})
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
     assert drill_down(statement_a(world)) == [(kept.pk, D(2024, 3, 1), Decimal("1000.00"))]
 
 
 def test_a_trip_rejected_before_approval_leaves_the_drill_down(world: World) -> None:
     kept = factories.trip(vehicle=world.vehicle_a, days={D(2024, 3, 1): "1000.00"})
     dropped = factories.trip(vehicle=world.vehicle_a, days={D(2024, 3, 1): "1000.00"})
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
     factories.reject(dropped)
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
     statement = statement_a(world)
     assert [trip for trip, _, _ in drill_down(statement)] == [kept.pk]
     assert statement.trip_count == 1
@@ -84,7 +84,7 @@ def test_approval_freezes_the_lines(world: World) -> None:
         vehicle=world.vehicle_a, days={D(2024, 3, 1): "1000.00", D(2024, 3, 2): "500.25"}
     )
     graded_year(world)
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
     statement = services.statement_approve(actor=world.finance, statement=statement_a(world))
     assert list(
         StatementLine.objects.filter(statement=statement).values_list(
@@ -100,7 +100,7 @@ def test_a_trip_reverified_after_approval_does_not_change_the_approved_lines(
 ) -> None:
     trip = factories.trip(vehicle=world.vehicle_a, days={D(2024, 3, 1): "1000.00"})
     graded_year(world)
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
     approved = services.statement_approve(actor=world.finance, statement=statement_a(world))
 
     factories.reverify(trip, {D(2024, 3, 1): "400.00"})
@@ -113,12 +113,12 @@ def test_an_issued_statement_keeps_its_lines_and_the_adjustment_shows_the_trips_
 ) -> None:
     trip = factories.trip(vehicle=world.vehicle_a, days={D(2024, 3, 1): "1000.00"})
     graded_year(world)
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
     regular = services.statement_approve(actor=world.finance, statement=statement_a(world))
     services.statement_issue(actor=world.finance, statement=regular)
 
     factories.reverify(trip, {D(2024, 3, 1): "400.00"})
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
 
     assert drill_down(regular) == [(trip.pk, D(2024, 3, 1), Decimal("1000.00"))]
     adjustment = Statement.objects.get(operator=world.company_a, year=2024, kind="adjustment")
@@ -130,7 +130,7 @@ def test_an_issued_statement_keeps_its_lines_and_the_adjustment_shows_the_trips_
 def test_approval_is_refused_when_trips_changed_since_the_computation(world: World) -> None:
     trip = factories.trip(vehicle=world.vehicle_a, days={D(2024, 3, 1): "1000.00"})
     graded_year(world)
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
     factories.reverify(trip, {D(2024, 3, 1): "999.99"})
 
     with translation.override("en"), pytest.raises(ApplicationError, match="recompute"):
@@ -145,11 +145,11 @@ def test_recomputing_an_unchanged_approved_statement_keeps_it_and_its_lines(
 ) -> None:
     factories.trip(vehicle=world.vehicle_a, days={D(2024, 3, 1): "1000.00"})
     graded_year(world)
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
     services.statement_approve(actor=world.finance, statement=statement_a(world))
     lines = list(StatementLine.objects.values_list("pk", flat=True))
 
-    summary = services.compute_statements(year=2024)
+    summary = computation.statements_compute(year=2024)
 
     assert summary.unchanged == [statement_a(world).pk]
     assert statement_a(world).status == "approved"
@@ -162,12 +162,12 @@ def test_an_approved_statement_whose_trips_changed_goes_back_to_draft_without_li
     # Same metres on the same day, but another trip: every figure but the trips is equal.
     swapped = factories.trip(vehicle=world.vehicle_a, days={D(2024, 3, 1): "1000.00"})
     graded_year(world)
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
     services.statement_approve(actor=world.finance, statement=statement_a(world))
     factories.reject(swapped)
     replacement = factories.trip(vehicle=world.vehicle_a, days={D(2024, 3, 1): "1000.00"})
 
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
 
     statement = statement_a(world)
     assert statement.status == "draft"
@@ -179,16 +179,16 @@ def test_an_approved_statement_whose_trips_changed_goes_back_to_draft_without_li
 def test_an_approved_adjustment_no_longer_needed_is_void_without_lines(world: World) -> None:
     trip = factories.trip(vehicle=world.vehicle_a, days={D(2024, 3, 1): "1000.00"})
     graded_year(world)
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
     regular = services.statement_approve(actor=world.finance, statement=statement_a(world))
     services.statement_issue(actor=world.finance, statement=regular)
     factories.reverify(trip, {D(2024, 3, 1): "400.00"})
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
     adjustment = Statement.objects.get(operator=world.company_a, year=2024, kind="adjustment")
     services.statement_approve(actor=world.finance, statement=adjustment)
 
     factories.reverify(trip, {D(2024, 3, 1): "1000.00"})
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
 
     adjustment.refresh_from_db()
     assert adjustment.status == "void"
@@ -199,7 +199,7 @@ def test_an_approved_adjustment_no_longer_needed_is_void_without_lines(world: Wo
 def test_summaries_by_month_and_vehicle_follow_the_drill_down(world: World) -> None:
     trip = factories.trip(vehicle=world.vehicle_a, days={D(2024, 3, 31): "1000.00"})
     graded_year(world)
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
     approved = services.statement_approve(actor=world.finance, statement=statement_a(world))
     factories.reverify(trip, {D(2024, 3, 31): "10.00"})
     factories.trip(vehicle=world.vehicle_a, days={D(2024, 4, 1): "5.00"})
@@ -224,7 +224,7 @@ def test_trips_are_counted_inside_each_companys_own_counted_days(world: World) -
     )
     factories.trip(vehicle=world.vehicle_a, days={D(2024, 3, 1): "5000.00", D(2024, 3, 2): "1.00"})
 
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
 
     # Company A counts from 1 January: one trip over two days, 5,001 m.
     assert (statement_a(world).trip_count, statement_a(world).eligible_m) == (1, Decimal("5001.00"))

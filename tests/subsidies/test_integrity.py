@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from core.models import AuditRecord
-from subsidies import services, tasks
+from subsidies import computation, integrity, services, tasks
 from subsidies.models import LedgerEntry, Statement, StatementLine
 from tests.conftest import World
 from tests.subsidies import factories
@@ -31,7 +31,7 @@ def issued(world: World) -> Statement:
     factories.trip(vehicle=world.vehicle_a, days={DAY: "600.00"})
     factories.trip(vehicle=world.vehicle_a, days={DAY: "400.00"})
     factories.grade(actor=world.bureau, operator=world.company_a, year=2024, grade="A")
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
     statement = Statement.objects.get(operator=world.company_a, year=2024)
     services.statement_approve(actor=world.finance, statement=statement)
     return services.statement_issue(actor=world.finance, statement=statement)
@@ -49,7 +49,7 @@ def tamper(sql: str, params: list[Any]) -> None:
             cursor.execute("SET LOCAL session_replication_role = DEFAULT")
 
 
-def broken_figures(check: services.LedgerCheck) -> set[str]:
+def broken_figures(check: integrity.LedgerCheck) -> set[str]:
     return {f.figure for f in check.broken}
 
 
@@ -69,7 +69,7 @@ def test_a_trip_reverified_after_issue_is_a_pending_adjustment_not_a_fault(
     trip = Trip.objects.get(eligible_m=Decimal("400.00"))
     factories.reverify(trip, {DAY: "150.00"})
 
-    check = services.ledger_check()
+    check = integrity.ledger_check()
 
     assert check.broken == []
     assert [(f.figure, f.expected, f.found) for f in check.pending] == [
@@ -84,16 +84,16 @@ def test_a_pending_adjustment_names_the_adjustment_until_it_is_issued(
     world: World, issued: Statement
 ) -> None:
     factories.reverify(Trip.objects.get(eligible_m=Decimal("400.00")), {DAY: "150.00"})
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
     adjustment = Statement.objects.get(kind="adjustment")
 
-    pending = services.ledger_check().pending
+    pending = integrity.ledger_check().pending
     assert pending != []
     assert all(str(adjustment.pk) in f.note for f in pending)
 
     services.statement_approve(actor=world.finance, statement=adjustment)
     services.statement_issue(actor=world.finance, statement=adjustment)
-    check = services.ledger_check()
+    check = integrity.ledger_check()
     assert check.statements == 2
     assert check.findings == []
 
@@ -101,7 +101,7 @@ def test_a_pending_adjustment_names_the_adjustment_until_it_is_issued(
 def test_a_tampered_statement_amount_breaks_the_ledger(world: World, issued: Statement) -> None:
     tamper("UPDATE subsidies_statement SET amount_yuan = 30.00 WHERE id = %s", [issued.pk])
 
-    check = services.ledger_check()
+    check = integrity.ledger_check()
 
     found = {f.figure: (f.expected, f.found) for f in check.broken}
     assert found["amount_yuan"] == ("3.00", "30.00")
@@ -118,7 +118,7 @@ def test_a_tampered_line_no_longer_sums_to_the_statement(world: World, issued: S
         [issued.pk],
     )
 
-    check = services.ledger_check()
+    check = integrity.ledger_check()
 
     found = {f.figure: (f.expected, f.found) for f in check.broken}
     # lines: 600.00 + 1.00 = 601.00 m; 0.601 km × 3.00 = 1.803 → 1.80
@@ -134,12 +134,12 @@ def test_a_deleted_line_changes_the_trip_count(world: World, issued: Statement) 
         "DELETE FROM subsidies_statementline WHERE statement_id = %s AND eligible_m = 400.00",
         [issued.pk],
     )
-    assert {"trip_count", "eligible_m"} <= broken_figures(services.ledger_check())
+    assert {"trip_count", "eligible_m"} <= broken_figures(integrity.ledger_check())
 
 
 def test_a_tampered_ledger_entry_is_reported(world: World, issued: Statement) -> None:
     tamper("UPDATE subsidies_ledgerentry SET amount_yuan = 0 WHERE statement_id = %s", [issued.pk])
-    check = services.ledger_check()
+    check = integrity.ledger_check()
     assert [(f.figure, f.expected, f.found) for f in check.broken] == [
         ("ledger", "accrual 3.00", "accrual 0.00")
     ]
@@ -153,7 +153,7 @@ def test_a_ledger_entry_for_a_statement_never_issued_is_reported(
         "WHERE id = %s",
         [issued.pk],
     )
-    check = services.ledger_check()
+    check = integrity.ledger_check()
     assert check.statements == 0
     assert [(f.figure, f.found) for f in check.broken] == [("ledger", "accrual 3.00")]
 
@@ -173,10 +173,10 @@ def test_the_nightly_task_logs_a_broken_ledger_at_error(
     world: World, issued: Statement, caplog: pytest.LogCaptureFixture
 ) -> None:
     tamper("UPDATE subsidies_ledgerentry SET amount_yuan = 0 WHERE statement_id = %s", [issued.pk])
-    with caplog.at_level(logging.WARNING, logger="subsidies.services"):
+    with caplog.at_level(logging.WARNING, logger="subsidies.integrity"):
         result = tasks.check_ledger.delay().get()
     assert result == {"statements": 1, "broken": 1, "pending": 0}
-    assert [r.levelno for r in caplog.records if r.name == "subsidies.services"] == [logging.ERROR]
+    assert [r.levelno for r in caplog.records if r.name == "subsidies.integrity"] == [logging.ERROR]
 
 
 # ---- the database refuses (PostgreSQL) ---------------------------------------------------
@@ -230,12 +230,12 @@ def test_the_check_outside_a_transaction_reads_one_snapshot_on_postgresql(
         pytest.skip("the repeatable-read snapshot is taken on PostgreSQL only")
     factories.trip(vehicle=world.vehicle_a, days={DAY: "1000.00"})
     factories.grade(actor=world.bureau, operator=world.company_a, year=2024, grade="A")
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
     statement = Statement.objects.get(operator=world.company_a)
     services.statement_approve(actor=world.finance, statement=statement)
     services.statement_issue(actor=world.finance, statement=statement)
 
-    check = services.ledger_check()
+    check = integrity.ledger_check()
 
     assert (check.statements, check.findings) == (1, [])
     assert not connection.in_atomic_block

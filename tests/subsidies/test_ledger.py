@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection, transaction
 
 from core.errors import ApplicationError
-from subsidies import services
+from subsidies import computation, services
 from subsidies.models import LedgerEntry, Statement
 from tests.conftest import World
 from tests.subsidies import factories
@@ -23,7 +23,7 @@ def approved(world: World) -> Statement:
     # 10,000 km × 3.00 = 30,000.00
     factories.trip(vehicle=world.vehicle_a, days={dt.date(2024, 4, 1): "10000000.00"})
     factories.grade(actor=world.bureau, operator=world.company_a, year=2024, grade="A")
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
     statement = Statement.objects.get(operator=world.company_a, year=2024)
     return services.statement_approve(actor=world.finance, statement=statement)
 
@@ -49,7 +49,7 @@ def test_payment_is_a_second_entry_and_leaves_nothing_owed(
 def test_only_an_approved_statement_can_be_issued(world: World) -> None:
     factories.trip(vehicle=world.vehicle_a, days={dt.date(2024, 4, 1): "1000.00"})
     factories.grade(actor=world.bureau, operator=world.company_a, year=2024, grade="A")
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
     draft = Statement.objects.get(operator=world.company_a, year=2024)
     with pytest.raises(ApplicationError):
         services.statement_issue(actor=world.finance, statement=draft)
@@ -71,7 +71,7 @@ def test_recomputing_an_approved_statement_with_new_figures_sends_it_back_to_dra
     world: World, approved: Statement
 ) -> None:
     factories.trip(vehicle=world.vehicle_a, days={dt.date(2024, 5, 1): "1000.00"})
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
     approved.refresh_from_db()
     assert approved.status == "draft"
     # 10,001 km × 3.00 = 30,003.00

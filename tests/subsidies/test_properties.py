@@ -10,7 +10,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from subsidies import services
+from subsidies import computation, services
 from subsidies.models import Statement
 from subsidies.money import round_yuan
 from tests import factories as base
@@ -84,7 +84,7 @@ def test_issued_amounts_and_the_open_adjustment_add_up_to_a_fresh_computation(
         ]
         factories.grade(actor=world.bureau, operator=operator, year=2024, grade=grade)
         for number, (action, metres, new_grade, issue) in enumerate(steps):
-            services.compute_statements(year=2024)
+            computation.statements_compute(year=2024)
             current = open_statement(operator.pk)
             if issue and current is not None and current.reason != "no_grade":
                 services.statement_approve(actor=world.finance, statement=current)
@@ -98,7 +98,7 @@ def test_issued_amounts_and_the_open_adjustment_add_up_to_a_fresh_computation(
             elif action == "grade":
                 grade = new_grade
                 factories.grade(actor=world.bureau, operator=operator, year=2024, grade=grade)
-        services.compute_statements(year=2024)
+        computation.statements_compute(year=2024)
 
         current = open_statement(operator.pk)
         pending = current.amount_yuan if current is not None else Decimal(0)
@@ -117,10 +117,10 @@ def test_computing_again_changes_nothing(world: World, initial: list[Decimal], g
         for i, m in enumerate(initial):
             factories.trip(vehicle=world.vehicle_a, days={dt.date(2024, 5, i + 1): m})
         factories.grade(actor=world.bureau, operator=world.company_a, year=2024, grade=grade)
-        services.compute_statements(year=2024)
+        computation.statements_compute(year=2024)
         before = list(Statement.objects.order_by("pk").values())
 
-        again = services.compute_statements(year=2024)
+        again = computation.statements_compute(year=2024)
 
         assert again.created == again.updated == again.voided == []
         assert list(Statement.objects.order_by("pk").values()) == before

@@ -14,7 +14,7 @@ import pytest
 
 from core.errors import ApplicationError
 from operators.models import Operator, Vehicle
-from subsidies import services
+from subsidies import computation, services
 from subsidies.models import Statement
 from tests import factories as base
 from tests.conftest import World
@@ -243,7 +243,7 @@ def test_statement_figures_to_the_fen(world: World, case: Case) -> None:
     for year, grade in case.grades.items():
         factories.grade(actor=world.bureau, operator=vehicle.operator, year=year, grade=grade)
 
-    services.compute_statements(year=case.year)
+    computation.statements_compute(year=case.year)
 
     statement = statement_of(vehicle.operator, case.year)
     assert statement.kind == "regular"
@@ -268,7 +268,7 @@ def paid_history(world: World, vehicle: Vehicle, years: dict[int, str]) -> None:
     for year, grade in years.items():
         factories.trip(vehicle=vehicle, days={D(year, 5, 1): "1000000.00"})
         factories.grade(actor=world.bureau, operator=vehicle.operator, year=year, grade=grade)
-        services.compute_statements(year=year)
+        computation.statements_compute(year=year)
         issue(world, statement_of(vehicle.operator, year))
 
 
@@ -279,7 +279,7 @@ def test_a_fourth_year_after_three_paid_years_earns_nothing(world: World) -> Non
     factories.trip(vehicle=vehicle, days={D(2025, 5, 1): "1000000.00"})
     factories.grade(actor=world.bureau, operator=vehicle.operator, year=2025, grade="A")
 
-    services.compute_statements(year=2025)
+    computation.statements_compute(year=2025)
 
     statement = statement_of(vehicle.operator, 2025)
     assert statement.km == Decimal("1000.00000")
@@ -294,7 +294,7 @@ def test_a_year_issued_at_zero_is_not_a_paid_year(world: World) -> None:
     factories.trip(vehicle=vehicle, days={D(2025, 5, 1): "1000000.00"})
     factories.grade(actor=world.bureau, operator=vehicle.operator, year=2025, grade="B")
 
-    services.compute_statements(year=2025)
+    computation.statements_compute(year=2025)
 
     # 1,000 km × 2.00 = 2,000.00
     statement = statement_of(vehicle.operator, 2025)
@@ -307,13 +307,13 @@ def test_a_trip_rejected_after_issue_gives_a_negative_adjustment(world: World) -
     factories.trip(vehicle=vehicle, days={D(2024, 3, 1): "30000000.00"})
     late = factories.trip(vehicle=vehicle, days={D(2024, 8, 1): "5000000.50"})
     factories.grade(actor=world.bureau, operator=vehicle.operator, year=2024, grade="A")
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
     # 35,000.0005 km × 3.00 = 105,000.0015 → 105,000.00
     regular = issue(world, statement_of(vehicle.operator, 2024))
     assert regular.amount_yuan == Decimal("105000.00")
 
     factories.reject(late)
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
 
     regular.refresh_from_db()
     assert regular.status == "issued"
@@ -331,12 +331,12 @@ def test_an_adjustment_still_respects_the_annual_cap(world: World) -> None:
     factories.trip(vehicle=vehicle, days={D(2024, 3, 1): "110000000.00"})
     late = factories.trip(vehicle=vehicle, days={D(2024, 8, 1): "20000000.00"})
     factories.grade(actor=world.bureau, operator=vehicle.operator, year=2024, grade="A")
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
     # 130,000 km × 3.00 = 390,000.00 → capped at 300,000.00
     issue(world, statement_of(vehicle.operator, 2024))
 
     factories.reject(late)
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
 
     # 110,000 km × 3.00 = 330,000.00 → still 300,000.00: no money moves, no adjustment
     assert not Statement.objects.filter(operator=vehicle.operator, kind="adjustment").exists()
@@ -348,11 +348,11 @@ def test_a_trip_accepted_after_issue_gives_a_positive_adjustment_up_to_the_cap(
     vehicle = company(world, D(2022, 1, 1), D(2022, 1, 1))
     factories.trip(vehicle=vehicle, days={D(2024, 3, 1): "90000000.00"})
     factories.grade(actor=world.bureau, operator=vehicle.operator, year=2024, grade="A")
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
     issue(world, statement_of(vehicle.operator, 2024))  # 90,000 km × 3.00 = 270,000.00
 
     factories.trip(vehicle=vehicle, days={D(2024, 11, 1): "20000000.00"})
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
 
     # 110,000 km × 3.00 = 330,000.00 → cap 300,000.00; 300,000.00 − 270,000.00 = 30,000.00
     adjustment = Statement.objects.get(operator=vehicle.operator, year=2024, kind="adjustment")
@@ -364,7 +364,7 @@ def test_a_trip_accepted_after_issue_gives_a_positive_adjustment_up_to_the_cap(
 def test_a_statement_without_a_grade_cannot_be_approved(world: World) -> None:
     vehicle = company(world, D(2022, 1, 1), D(2022, 1, 1))
     factories.trip(vehicle=vehicle, days={D(2024, 3, 1): "1000.00"})
-    services.compute_statements(year=2024)
+    computation.statements_compute(year=2024)
     with pytest.raises(ApplicationError):
         services.statement_approve(
             actor=world.finance, statement=statement_of(vehicle.operator, 2024)

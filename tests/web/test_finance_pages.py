@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from core.roles import Role
 from operators.models import User
-from subsidies import selectors, services, tasks
+from subsidies import computation, selectors, services, tasks
 from subsidies.models import Assessment, LedgerEntry, Statement
 from tests.conftest import World
 from tests.subsidies import factories as sf
@@ -54,7 +54,7 @@ def computed(world: World) -> Statement:
     sf.trip(vehicle=world.vehicle_a, days={dt.date(YEAR, 3, 10): "400000"})
     sf.trip(vehicle=world.vehicle_a, days={dt.date(YEAR, 4, 2): "100500.50"})
     sf.grade(actor=world.bureau, operator=world.company_a, year=YEAR, grade="A")
-    services.compute_statements(year=YEAR, actor=world.finance)
+    computation.statements_compute(year=YEAR, actor=world.finance)
     return Statement.objects.get(operator=world.company_a, year=YEAR)
 
 
@@ -111,7 +111,7 @@ def test_statement_detail_states_the_cap_and_by_how_much(world: World) -> None:
     # 120,000 km × 3.00 = 360,000.00 > 300,000.00: reduced by 60,000.00.
     sf.trip(vehicle=world.vehicle_a, days={dt.date(YEAR, 5, 1): "120000000"})
     sf.grade(actor=world.bureau, operator=world.company_a, year=YEAR, grade="A")
-    services.compute_statements(year=YEAR, actor=world.finance)
+    computation.statements_compute(year=YEAR, actor=world.finance)
     statement = Statement.objects.get(operator=world.company_a, year=YEAR)
     page = text(browser_for(world.finance), f"/statements/{statement.pk}/")
     assert "360,000.00 元" in page
@@ -141,7 +141,7 @@ def test_finance_approves_issues_and_marks_a_statement_paid(
 
 def test_approving_an_ungraded_statement_shows_the_refusal_in_chinese(world: World) -> None:
     sf.trip(vehicle=world.vehicle_a, days={dt.date(YEAR, 3, 10): "1000"})
-    services.compute_statements(year=YEAR, actor=world.finance)
+    computation.statements_compute(year=YEAR, actor=world.finance)
     statement = Statement.objects.get(operator=world.company_a, year=YEAR)
     response = browser_for(world.finance).post(f"/statements/{statement.pk}/approve/", {})
     assert response.status_code == 200
@@ -225,7 +225,7 @@ def test_the_year_to_date_panel_says_when_the_computation_has_not_run(world: Wor
 def test_the_year_to_date_panel_shows_the_projection_against_the_cap(world: World) -> None:
     year = timezone.localdate().year
     sf.trip(vehicle=world.vehicle_a, days={dt.date(year, 1, 5): "2000"})
-    services.compute_statements(year=year, actor=world.finance)
+    computation.statements_compute(year=year, actor=world.finance)
     page = text(browser_for(world.staff_a), "/statements/")
     assert "预计补贴" in page
     assert "300,000.00 元" in page
@@ -236,7 +236,7 @@ def test_the_year_to_date_panel_keeps_the_years_total_once_issued(world: World) 
     year = timezone.localdate().year
     sf.trip(vehicle=world.vehicle_a, days={dt.date(year, 1, 5): "2000"})
     sf.grade(actor=world.bureau, operator=world.company_a, year=year, grade="A")
-    services.compute_statements(year=year, actor=world.finance)
+    computation.statements_compute(year=year, actor=world.finance)
     issue(world, Statement.objects.get(operator=world.company_a, year=year))
     page = text(browser_for(world.staff_a), "/statements/")
     assert "本年度补贴尚未计算。" not in page
@@ -376,7 +376,7 @@ def test_the_dashboard_card_shows_the_years_subsidies_to_government(world: World
     year = timezone.localdate().year
     sf.trip(vehicle=world.vehicle_a, days={dt.date(year, 1, 5): "2000"})
     sf.grade(actor=world.bureau, operator=world.company_a, year=year, grade="A")
-    services.compute_statements(year=year, actor=world.finance)
+    computation.statements_compute(year=year, actor=world.finance)
     page = text(browser_for(world.finance), "/")
     assert "本年度补贴与上限" in page
     assert "1 家企业上限合计" in page
@@ -405,7 +405,7 @@ def test_every_finance_page_works_with_the_demo_data_for_each_account(
     with django_capture_on_commit_callbacks(execute=True):  # the demo trips get verified
         call_command("load_demo", stdout=io.StringIO())
     finance = User.objects.get(username="finance")
-    services.compute_statements(year=YEAR, actor=finance)
+    computation.statements_compute(year=YEAR, actor=finance)
     statement = Statement.objects.filter(year=YEAR).first()
     assert statement is not None
     own = User.objects.get(username="company1").operator

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from subsidies import services
+from subsidies.integrity import ledger_check
 
 
 class Command(BaseCommand):
@@ -15,7 +15,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        check = services.ledger_check()
+        check = ledger_check()
         for finding in check.findings:
             self.stdout.write(str(finding))
         summary = (

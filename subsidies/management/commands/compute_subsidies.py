@@ -4,7 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from subsidies import services
+from subsidies.computation import statements_compute
+from subsidies.selectors import current_year
 
 
 class Command(BaseCommand):
@@ -16,7 +17,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, year: int | None, **options: Any) -> None:
-        summary = services.compute_statements(year=year or services.current_year())
+        summary = statements_compute(year=year or current_year())
         self.stdout.write(
             f"{summary.year}: {len(summary.created)} created, {len(summary.updated)} updated, "
             f"{len(summary.unchanged)} unchanged, {len(summary.voided)} voided"
