@@ -1,8 +1,8 @@
 """Verification reasons in words people read, by reason code.
 
 The verifier stores each reason as {code, message, count, metres, line}, the message with
-the figures of that trip, in the language it was written in (English from the geometry
-module; it is evidence and does not change with the reader's language). Pages show the
+the figures of that trip, in the language it was written in (English from the verification
+package; it is evidence and does not change with the reader's language). Pages show the
 translated sentence for the code instead, with the figures beside it, and fall back to the
 stored message for a code this table lacks (a newer verifier's code must still show
 something true).
@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
 
-from .geometry import REJECT_CODES, REVIEW_CODES
+from .verification.findings import REJECT_CODES, REVIEW_CODES
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-# The overlap check lives in services (it needs the database), not in the geometry module.
+# The overlap check lives in services (it needs the database), not in the verification package.
 OVERLAP_CODE = "overlaps_accepted_trip"
 FLAG_CODES = REVIEW_CODES | {OVERLAP_CODE}
 # Files that cannot be read at all (parsers.TraceError): the trip is rejected.

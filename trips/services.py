@@ -27,7 +27,10 @@ from operators.identifiers import normalise_vin
 from operators.models import User, Vehicle, local_day_start
 from operators.selectors import vehicle_list
 from routes.selectors import zone_timeline
-from trips import geometry, parsers
+from trips import parsers
+from trips.verification.geojson import trace_geojson
+from trips.verification.params import verify_params
+from trips.verification.verify import VERSION, VerificationResult, verify
 
 from .models import Trip, TripDay, TripSegment
 
@@ -196,16 +199,6 @@ def trip_requeue_stale(*, older_than: timedelta) -> list[int]:
     return stale
 
 
-def verify_params() -> geometry.VerifyParams:
-    return geometry.VerifyParams(
-        max_speed_kmh=settings.TRIP_MAX_SPEED_KMH,
-        max_gap_s=settings.TRIP_MAX_GAP_S,
-        metric_crs=settings.METRIC_CRS,
-        tz=settings.TIME_ZONE,
-        max_duration_s=settings.TRIP_MAX_DURATION_S,
-    )
-
-
 def _as_decimal_m(metres: float) -> Decimal:
     return Decimal(repr(metres)).quantize(Decimal("0.01"))
 
@@ -229,7 +222,7 @@ def _overlapping_accepted(trip: Trip, started: datetime, ended: datetime) -> lis
 
 class _Verified(NamedTuple):
     format: str
-    result: geometry.VerificationResult | None  # None: the file could not be parsed
+    result: VerificationResult | None  # None: the file could not be parsed
     reasons: list[dict[str, Any]]
     outcome: str
 
@@ -257,7 +250,7 @@ def _verify(trip: Trip) -> _Verified:
     start, end = _time_range(trace)
     vehicle = trip.vehicle
     eligible_from = trip.operator.eligible_from
-    result = geometry.verify(
+    result = verify(
         trace,
         crs=trip.crs,
         default_auto=None if not trip.declared_mode else trip.declared_mode == Trip.Mode.AUTO,
@@ -314,7 +307,7 @@ def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -
     data: dict[str, Any] = {
         "reasons": reasons,
         "params": {**dataclasses.asdict(verify_params()), "max_points": settings.TRIP_MAX_POINTS},
-        "code_version": geometry.VERSION,
+        "code_version": VERSION,
         "processed_at": timezone.now(),
         "format": fmt,
     }
@@ -357,9 +350,9 @@ def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -
     return transition(instance=trip, to=outcome, actor=actor, reason=reason, data=data)
 
 
-def _store_trace(trip: Trip, result: geometry.VerificationResult) -> str:
-    path = f"traces/{trip.pk}-{geometry.VERSION}-{timezone.now():%Y%m%d%H%M%S%f}.geojson"
-    body = json.dumps(geometry.trace_geojson(result), separators=(",", ":"))
+def _store_trace(trip: Trip, result: VerificationResult) -> str:
+    path = f"traces/{trip.pk}-{VERSION}-{timezone.now():%Y%m%d%H%M%S%f}.geojson"
+    body = json.dumps(trace_geojson(result), separators=(",", ":"))
     return default_storage.save(path, ContentFile(body.encode()))
 
 

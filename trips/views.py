@@ -51,7 +51,7 @@ class TraceTag:
     reason_code: str  # "" for eligible, whose figure is the trip's own
 
 
-# The tags of trips.geometry.STEP_TAGS plus the dropped outlier fixes, in legend order.
+# The tags of trips.verification.verify.STEP_TAGS plus the dropped outlier fixes, in legend order.
 # Colours differ in lightness as well as hue; the legend's words and figures carry the meaning.
 TRACE_TAGS = (
     TraceTag("eligible", gettext_lazy("Eligible"), "#1b6e3a", ""),
