@@ -118,7 +118,7 @@ def _rows(count: int, *, stamp: str = "epoch_ms", note: str = "") -> bytes:
 @pytest.fixture
 def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     """CSV read in 1 kB blocks: a few hundred rows make many blocks."""
-    monkeypatch.setattr("trips.parsers._CSV_BLOCK", 1024)
+    monkeypatch.setattr("trips.parsers.csv._CSV_BLOCK", 1024)
 
 
 @pytest.mark.usefixtures("small_blocks")
