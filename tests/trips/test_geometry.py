@@ -412,3 +412,18 @@ def test_the_fast_projection_of_big_traces_agrees_with_pyproj_to_a_millimetre() 
     ex, ey = to_metric(lon, lat, CRS)
     assert np.abs(x - ex).max() < 1e-3
     assert np.abs(y - ey).max() < 1e-3
+
+
+def test_reasons_carry_plain_numbers_never_numpy_ones() -> None:
+    # An outlier 5 km away at 3 s, a 400 s gap, manual driving at the end, no zones: every
+    # kind of reason, and each must read (and store as JSON) as plain numbers.
+    x = [0.0, 10, 20, 5000, 30, 40, 50, 60, 70]
+    t = [0.0, 1, 2, 3, 4, 5, 405, 406, 407]
+    auto = [True] * 6 + [False] * 3
+    result = run(trace(x, t, auto=auto), [], default_auto=None)
+    assert {"speed_outlier", "gap", "long_gap", "manual", "outside_zone"} <= set(codes(result))
+    for r in result.reasons:
+        assert "np." not in r.message
+        assert type(r.count) is int
+        assert type(r.metres) is float
+        assert r.line is None or type(r.line) is int

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -90,7 +91,7 @@ def parse_csv(data: bytes) -> ParsedTrace:
             scale = part.epoch_scale
             row += batch.num_rows
     except pa.ArrowInvalid as exc:
-        raise _csv_error(data, column_types, str(exc)) from None
+        raise _csv_error(data, column_types, raw_names, str(exc)) from None
     return build_trace(
         t_ns=columns["t_ns"].values(np.int64),
         lon=columns["lon"].values(np.float64),
@@ -134,8 +135,15 @@ class _Filled:
         return filled if self.size * 4 >= self.array.size * 3 else filled.copy()
 
 
-def _csv_error(data: bytes, column_types: dict[str, pa.DataType], detail: str) -> TraceError:
-    """Locate a CSV failure by re-reading the bad column as text (error path only)."""
+def _csv_error(
+    data: bytes, column_types: dict[str, pa.DataType], names: list[str], detail: str
+) -> TraceError:
+    """Locate a CSV failure by re-reading the bad column as text (error path only).
+
+    As text, every column of it: a column the reader were left to type would come back
+    re-written (1767225600000 read as a float is "1.7672256e+12"), and its first value,
+    not the bad one, would then be the one that fails.
+    """
     match = re.search(r"In CSV column #(\d+)", detail)
     if "Expected" in detail and "columns" in detail:
         row = re.search(r"Row #(\d+)", detail)
@@ -150,10 +158,12 @@ def _csv_error(data: bytes, column_types: dict[str, pa.DataType], detail: str) -
     table = pacsv.read_csv(
         pa.BufferReader(data),
         read_options=pacsv.ReadOptions(use_threads=False),
-        convert_options=pacsv.ConvertOptions(column_types={}, strings_can_be_null=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=True
+        ),
     )
     name = table.column_names[index]
-    column = table.column(index).cast(pa.string())
+    column = table.column(index)
     lines = np.arange(2, 2 + table.num_rows, dtype=np.int64)
     wanted = column_types.get(name)
     if name.strip().lower() == "timestamp" and wanted == UTC_NS:
@@ -165,6 +175,22 @@ def _csv_error(data: bytes, column_types: dict[str, pa.DataType], detail: str) -
             pc.cast(pa.array([text]), wanted or pa.string())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             if name.strip().lower() == "timestamp":
+                if wanted == pa.int64() and _is_fraction(text):
+                    return TraceError(
+                        "timestamp_invalid",
+                        f"Timestamp {text!r} is not a whole number like the first row's; "
+                        "write every epoch timestamp alike.",
+                        int(lines[i]),
+                    )
                 return timestamp_error(text, int(lines[i]))
             return TraceError("not_a_number", f"{name} {text!r} is not a number.", int(lines[i]))
     return TraceError("csv_invalid", f"The CSV could not be read: {detail}")
+
+
+def _is_fraction(text: str) -> bool:
+    """A finite number not written as a whole one (1767225600.5, 1.7e9)."""
+    try:
+        value = float(text)
+    except ValueError:
+        return False
+    return math.isfinite(value) and not text.strip().lstrip("+-").isdigit()

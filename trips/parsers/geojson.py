@@ -54,7 +54,9 @@ def parse_geojson(data: bytes) -> ParsedTrace:  # noqa: PLR0912 - one check per 
     elif all(isinstance(s, str) for s in stamps):
         t_ns = iso_strings_to_ns(pa.array(stamps, pa.string()), lines)
     else:
-        i = next(i for i, s in enumerate(stamps) if not isinstance(s, str))
+        # The first that is not of the first one's kind (number or text).
+        numbers = isinstance(stamps[0], int | float)
+        i = next(i for i, s in enumerate(stamps) if isinstance(s, int | float) != numbers)
         raise timestamp_error(str(stamps[i]), i + 1)
     auto = None
     if any(m is not None for m in modes):

@@ -71,7 +71,7 @@ def _check_coordinates(
         i = int(np.argmin(ok))
         raise TraceError(
             "coordinates_impossible",
-            f"Impossible coordinates lat={lat[i]!r}, lon={lon[i]!r}.",
+            f"Impossible coordinates lat={float(lat[i])}, lon={float(lon[i])}.",
             _line(lines, first_line, i),
         )
 
