@@ -28,6 +28,7 @@ from operators.models import User, Vehicle, local_day_start
 from operators.selectors import vehicle_list
 from routes.selectors import zone_timeline
 from trips import parsers
+from trips.reason_codes import TripReason
 from trips.verification.geojson import trace_geojson
 from trips.verification.params import verify_params
 from trips.verification.verify import VERSION, VerificationResult, verify
@@ -270,7 +271,7 @@ def _verify(trip: Trip) -> _Verified:
             # pages show each code's translated sentence (trips/reasons.py).
             reasons.append(
                 {
-                    "code": "overlaps_accepted_trip",
+                    "code": TripReason.OVERLAPS_ACCEPTED_TRIP,
                     "message": f"Overlaps in time accepted trip(s) {ids} of the same vehicle.",
                     "count": len(overlapping),
                     "metres": 0.0,

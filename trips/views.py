@@ -33,7 +33,8 @@ from operators.selectors import operator_list, vehicle_list
 from . import services
 from .forms import TripFilterForm, TripReverifyForm, TripReviewForm, TripUploadForm
 from .models import Trip, TripDay
-from .reasons import FLAG_CODES, ReasonShown, describe
+from .reason_codes import FLAG_CODES
+from .reasons import ReasonShown, describe
 from .selectors import review_queue, trip_list
 from .throttling import UploadThrottle
 

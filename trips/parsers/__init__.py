@@ -17,6 +17,8 @@ from collections.abc import Callable
 
 import pyarrow as pa
 
+from trips.reason_codes import TripReason
+
 from .csv import parse_csv
 from .geojson import parse_geojson
 from .gpx import parse_gpx
@@ -62,18 +64,18 @@ def detect_format(data: bytes) -> str | None:
 def parse(data: bytes, *, fmt: str | None = None, max_points: int | None = None) -> ParsedTrace:
     """Parse a trip log; `fmt` None means detect it from the content."""
     if not data or data.isspace():  # (strip() would copy a 50 MB upload)
-        raise TraceError("empty_file", "The file is empty.")
+        raise TraceError(TripReason.EMPTY_FILE, "The file is empty.")
     if fmt is None:
         fmt = detect_format(data)
         if fmt is None:
             refuse_binary(data)
             raise TraceError(
-                "unknown_format",
+                TripReason.UNKNOWN_FORMAT,
                 "The format could not be recognised; expected CSV, GPX, GeoJSON, NMEA 0183 "
                 "or Parquet.",
             )
     if fmt not in FORMATS:
-        raise TraceError("unknown_format", f"Unknown format {fmt!r}.")
+        raise TraceError(TripReason.UNKNOWN_FORMAT, f"Unknown format {fmt!r}.")
     if fmt != "parquet":
         refuse_binary(data)
         data = utf8(data)
@@ -81,12 +83,15 @@ def parse(data: bytes, *, fmt: str | None = None, max_points: int | None = None)
     try:
         trace = _PARSERS[fmt](data)
     except RecursionError:  # JSON nested thousands deep: no GeoJSON is
-        raise TraceError("too_deep", "The file is nested too deeply to be a trip log.") from None
+        raise TraceError(
+            TripReason.TOO_DEEP, "The file is nested too deeply to be a trip log."
+        ) from None
     # The reader's tables and buffers are gone by now, but Arrow's allocator (mimalloc)
     # keeps their pages, which numpy cannot reuse: tens of MB at the trip's peak otherwise.
     pa.default_memory_pool().release_unused()
     if max_points is not None and len(trace) > max_points:
         raise TraceError(
-            "too_many_points", f"The file has {len(trace)} fixes; the limit is {max_points}."
+            TripReason.TOO_MANY_POINTS,
+            f"The file has {len(trace)} fixes; the limit is {max_points}.",
         )
     return trace

@@ -11,6 +11,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from trips.reason_codes import TripReason
+
 from .trace import TraceError
 
 CSV_REQUIRED = ("timestamp", "lat", "lon")
@@ -107,12 +109,12 @@ _ISO_NAIVE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?$")
 def timestamp_error(text: str | None, line: int) -> TraceError:
     if text is not None and _ISO_NAIVE.match(text.strip()):
         return TraceError(
-            "timestamp_no_offset",
+            TripReason.TIMESTAMP_NO_OFFSET,
             f"Timestamp {text!r} has no UTC offset; write e.g. 2026-01-01T08:00:00+08:00.",
             line,
         )
     return TraceError(
-        "timestamp_invalid",
+        TripReason.TIMESTAMP_INVALID,
         f"Timestamp {text!r} is neither ISO 8601 with an offset nor Unix epoch seconds/ms.",
         line,
     )
@@ -129,7 +131,7 @@ def _table_timestamps(
     if pa.types.is_timestamp(kind):
         if kind.tz is None:
             raise TraceError(
-                "timestamp_no_offset",
+                TripReason.TIMESTAMP_NO_OFFSET,
                 f"The {fmt} timestamp column has no time zone; store UTC-adjusted timestamps.",
                 int(lines[0]) if len(lines) else None,
             )
@@ -138,7 +140,7 @@ def _table_timestamps(
         return epoch_to_ns(to_numpy(column), epoch_scale)
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         return iso_strings_to_ns(column, lines)
-    raise TraceError("timestamp_invalid", f"The timestamp column has type {kind}.", 1)
+    raise TraceError(TripReason.TIMESTAMP_INVALID, f"The timestamp column has type {kind}.", 1)
 
 
 def table_mode(column: pa.ChunkedArray, lines: np.ndarray) -> np.ndarray:
@@ -165,7 +167,7 @@ def table_mode(column: pa.ChunkedArray, lines: np.ndarray) -> np.ndarray:
         ok = to_numpy(valid)
         i = int(np.argmax(~np.asarray(ok, dtype=bool)))
         raise TraceError(
-            "mode_invalid",
+            TripReason.MODE_INVALID,
             f"Driving mode {column[i].as_py()!r} is not 'auto' or 'manual'.",
             int(lines[i]),
         )
@@ -190,7 +192,7 @@ def table_columns(
     missing = [c for c in CSV_REQUIRED if c not in names]
     if missing:
         raise TraceError(
-            "missing_column",
+            TripReason.MISSING_COLUMN,
             f"Missing column(s) {', '.join(missing)}; required: {', '.join(CSV_REQUIRED)}.",
             1 if fmt == "csv" else None,
         )
@@ -199,14 +201,14 @@ def table_columns(
     for name in (*CSV_REQUIRED, *(("mode",) if "mode" in names else ())):
         i = _first_null(table.column(name))
         if i is not None:
-            raise TraceError("missing_value", f"Empty {name}.", int(lines[i]))
+            raise TraceError(TripReason.MISSING_VALUE, f"Empty {name}.", int(lines[i]))
     for name in ("lat", "lon", *CSV_OPTIONAL_FLOAT):
         if name in names and not (
             pa.types.is_floating(table.column(name).type)
             or pa.types.is_integer(table.column(name).type)
             or pa.types.is_null(table.column(name).type)
         ):
-            raise TraceError("not_a_number", f"Column {name} holds non-numbers.", None)
+            raise TraceError(TripReason.NOT_A_NUMBER, f"Column {name} holds non-numbers.", None)
     stamps = table.column("timestamp")
     if (
         epoch_scale is None

@@ -10,6 +10,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from trips.reason_codes import TripReason
+
 from .columns import (
     CSV_OPTIONAL_FLOAT,
     CSV_REQUIRED,
@@ -32,7 +34,7 @@ def parse_csv(data: bytes) -> ParsedTrace:
     missing = [c for c in CSV_REQUIRED if c not in header]
     if missing:
         raise TraceError(
-            "missing_column",
+            TripReason.MISSING_COLUMN,
             f"Missing column(s) {', '.join(missing)} in the header; required: "
             f"{', '.join(CSV_REQUIRED)}; optional: mode, {', '.join(CSV_OPTIONAL_FLOAT)}.",
             1,
@@ -148,12 +150,12 @@ def _csv_error(
     if "Expected" in detail and "columns" in detail:
         row = re.search(r"Row #(\d+)", detail)
         return TraceError(
-            "csv_columns",
+            TripReason.CSV_COLUMNS,
             "A row has a different number of fields than the header.",
             int(row.group(1)) if row else None,
         )
     if match is None:
-        return TraceError("csv_invalid", f"The CSV could not be read: {detail}")
+        return TraceError(TripReason.CSV_INVALID, f"The CSV could not be read: {detail}")
     index = int(match.group(1))
     table = pacsv.read_csv(
         pa.BufferReader(data),
@@ -177,14 +179,16 @@ def _csv_error(
             if name.strip().lower() == "timestamp":
                 if wanted == pa.int64() and _is_fraction(text):
                     return TraceError(
-                        "timestamp_invalid",
+                        TripReason.TIMESTAMP_INVALID,
                         f"Timestamp {text!r} is not a whole number like the first row's; "
                         "write every epoch timestamp alike.",
                         int(lines[i]),
                     )
                 return timestamp_error(text, int(lines[i]))
-            return TraceError("not_a_number", f"{name} {text!r} is not a number.", int(lines[i]))
-    return TraceError("csv_invalid", f"The CSV could not be read: {detail}")
+            return TraceError(
+                TripReason.NOT_A_NUMBER, f"{name} {text!r} is not a number.", int(lines[i])
+            )
+    return TraceError(TripReason.CSV_INVALID, f"The CSV could not be read: {detail}")
 
 
 def _is_fraction(text: str) -> bool:

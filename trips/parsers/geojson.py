@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from trips.reason_codes import TripReason
+
 from .columns import epoch_to_ns, iso_strings_to_ns, table_mode, timestamp_error
 from .trace import ParsedTrace, TraceError, build_trace
 
@@ -18,12 +20,12 @@ def parse_geojson(data: bytes) -> ParsedTrace:  # noqa: PLR0912 - one check per 
         doc = json.loads(data)
     except ValueError as exc:
         line = getattr(exc, "lineno", None)
-        raise TraceError("json_invalid", f"The JSON is not valid: {exc}", line) from None
+        raise TraceError(TripReason.JSON_INVALID, f"The JSON is not valid: {exc}", line) from None
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
-        raise TraceError("geojson_invalid", "Expected a GeoJSON FeatureCollection.")
+        raise TraceError(TripReason.GEOJSON_INVALID, "Expected a GeoJSON FeatureCollection.")
     features = doc.get("features")
     if not isinstance(features, list):
-        raise TraceError("geojson_invalid", "The FeatureCollection has no features list.")
+        raise TraceError(TripReason.GEOJSON_INVALID, "The FeatureCollection has no features list.")
     n = len(features)
     lon = np.empty(n)
     lat = np.empty(n)
@@ -33,14 +35,16 @@ def parse_geojson(data: bytes) -> ParsedTrace:  # noqa: PLR0912 - one check per 
     for i, feature in enumerate(features):
         geometry = feature.get("geometry") if isinstance(feature, dict) else None
         if not isinstance(geometry, dict) or geometry.get("type") != "Point":
-            raise TraceError("geojson_not_point", "Every feature must be a Point fix.", i + 1)
+            raise TraceError(
+                TripReason.GEOJSON_NOT_POINT, "Every feature must be a Point fix.", i + 1
+            )
         coords: Any = geometry.get("coordinates")
         props = feature.get("properties") or {}
         try:
             lon[i], lat[i] = float(coords[0]), float(coords[1])
         except (TypeError, ValueError, IndexError):
             raise TraceError(
-                "geojson_invalid", "A Point has no valid coordinates.", i + 1
+                TripReason.GEOJSON_INVALID, "A Point has no valid coordinates.", i + 1
             ) from None
         stamps.append(props.get("timestamp"))
         modes.append(props.get("mode"))
@@ -48,7 +52,9 @@ def parse_geojson(data: bytes) -> ParsedTrace:  # noqa: PLR0912 - one check per 
     lines = np.arange(1, n + 1, dtype=np.int64)
     for i, stamp in enumerate(stamps):
         if stamp is None or isinstance(stamp, bool):
-            raise TraceError("missing_value", "A feature has no timestamp property.", i + 1)
+            raise TraceError(
+                TripReason.MISSING_VALUE, "A feature has no timestamp property.", i + 1
+            )
     if all(isinstance(s, int | float) for s in stamps):
         t_ns = epoch_to_ns(np.asarray(stamps))
     elif all(isinstance(s, str) for s in stamps):
@@ -66,7 +72,7 @@ def parse_geojson(data: bytes) -> ParsedTrace:  # noqa: PLR0912 - one check per 
         try:
             odometer_km = np.asarray([np.nan if o is None else float(o) for o in odometer])
         except (TypeError, ValueError):
-            raise TraceError("not_a_number", "odometer_km must be a number.") from None
+            raise TraceError(TripReason.NOT_A_NUMBER, "odometer_km must be a number.") from None
     return build_trace(
         t_ns=t_ns,
         lon=lon,

@@ -13,6 +13,8 @@ import pyarrow as pa
 from defusedxml import DefusedXmlException
 from defusedxml import sax as defused_sax
 
+from trips.reason_codes import TripReason
+
 from .columns import iso_strings_to_ns
 from .trace import Note, ParsedTrace, TraceError, build_trace
 
@@ -46,7 +48,7 @@ class _GpxHandler(ContentHandler):
                 lat, lon = float(attrs.getValue("lat")), float(attrs.getValue("lon"))
             except (KeyError, ValueError):
                 raise TraceError(
-                    "gpx_invalid", "A track point has no valid lat/lon attributes.", line
+                    TripReason.GPX_INVALID, "A track point has no valid lat/lon attributes.", line
                 ) from None
             self.lat.append(lat)
             self.lon.append(lon)
@@ -78,18 +80,22 @@ def parse_gpx(data: bytes) -> ParsedTrace:
         defused_sax.parseString(data, handler, forbid_dtd=True)
     except DefusedXmlException:
         raise TraceError(
-            "xml_forbidden", "XML entity or DTD declarations are not accepted."
+            TripReason.XML_FORBIDDEN, "XML entity or DTD declarations are not accepted."
         ) from None
     except SAXException as exc:
         line = getattr(exc, "getLineNumber", lambda: None)()
-        raise TraceError("xml_invalid", f"The XML is not well formed: {exc}", line) from None
+        raise TraceError(
+            TripReason.XML_INVALID, f"The XML is not well formed: {exc}", line
+        ) from None
     if handler.root != "gpx":
-        raise TraceError("gpx_invalid", f"The root element is <{handler.root}>, not <gpx>.", 1)
+        raise TraceError(
+            TripReason.GPX_INVALID, f"The root element is <{handler.root}>, not <gpx>.", 1
+        )
     notes: list[Note] = []
     if handler.other_points and not handler.lat:
         notes.append(
             Note(
-                "gpx_no_track",
+                TripReason.GPX_NO_TRACK,
                 "Route and waypoint points are plans, not recordings; only track points count.",
                 handler.other_points,
             )
@@ -99,7 +105,7 @@ def parse_gpx(data: bytes) -> ParsedTrace:
     if not timed.all():
         notes.append(
             Note(
-                "untimed_points",
+                TripReason.UNTIMED_POINTS,
                 "Track points without <time> cannot be measured and were dropped.",
                 int((~timed).sum()),
                 int(lines[int(np.argmax(~timed))]),

@@ -7,6 +7,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from trips.reason_codes import TripReason
+
 from .trace import TraceError
 
 # Limits on the shape of a file, checked before it is parsed (docs/security.md): far above
@@ -30,7 +32,8 @@ def refuse_hostile_shape(data: bytes, fmt: str, max_points: int | None) -> None:
     marker = _MARKERS.get(fmt)
     if max_points is not None and marker is not None and data.count(marker) > 2 * max_points:
         raise TraceError(
-            "too_many_points", f"The file has far more than the limit of {max_points} fixes."
+            TripReason.TOO_MANY_POINTS,
+            f"The file has far more than the limit of {max_points} fixes.",
         )
     if fmt == "csv":
         _check_csv_shape(data)
@@ -51,14 +54,14 @@ def _check_csv_shape(data: bytes) -> None:
         too_long = row_end < 0 and len(data) - header_end - 1 > MAX_LINE_BYTES
     if too_long:
         raise TraceError(
-            "line_too_long",
+            TripReason.LINE_TOO_LONG,
             f"The line is longer than {MAX_LINE_BYTES // 1024} KB; a trip log has short lines.",
             1 if header_end < 0 else 2,
         )
     columns = data.count(b",", 0, header_end if header_end >= 0 else len(data)) + 1
     if columns > MAX_CSV_COLUMNS:
         raise TraceError(
-            "too_many_columns",
+            TripReason.TOO_MANY_COLUMNS,
             f"The header has {columns} columns; the limit is {MAX_CSV_COLUMNS}.",
             1,
         )
@@ -78,7 +81,7 @@ def _check_xml_tokens(data: bytes) -> None:
         gaps = np.diff(opens, prepend=last)
         if int(gaps.max()) - 1 > MAX_XML_TOKEN_BYTES:
             raise TraceError(
-                "xml_token_too_long",
+                TripReason.XML_TOKEN_TOO_LONG,
                 f"A text or attribute value is longer than {MAX_XML_TOKEN_BYTES // 2**20} MB.",
                 _line_at(data, int(opens[int(gaps.argmax())]) - int(gaps.max()) + 1),
             )
@@ -91,15 +94,17 @@ def _check_parquet_shape(data: bytes, max_points: int | None) -> None:
     try:
         metadata = pq.ParquetFile(pa.BufferReader(data)).metadata
     except (pa.ArrowInvalid, OSError) as exc:
-        raise TraceError("parquet_invalid", f"The Parquet file could not be read: {exc}") from None
+        raise TraceError(
+            TripReason.PARQUET_INVALID, f"The Parquet file could not be read: {exc}"
+        ) from None
     if metadata.num_columns > MAX_CSV_COLUMNS:
         raise TraceError(
-            "too_many_columns",
+            TripReason.TOO_MANY_COLUMNS,
             f"The file has {metadata.num_columns} columns; the limit is {MAX_CSV_COLUMNS}.",
         )
     if max_points is not None and metadata.num_rows > max_points:
         raise TraceError(
-            "too_many_points",
+            TripReason.TOO_MANY_POINTS,
             f"The file has {metadata.num_rows} fixes; the limit is {max_points}.",
         )
 
@@ -112,7 +117,9 @@ def refuse_binary(data: bytes) -> None:
     pos = data.find(b"\x00")
     if pos >= 0:
         raise TraceError(
-            "binary", "The file contains binary data (NUL bytes), not text.", _line_at(data, pos)
+            TripReason.BINARY,
+            "The file contains binary data (NUL bytes), not text.",
+            _line_at(data, pos),
         )
 
 
@@ -125,7 +132,7 @@ def utf8(data: bytes) -> bytes:
             data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise TraceError(
-                "encoding",
+                TripReason.ENCODING,
                 "The file is not UTF-8 text (GBK or another encoding?); save it as UTF-8.",
                 _line_at(data, exc.start),
             ) from None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from trips.reason_codes import TripReason
+
 from .trace import Note, ParsedTrace, TraceError, build_trace
 
 NMEA_TALKERS = frozenset({"GP", "GN", "GB", "BD", "GL", "GA"})
@@ -74,7 +76,7 @@ def parse_nmea(data: bytes) -> ParsedTrace:  # noqa: PLR0912, PLR0915 - one pass
     if bad_checksum:
         notes.append(
             Note(
-                "nmea_bad_checksum",
+                TripReason.NMEA_BAD_CHECKSUM,
                 "Sentences with a missing or wrong checksum were dropped.",
                 len(bad_checksum),
                 bad_checksum[0],
@@ -146,7 +148,7 @@ def parse_nmea(data: bytes) -> ParsedTrace:  # noqa: PLR0912, PLR0915 - one pass
     if unreadable:
         notes.append(
             Note(
-                "nmea_unreadable",
+                TripReason.NMEA_UNREADABLE,
                 "RMC/GGA sentences with unreadable fields were dropped.",
                 len(unreadable),
                 unreadable[0],
@@ -155,7 +157,7 @@ def parse_nmea(data: bytes) -> ParsedTrace:  # noqa: PLR0912, PLR0915 - one pass
     if repeated:
         notes.append(
             Note(
-                "nmea_repeated_epoch",
+                TripReason.NMEA_REPEATED_EPOCH,
                 "Sentences repeating an epoch already read (same type, same time) were dropped.",
                 len(repeated),
                 repeated[0],
@@ -163,19 +165,23 @@ def parse_nmea(data: bytes) -> ParsedTrace:  # noqa: PLR0912, PLR0915 - one pass
         )
     if undated:
         notes.append(
-            Note("nmea_no_date", "GGA fixes before the first RMC (no date) were dropped.", undated)
+            Note(
+                TripReason.NMEA_NO_DATE,
+                "GGA fixes before the first RMC (no date) were dropped.",
+                undated,
+            )
         )
     if skipped_talker:
         notes.append(
             Note(
-                "nmea_other_talker",
+                TripReason.NMEA_OTHER_TALKER,
                 f"Sentences from talkers other than {', '.join(sorted(NMEA_TALKERS))} were "
                 "ignored.",
                 skipped_talker,
             )
         )
     if not candidates:
-        raise TraceError("nmea_no_fix_sentences", "The log has no RMC or GGA sentences.")
+        raise TraceError(TripReason.NMEA_NO_FIX_SENTENCES, "The log has no RMC or GGA sentences.")
     return build_trace(
         t_ns=np.asarray(t_ns, dtype=np.int64),
         lon=np.asarray(lon, dtype=np.float64),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from trips.reason_codes import TripReason
+
 from .columns import table_columns
 from .trace import ParsedTrace, TraceError, build_trace
 
@@ -15,7 +17,9 @@ def parse_parquet(data: bytes) -> ParsedTrace:
         # (seconds and tens of MB) for nothing a single file needs.
         table = pq.ParquetFile(pa.BufferReader(data)).read(use_threads=False)
     except (pa.ArrowInvalid, OSError) as exc:
-        raise TraceError("parquet_invalid", f"The Parquet file could not be read: {exc}") from None
+        raise TraceError(
+            TripReason.PARQUET_INVALID, f"The Parquet file could not be read: {exc}"
+        ) from None
     return _from_table(table, "parquet", first_line=1)
 
 

@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from trips.reason_codes import TripReason
+
 
 class TraceError(Exception):
     """The file cannot be used at all: the trip is rejected with this reason."""
 
-    def __init__(self, code: str, message: str, line: int | None = None) -> None:
+    def __init__(self, code: TripReason, message: str, line: int | None = None) -> None:
         super().__init__(f"{message} (line {line})" if line is not None else message)
         self.code = code
         self.message = message
@@ -23,7 +25,7 @@ class TraceError(Exception):
 class Note:
     """Something dropped or odd while parsing, kept as a reason on the trip."""
 
-    code: str
+    code: TripReason
     message: str
     count: int
     line: int | None = None
@@ -70,7 +72,7 @@ def _check_coordinates(
     if not ok.all():
         i = int(np.argmin(ok))
         raise TraceError(
-            "coordinates_impossible",
+            TripReason.COORDINATES_IMPOSSIBLE,
             f"Impossible coordinates lat={float(lat[i])}, lon={float(lon[i])}.",
             _line(lines, first_line, i),
         )
@@ -102,7 +104,7 @@ def build_trace(
         keep = ~null_island
         notes.append(
             Note(
-                "null_island",
+                TripReason.NULL_ISLAND,
                 "Fixes at exactly (0, 0), a receiver's no-fix placeholder, were dropped.",
                 int(null_island.sum()),
                 _line(lines, first_line, int(np.argmax(null_island))),

@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from trips.parsers import ParsedTrace
+from trips.reason_codes import TripReason
 
 from .times import NS, epoch_ns, utc_datetime
 
@@ -18,27 +19,10 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-# Reasons that make the trip rejected / needs_review; every other reason is information
-# (metres or fixes that earned nothing, and why).
-REJECT_CODES = frozenset(
-    {"no_fixes", "too_few_fixes", "time_implausible", "time_backwards", "too_long", "mode_missing"}
-)
-REVIEW_CODES = frozenset(
-    {
-        "many_outliers",
-        "implausible_jump",
-        "long_gap",
-        "many_gaps",
-        "gap_jump",
-        "odometer_disagreement",
-        "permit_lapsed",
-    }
-)
-
 
 @dataclass(frozen=True)
 class Reason:
-    code: str
+    code: TripReason
     message: str
     count: int = 0
     metres: float = 0.0
@@ -63,7 +47,7 @@ def first_refusal(
         i = int(np.argmax(bad))
         return [
             Reason(
-                "time_implausible",
+                TripReason.TIME_IMPLAUSIBLE,
                 f"Fix time {utc_datetime(int(t[i])).isoformat()} is before {earliest_year} or in "
                 "the future: a receiver's placeholder, not a real time.",
                 count=int(bad.sum()),
@@ -75,7 +59,7 @@ def first_refusal(
         i = int(back[0]) + 1
         return [
             Reason(
-                "time_backwards",
+                TripReason.TIME_BACKWARDS,
                 "Time goes backwards; fixes are never reordered, so the log cannot be "
                 "measured. Export it in recording order.",
                 count=int(back.size),
@@ -86,7 +70,7 @@ def first_refusal(
     if duration > max_duration_s:
         return [
             Reason(
-                "too_long",
+                TripReason.TOO_LONG,
                 f"The trip lasts {duration / 3600:.1f} h; the limit is "
                 f"{max_duration_s / 3600:.1f} h. Upload one file per trip.",
             )
@@ -94,7 +78,7 @@ def first_refusal(
     if trace.auto is None and default_auto is None:
         return [
             Reason(
-                "mode_missing",
+                TripReason.MODE_MISSING,
                 "The file carries no driving mode and the upload declared none.",
             )
         ]
@@ -116,7 +100,7 @@ def outlier_flags(
     if outliers.size > review_outlier_share * n:
         flags.append(
             Reason(
-                "many_outliers",
+                TripReason.MANY_OUTLIERS,
                 f"{outliers.size} of {n} fixes were speed outliers (review above "
                 f"{review_outlier_share:.0%}).",
                 count=int(outliers.size),
@@ -134,7 +118,7 @@ def outlier_flags(
         first = int(run_start[long_runs[0]])
         flags.append(
             Reason(
-                "implausible_jump",
+                TripReason.IMPLAUSIBLE_JUMP,
                 f"The trace jumped away and stayed there for more than {review_outlier_run_s:g} s.",
                 count=int(long_runs.size),
                 line=trace.line_of(first if idx is None else int(idx[first])),
@@ -164,7 +148,7 @@ def metre_reasons(
         first = int(np.argmax(gap))
         reasons.append(
             Reason(
-                "gap",
+                TripReason.GAP,
                 "Time gaps between fixes: the straight line across a gap is a guess and earns "
                 "nothing.",
                 count=int(gap.sum()),
@@ -175,7 +159,7 @@ def metre_reasons(
     if stopped.any():
         reasons.append(
             Reason(
-                "stationary_jitter",
+                TripReason.STATIONARY_JITTER,
                 "Position noise while the vehicle stood still was not counted.",
                 count=int(stopped.sum()),
                 metres=stopped_m,
@@ -185,7 +169,7 @@ def metre_reasons(
     if manual.any():
         reasons.append(
             Reason(
-                "manual",
+                TripReason.MANUAL,
                 "Driven manually (at least one end of the step).",
                 count=int(manual.sum()),
                 metres=float(measured[manual].sum()),
@@ -196,7 +180,7 @@ def metre_reasons(
     if no_permit > 0:
         reasons.append(
             Reason(
-                "not_permitted",
+                TripReason.NOT_PERMITTED,
                 "Driven while the vehicle had no valid permit."
                 if permit is None
                 else "Driven outside the vehicle's permit window.",
@@ -207,7 +191,7 @@ def metre_reasons(
     if not_eligible > 0:
         reasons.append(
             Reason(
-                "operator_not_eligible",
+                TripReason.OPERATOR_NOT_ELIGIBLE,
                 "Driven before the company was both settled in Yangquan and admitted to the pilot."
                 if eligible_from is not None
                 else "The company is not (yet) eligible for the pilot.",
@@ -218,7 +202,7 @@ def metre_reasons(
     if outside > 1e-6:
         reasons.append(
             Reason(
-                "outside_zone",
+                TripReason.OUTSIDE_ZONE,
                 "Driven outside the road segments and zones approved at that time.",
                 metres=float(outside),
             )
@@ -247,7 +231,7 @@ def gap_flags(
         first = int(long_gap[0])
         flags.append(
             Reason(
-                "long_gap",
+                TripReason.LONG_GAP,
                 f"The log stops for more than {review_gap_s:g} s "
                 f"(longest {float(gap_dt.max()):.0f} s).",
                 count=int(long_gap.size),
@@ -259,7 +243,7 @@ def gap_flags(
     if duration > 0 and gap_time > review_gap_share * duration:
         flags.append(
             Reason(
-                "many_gaps",
+                TripReason.MANY_GAPS,
                 f"{gap_time / duration:.0%} of the trip's time is in gaps (review above "
                 f"{review_gap_share:.0%}).",
                 count=int(gap_at.size),
@@ -270,7 +254,7 @@ def gap_flags(
         first = int(jump[0])
         flags.append(
             Reason(
-                "gap_jump",
+                TripReason.GAP_JUMP,
                 f"The vehicle reappeared more than {review_gap_jump_m:g} m away after a gap.",
                 count=int(jump.size),
                 metres=float(length[jump].sum()),
@@ -296,7 +280,7 @@ def odometer_flag(
     if abs(odometer_m - trace_m) > tolerance:
         flags.append(
             Reason(
-                "odometer_disagreement",
+                TripReason.ODOMETER_DISAGREEMENT,
                 f"The odometer advanced {odometer_m:.0f} m but the trace measures {trace_m:.0f} m.",
                 metres=abs(odometer_m - trace_m),
             )

@@ -27,6 +27,7 @@ import numpy.typing as npt
 from core.geo import gcj02_to_wgs84
 from routes.zones import ZoneInterval
 from trips.parsers import ParsedTrace
+from trips.reason_codes import TripReason
 
 from .clean import gaps, project, speed_filter, stationary_fixes, step_lengths
 from .findings import (
@@ -155,7 +156,7 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
     ]
     if n == 0:
         return _empty(
-            "rejected", 0, [*reasons, Reason("no_fixes", "The file has no usable fixes.")]
+            "rejected", 0, [*reasons, Reason(TripReason.NO_FIXES, "The file has no usable fixes.")]
         )
     refusals = first_refusal(
         trace,
@@ -184,7 +185,7 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
     if dup.any():
         reasons.append(
             Reason(
-                "duplicate",
+                TripReason.DUPLICATE,
                 "Exact duplicate fixes (same time and place as the previous one) were dropped.",
                 count=int(dup.sum()),
                 line=trace.line_of(int(np.argmax(dup))),
@@ -208,7 +209,7 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
     if outliers.size:
         reasons.append(
             Reason(
-                "speed_outlier",
+                TripReason.SPEED_OUTLIER,
                 f"Fixes implying more than {params.max_speed_kmh:g} km/h from the last kept "
                 "fix were dropped.",
                 count=int(outliers.size),
@@ -238,7 +239,10 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
         return _empty(
             "rejected",
             n,
-            [*reasons, Reason("too_few_fixes", "Fewer than two usable fixes remain.", count=m)],
+            [
+                *reasons,
+                Reason(TripReason.TOO_FEW_FIXES, "Fewer than two usable fixes remain.", count=m),
+            ],
         )
 
     length = step_lengths(x, y)
@@ -326,7 +330,7 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
     if permit is not None and permit_ok.any() and not permit_ok.all():
         flags.append(
             Reason(
-                "permit_lapsed",
+                TripReason.PERMIT_LAPSED,
                 "The vehicle's permit starts or ends during the trip.",
                 metres=float(measured[auto_step & ~permit_ok].sum()),
             )
