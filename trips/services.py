@@ -7,7 +7,6 @@ import hashlib
 import json
 import logging
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -23,6 +22,7 @@ from core.errors import ApplicationError
 from core.models import AuditRecord
 from core.roles import ADMINISTER, REVIEW_TRIPS, UPLOAD
 from core.services import audit_record, model_update, require, transition
+from core.units import centimetres
 from operators.identifiers import normalise_vin
 from operators.models import User, Vehicle, local_day_start
 from operators.selectors import vehicle_list
@@ -200,10 +200,6 @@ def trip_requeue_stale(*, older_than: timedelta) -> list[int]:
     return stale
 
 
-def _as_decimal_m(metres: float) -> Decimal:
-    return Decimal(repr(metres)).quantize(Decimal("0.01"))
-
-
 def _reason_dicts(reasons: list[Any]) -> list[dict[str, Any]]:
     return [dataclasses.asdict(r) for r in reasons]
 
@@ -328,9 +324,9 @@ def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -
             ended_at=result.ended_at,
             points_total=result.points_total,
             points_used=result.points_used,
-            total_m=_as_decimal_m(result.total_m),
-            autonomous_m=_as_decimal_m(result.autonomous_m),
-            eligible_m=_as_decimal_m(result.eligible_m),
+            total_m=centimetres(result.total_m),
+            autonomous_m=centimetres(result.autonomous_m),
+            eligible_m=centimetres(result.eligible_m),
             disengagements=result.disengagements,
             trace_file=_store_trace(trip, result),
         )
@@ -338,13 +334,13 @@ def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -
             TripDay(
                 trip=trip,
                 day=day,
-                autonomous_m=_as_decimal_m(auto_m),
-                eligible_m=_as_decimal_m(eligible_m),
+                autonomous_m=centimetres(auto_m),
+                eligible_m=centimetres(eligible_m),
             )
             for day, (auto_m, eligible_m) in sorted(result.day_m.items())
         )
         TripSegment.objects.bulk_create(
-            TripSegment(trip=trip, segment_id=segment_id, eligible_m=_as_decimal_m(metres))
+            TripSegment(trip=trip, segment_id=segment_id, eligible_m=centimetres(metres))
             for segment_id, metres in sorted(result.segment_m.items())
             if metres > 0
         )
