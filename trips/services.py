@@ -241,8 +241,8 @@ def _verify(trip: Trip) -> _Verified:
             "line": error.line,
         }
         return _Verified(trip.declared_format, None, [reason], Trip.Status.REJECTED)
-    # The raw bytes (57 MB for a million-fix CSV) are not needed past parsing: released
-    # before verification, the trip's memory peak (see bench/README.md).
+    # The raw bytes are not needed past parsing: released before verification, the trip's
+    # memory peak (see bench/README.md).
     del data
     start, end = _time_range(trace)
     vehicle = trip.vehicle

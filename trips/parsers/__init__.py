@@ -87,7 +87,7 @@ def parse(data: bytes, *, fmt: str | None = None, max_points: int | None = None)
             TripReason.TOO_DEEP, "The file is nested too deeply to be a trip log."
         ) from None
     # The reader's tables and buffers are gone by now, but Arrow's allocator (mimalloc)
-    # keeps their pages, which numpy cannot reuse: tens of MB at the trip's peak otherwise.
+    # keeps their pages, which numpy cannot reuse, at the trip's peak (bench/README.md).
     pa.default_memory_pool().release_unused()
     if max_points is not None and len(trace) > max_points:
         raise TraceError(

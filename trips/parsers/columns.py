@@ -33,7 +33,7 @@ _NUMPY_TYPES = {
 def to_numpy(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """A numeric or boolean column as numpy, without pyarrow's pandas-backed conversion.
 
-    pyarrow's `to_numpy` imports pandas (a second and ~40 MB) on its way, even zero-copy;
+    pyarrow's `to_numpy` imports pandas (bench/README.md) on its way, even zero-copy;
     a primitive column's data buffer is read directly instead. Null numbers become NaN
     (floats) or 0, null booleans False.
     """

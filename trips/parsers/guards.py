@@ -19,7 +19,8 @@ MAX_XML_TOKEN_BYTES = 1024 * 1024  # text or attribute between two tags
 # The slow parsers (GPX, GeoJSON) are spared files with far too many fixes by counting a
 # marker first; counting over-counts a little (a "Feature" in a property), so it refuses only
 # past twice the limit, and the exact count follows the parse. Not CSV: counting its lines
-# would cost 6 % of its parse, which is fast and whose memory TRIP_MAX_BYTES bounds.
+# would cost a noticeable share of its parse (bench/README.md), which is fast and whose
+# memory TRIP_MAX_BYTES bounds.
 _MARKERS = {"gpx": b"<trkpt", "geojson": b'"Feature"'}
 
 
@@ -27,7 +28,7 @@ def refuse_hostile_shape(data: bytes, fmt: str, max_points: int | None) -> None:
     """Refuse, before parsing, files whose shape would cost a parser time or memory out of
     proportion to their size: too many fixes for the limit, a CSV with a huge header or
     thousands of columns, an XML token of megabytes (expat rescans a token that spans its
-    input chunks: a 60 MB attribute took 45 s), a Parquet file that expands past the limit.
+    input chunks: bench/README.md), a Parquet file that expands past the limit.
     """
     marker = _MARKERS.get(fmt)
     if max_points is not None and marker is not None and data.count(marker) > 2 * max_points:

@@ -14,7 +14,7 @@ from .trace import ParsedTrace, TraceError, build_trace
 def parse_parquet(data: bytes) -> ParsedTrace:
     try:
         # ParquetFile, not read_table: the latter imports pyarrow.dataset and with it pandas
-        # (seconds and tens of MB) for nothing a single file needs.
+        # (bench/README.md) for nothing a single file needs.
         table = pq.ParquetFile(pa.BufferReader(data)).read(use_threads=False)
     except (pa.ArrowInvalid, OSError) as exc:
         raise TraceError(

@@ -18,10 +18,10 @@ BoolArray = npt.NDArray[np.bool_]
 def project(lon: FloatArray, lat: FloatArray, crs: str) -> tuple[FloatArray, FloatArray]:
     """`to_metric`, through a polynomial fitted on the trace's box for big traces.
 
-    pyproj costs ~0.25 µs a point. Over a box of a few tenths of a degree the transverse
-    Mercator is smooth enough that a cubic (quartic up to 2°) fitted on 9×9 exact points is
-    within 0.1 mm; it is checked on a 17×17 grid of exact points and pyproj is used
-    whenever the check exceeds 1 mm.
+    pyproj is slow per point (bench/README.md). Over a box of a few tenths of a degree the
+    transverse Mercator is smooth enough that a cubic (quartic up to 2°) fitted on 9×9 exact
+    points is within 0.1 mm; it is checked on a 17×17 grid of exact points and pyproj is
+    used whenever the check exceeds 1 mm.
     """
     if lon.size < 20_000:
         return to_metric(lon, lat, crs)

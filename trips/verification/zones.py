@@ -85,7 +85,7 @@ def _pieces(
 
 # The approved zones change rarely and every trip of a period is cut by the same ones, so
 # their indexes are kept between trips (keyed by value: a corrected approval is a new key).
-@lru_cache(maxsize=4)  # each holds a network's edge index: megabytes to tens of MB
+@lru_cache(maxsize=4)  # each holds a network's edge index (its size: bench/README.md)
 def _zone_set(zones: tuple[Zone, ...], cell_m: float) -> tuple[EdgeGrid, ZoneIndex]:
     polygons = [z.polygon for z in zones]
     return (
@@ -150,8 +150,8 @@ def prepare_zones(
 ) -> None:
     """Build (or find cached) the indexes of the zone sets the trip's time overlaps.
 
-    Done before the trace's own arrays exist: a first build allocates tens of MB of
-    temporaries, which during the zone cut would add to the trip's memory peak.
+    Done before the trace's own arrays exist: a first build's temporaries (bench/README.md)
+    would otherwise add to the trip's memory peak during the zone cut.
     """
     for interval in zones:
         lo = epoch_ns(interval.start) if interval.start is not None else first_ns
