@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import ctypes
+import dataclasses
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -41,14 +44,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core.geo import to_metric
 from routes.zones import Zone, ZoneInterval
 from tests.trips.tracegen import Leg, generate, to_csv, to_parquet
-from trips.geometry import VerifyParams, verify
 from trips.parsers import ParsedTrace, parse
+from trips.verification.verify import VerifyParams, verify
 
 CRS = "EPSG:4547"
 START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
 PERMIT = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
 # 1M fixes at 10 Hz are 27.8 hours: the bench lifts the one-day limit, nothing else.
-PARAMS = VerifyParams(max_duration_s=30 * 3600)
+OVERRIDES = {"max_duration_s": 30 * 3600}
+# As a worker does after each trip (trips.tasks.release_free_memory): the C heap's free
+# pages go back to the OS, so that one trip's peak is measured, not two trips' on top.
+_MALLOC_TRIM = getattr(ctypes.CDLL(None), "malloc_trim", None) if sys.platform == "linux" else None
 
 
 def corridors(rng: np.random.Generator) -> tuple[list[LineString], list[Zone]]:
@@ -142,22 +148,40 @@ def load_zones(path: Path) -> list[Zone]:
     return [Zone(k + 1, shapely.from_wkb(h)) for k, h in enumerate(json.loads(path.read_text()))]
 
 
-def run_verify(data: bytes, zones: list[Zone], fmt: str) -> tuple[ParsedTrace, object]:
+def production_params() -> VerifyParams:
+    """Production's parameters (settings.TRIP_VERIFY) with the bench's OVERRIDES.
+
+    Read in the parent only: the measuring children get them as JSON (--params), so that
+    their memory figures carry no Django settings, as before the parameters were settings.
+    """
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yangquan_av.settings")
+    from trips.verification.params import verify_params  # noqa: PLC0415 - parent only
+
+    return verify_params(OVERRIDES)
+
+
+def run_verify(
+    data: bytes, zones: list[Zone], fmt: str, params: VerifyParams
+) -> tuple[ParsedTrace, object]:
     trace = parse(data, fmt=fmt)
-    return trace, verify_trace(trace, zones)
+    return trace, verify_trace(trace, zones, params)
 
 
-def verify_trace(trace: ParsedTrace, zones: list[Zone]) -> object:
-    return verify(
-        trace,
-        crs="wgs84",
-        default_auto=None,
-        zones=[ZoneInterval(None, None, tuple(zones))],
-        permit=PERMIT,
-        eligible_from=PERMIT[0],
-        params=PARAMS,
-        now=datetime(2026, 11, 27, tzinfo=UTC),
-    )
+def verify_trace(trace: ParsedTrace, zones: list[Zone], params: VerifyParams) -> object:
+    try:
+        return verify(
+            trace,
+            crs="wgs84",
+            default_auto=None,
+            zones=[ZoneInterval(None, None, tuple(zones))],
+            permit=PERMIT,
+            eligible_from=PERMIT[0],
+            params=params,
+            now=datetime(2026, 11, 27, tzinfo=UTC),
+        )
+    finally:
+        if _MALLOC_TRIM is not None:
+            _MALLOC_TRIM(0)
 
 
 def peak_rss_mb() -> float:
@@ -172,7 +196,9 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child(task: str, fmt: str, file: Path, zones_file: Path, repeat: int) -> None:
+def child(
+    task: str, fmt: str, file: Path, zones_file: Path, *, repeat: int, params: VerifyParams
+) -> None:
     """One measurement in a fresh process, so that its peak memory is its own; prints JSON.
 
     task "floor" reads the file with pyarrow alone; task "e2e" parses and verifies.
@@ -197,7 +223,7 @@ def child(task: str, fmt: str, file: Path, zones_file: Path, repeat: int) -> Non
         else:
             trace = parse(data, fmt=fmt)
             del data
-            result = verify_trace(trace, zones)
+            result = verify_trace(trace, zones, params)
         times.append(time.perf_counter() - start)
         cpu_times.append(time.process_time() - start_cpu)
         if task == "floor":
@@ -335,10 +361,20 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=4)
     parser.add_argument("--skip-reference", action="store_true")
     parser.add_argument("--child", nargs=4, metavar=("TASK", "FMT", "FILE", "ZONES"))
+    parser.add_argument("--params", help="the children's VerifyParams, as JSON (set by the parent)")
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], args.child[1], Path(args.child[2]), Path(args.child[3]), args.repeat)
+        params = VerifyParams(**json.loads(args.params))
+        child(
+            args.child[0],
+            args.child[1],
+            Path(args.child[2]),
+            Path(args.child[3]),
+            repeat=args.repeat,
+            params=params,
+        )
         return
+    params = production_params()
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         files = make_files(Path(tmp), args.points, args.mp_points)
@@ -355,6 +391,8 @@ def main() -> None:
                     __file__,
                     "--repeat",
                     str(args.repeat),
+                    "--params",
+                    json.dumps(dataclasses.asdict(params)),
                     "--child",
                     task,
                     fmt,
@@ -410,8 +448,8 @@ def main() -> None:
         )
         if not args.skip_reference:
             start = time.perf_counter()
-            trace, result = run_verify(files["csv"].read_bytes(), zones, "csv")
-            ref = reference(trace, zones, PARAMS)
+            trace, result = run_verify(files["csv"].read_bytes(), zones, "csv", params)
+            ref = reference(trace, zones, params)
             print(f"reference (per point, plain Python) took {time.perf_counter() - start:.0f} s")
             for key in ("total_m", "autonomous_m", "eligible_m"):
                 ours = getattr(result, key)

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.units import metres_field
 from operators.models import Operator, Vehicle
 from routes.models import RoadSegment
-
-if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
-
-
-def metres_field(verbose_name: StrOrPromise) -> models.DecimalField[Decimal, Decimal]:
-    """Metres to the centimetre, as decimals so that sums over many trips are exact."""
-    return models.DecimalField(verbose_name, max_digits=12, decimal_places=2, default=0)
 
 
 class Trip(models.Model):

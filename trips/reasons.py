@@ -1,8 +1,8 @@
 """Verification reasons in words people read, by reason code.
 
 The verifier stores each reason as {code, message, count, metres, line}, the message with
-the figures of that trip, in the language it was written in (English from the geometry
-module; it is evidence and does not change with the reader's language). Pages show the
+the figures of that trip, in the language it was written in (English from the verification
+package; it is evidence and does not change with the reader's language). Pages show the
 translated sentence for the code instead, with the figures beside it, and fall back to the
 stored message for a code this table lacks (a newer verifier's code must still show
 something true).
@@ -15,126 +15,105 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
 
-from .geometry import REJECT_CODES, REVIEW_CODES
+from .reason_codes import FLAG_CODES, PARSE_ERROR_CODES, REJECT_CODES, TripReason
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-# The overlap check lives in services (it needs the database), not in the geometry module.
-OVERLAP_CODE = "overlaps_accepted_trip"
-FLAG_CODES = REVIEW_CODES | {OVERLAP_CODE}
-# Files that cannot be read at all (parsers.TraceError): the trip is rejected.
-PARSE_ERROR_CODES = frozenset(
-    {
-        "empty_file",
-        "unknown_format",
-        "too_many_points",
-        "binary",
-        "encoding",
-        "coordinates_impossible",
-        "timestamp_no_offset",
-        "timestamp_invalid",
-        "mode_invalid",
-        "missing_column",
-        "missing_value",
-        "not_a_number",
-        "csv_columns",
-        "csv_invalid",
-        "parquet_invalid",
-        "gpx_invalid",
-        "xml_forbidden",
-        "xml_invalid",
-        "json_invalid",
-        "geojson_invalid",
-        "geojson_not_point",
-        "nmea_no_fix_sentences",
-        "line_too_long",
-        "too_many_columns",
-        "xml_token_too_long",
-        "too_deep",
-    }
-)
-
 REASON_TEXT: dict[str, StrOrPromise] = {
-    # PARSE_ERROR_CODES: the trip is rejected.
-    "empty_file": _("The file is empty."),
-    "unknown_format": _(
+    # The file cannot be read (PARSE_ERROR_CODES): the trip is rejected.
+    TripReason.EMPTY_FILE: _("The file is empty."),
+    TripReason.UNKNOWN_FORMAT: _(
         "The file format was not recognised; upload CSV, GPX, GeoJSON, NMEA 0183 or Parquet."
     ),
-    "too_many_points": _("The file has more fixes than the limit allows."),
-    "binary": _("The file contains binary data, not text."),
-    "encoding": _("The file is not UTF-8 text (GBK or another encoding?); save it as UTF-8."),
-    "coordinates_impossible": _("A fix has impossible coordinates."),
-    "timestamp_no_offset": _(
+    TripReason.TOO_MANY_POINTS: _("The file has more fixes than the limit allows."),
+    TripReason.BINARY: _("The file contains binary data, not text."),
+    TripReason.ENCODING: _(
+        "The file is not UTF-8 text (GBK or another encoding?); save it as UTF-8."
+    ),
+    TripReason.COORDINATES_IMPOSSIBLE: _("A fix has impossible coordinates."),
+    TripReason.TIMESTAMP_NO_OFFSET: _(
         "A timestamp has no UTC offset; write e.g. 2026-01-01T08:00:00+08:00."
     ),
-    "timestamp_invalid": _(
+    TripReason.TIMESTAMP_INVALID: _(
         "A timestamp is neither ISO 8601 with an offset nor Unix epoch seconds or milliseconds."
     ),
-    "mode_invalid": _("A driving mode is neither “auto” nor “manual”."),
-    "missing_column": _("A required column is missing (timestamp, lat, lon)."),
-    "missing_value": _("A required value is empty."),
-    "not_a_number": _("A value that must be a number is not one."),
-    "csv_columns": _("A row has a different number of fields than the header."),
-    "csv_invalid": _("The CSV file could not be read."),
-    "parquet_invalid": _("The Parquet file could not be read."),
-    "gpx_invalid": _("The GPX file is not valid."),
-    "xml_forbidden": _("XML entity or DTD declarations are not accepted."),
-    "xml_invalid": _("The XML is not well formed."),
-    "json_invalid": _("The JSON is not valid."),
-    "geojson_invalid": _("The GeoJSON is not a valid collection of point fixes."),
-    "geojson_not_point": _("Every GeoJSON feature must be a Point fix."),
-    "nmea_no_fix_sentences": _("The NMEA log has no RMC or GGA sentences."),
+    TripReason.MODE_INVALID: _("A driving mode is neither “auto” nor “manual”."),
+    TripReason.MISSING_COLUMN: _("A required column is missing (timestamp, lat, lon)."),
+    TripReason.MISSING_VALUE: _("A required value is empty."),
+    TripReason.NOT_A_NUMBER: _("A value that must be a number is not one."),
+    TripReason.CSV_COLUMNS: _("A row has a different number of fields than the header."),
+    TripReason.CSV_INVALID: _("The CSV file could not be read."),
+    TripReason.PARQUET_INVALID: _("The Parquet file could not be read."),
+    TripReason.GPX_INVALID: _("The GPX file is not valid."),
+    TripReason.XML_FORBIDDEN: _("XML entity or DTD declarations are not accepted."),
+    TripReason.XML_INVALID: _("The XML is not well formed."),
+    TripReason.JSON_INVALID: _("The JSON is not valid."),
+    TripReason.GEOJSON_INVALID: _("The GeoJSON is not a valid collection of point fixes."),
+    TripReason.GEOJSON_NOT_POINT: _("Every GeoJSON feature must be a Point fix."),
+    TripReason.NMEA_NO_FIX_SENTENCES: _("The NMEA log has no RMC or GGA sentences."),
     # Refused on the file's shape before parsing (docs/security.md).
-    "line_too_long": _("A line is far longer than any trip log's."),
-    "too_many_columns": _("The file has more columns than the limit allows."),
-    "xml_token_too_long": _("A text or attribute value in the XML is far too long."),
-    "too_deep": _("The file is nested too deeply to be a trip log."),
+    TripReason.LINE_TOO_LONG: _("A line is far longer than any trip log's."),
+    TripReason.TOO_MANY_COLUMNS: _("The file has more columns than the limit allows."),
+    TripReason.XML_TOKEN_TOO_LONG: _("A text or attribute value in the XML is far too long."),
+    TripReason.TOO_DEEP: _("The file is nested too deeply to be a trip log."),
     # Dropped while reading (parsers.Note): information.
-    "null_island": _("Fixes at exactly (0, 0), a receiver's no-fix placeholder, were dropped."),
-    "gpx_no_track": _(
+    TripReason.NULL_ISLAND: _(
+        "Fixes at exactly (0, 0), a receiver's no-fix placeholder, were dropped."
+    ),
+    TripReason.GPX_NO_TRACK: _(
         "Route and waypoint points are plans, not recordings; only track points count."
     ),
-    "untimed_points": _("Track points without a time cannot be measured and were dropped."),
-    "nmea_bad_checksum": _("NMEA sentences with a missing or wrong checksum were dropped."),
-    "nmea_unreadable": _("NMEA sentences with unreadable fields were dropped."),
-    "nmea_repeated_epoch": _("NMEA sentences repeating a time already read were dropped."),
-    "nmea_no_date": _("Fixes before the first dated sentence were dropped."),
-    "nmea_other_talker": _("Sentences from other satellite systems' talkers were ignored."),
+    TripReason.UNTIMED_POINTS: _(
+        "Track points without a time cannot be measured and were dropped."
+    ),
+    TripReason.NMEA_BAD_CHECKSUM: _(
+        "NMEA sentences with a missing or wrong checksum were dropped."
+    ),
+    TripReason.NMEA_UNREADABLE: _("NMEA sentences with unreadable fields were dropped."),
+    TripReason.NMEA_REPEATED_EPOCH: _("NMEA sentences repeating a time already read were dropped."),
+    TripReason.NMEA_NO_DATE: _("Fixes before the first dated sentence were dropped."),
+    TripReason.NMEA_OTHER_TALKER: _(
+        "Sentences from other satellite systems' talkers were ignored."
+    ),
     # Refusals: the trip is rejected.
-    "no_fixes": _("The file has no usable fixes."),
-    "too_few_fixes": _("Fewer than two usable fixes remain."),
-    "time_implausible": _(
+    TripReason.NO_FIXES: _("The file has no usable fixes."),
+    TripReason.TOO_FEW_FIXES: _("Fewer than two usable fixes remain."),
+    TripReason.TIME_IMPLAUSIBLE: _(
         "Fix times are before 2000 or in the future: a receiver's placeholder, not a real time."
     ),
-    "time_backwards": _(
+    TripReason.TIME_BACKWARDS: _(
         "Time goes backwards; fixes are never reordered, so the log cannot be measured. "
         "Export it in recording order."
     ),
-    "too_long": _("The trip lasts longer than the limit; upload one file per trip."),
-    "mode_missing": _("The file carries no driving mode and the upload declared none."),
+    TripReason.TOO_LONG: _("The trip lasts longer than the limit; upload one file per trip."),
+    TripReason.MODE_MISSING: _("The file carries no driving mode and the upload declared none."),
     # Flags: the trip needs review.
-    "many_outliers": _("Too many fixes were speed outliers."),
-    "implausible_jump": _("The trace jumped away and stayed there."),
-    "long_gap": _("The log stops for a long time."),
-    "many_gaps": _("Too much of the trip's time is in gaps between fixes."),
-    "gap_jump": _("The vehicle reappeared far away after a gap."),
-    "odometer_disagreement": _("The odometer and the trace disagree."),
-    "permit_lapsed": _("The vehicle's permit starts or ends during the trip."),
-    OVERLAP_CODE: _("The trip overlaps in time an accepted trip of the same vehicle."),
+    TripReason.MANY_OUTLIERS: _("Too many fixes were speed outliers."),
+    TripReason.IMPLAUSIBLE_JUMP: _("The trace jumped away and stayed there."),
+    TripReason.LONG_GAP: _("The log stops for a long time."),
+    TripReason.MANY_GAPS: _("Too much of the trip's time is in gaps between fixes."),
+    TripReason.GAP_JUMP: _("The vehicle reappeared far away after a gap."),
+    TripReason.ODOMETER_DISAGREEMENT: _("The odometer and the trace disagree."),
+    TripReason.PERMIT_LAPSED: _("The vehicle's permit starts or ends during the trip."),
+    TripReason.OVERLAPS_ACCEPTED_TRIP: _(
+        "The trip overlaps in time an accepted trip of the same vehicle."
+    ),
     # Metres or fixes that earned nothing, and why: information.
-    "duplicate": _("Exact duplicate fixes were dropped."),
-    "speed_outlier": _("Fixes implying an impossible speed were dropped as outliers."),
-    "gap": _(
+    TripReason.DUPLICATE: _("Exact duplicate fixes were dropped."),
+    TripReason.SPEED_OUTLIER: _("Fixes implying an impossible speed were dropped as outliers."),
+    TripReason.GAP: _(
         "Time gaps between fixes: the straight line across a gap is a guess and earns nothing."
     ),
-    "stationary_jitter": _("Position noise while the vehicle stood still was not counted."),
-    "manual": _("Driven manually."),
-    "not_permitted": _("Driven while the vehicle had no valid permit."),
-    "operator_not_eligible": _(
+    TripReason.STATIONARY_JITTER: _(
+        "Position noise while the vehicle stood still was not counted."
+    ),
+    TripReason.MANUAL: _("Driven manually."),
+    TripReason.NOT_PERMITTED: _("Driven while the vehicle had no valid permit."),
+    TripReason.OPERATOR_NOT_ELIGIBLE: _(
         "Driven before the company was both settled in Yangquan and admitted to the pilot."
     ),
-    "outside_zone": _("Driven outside the road segments and zones approved at that time."),
+    TripReason.OUTSIDE_ZONE: _("Driven outside the road segments and zones approved at that time."),
 }
 
 

@@ -7,7 +7,6 @@ import hashlib
 import json
 import logging
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -23,11 +22,16 @@ from core.errors import ApplicationError
 from core.models import AuditRecord
 from core.roles import ADMINISTER, REVIEW_TRIPS, UPLOAD
 from core.services import audit_record, model_update, require, transition
+from core.units import centimetres
 from operators.identifiers import normalise_vin
 from operators.models import User, Vehicle, local_day_start
 from operators.selectors import vehicle_list
 from routes.selectors import zone_timeline
-from trips import geometry, parsers
+from trips import parsers
+from trips.reason_codes import TripReason
+from trips.verification.geojson import trace_geojson
+from trips.verification.params import verify_params
+from trips.verification.verify import VERSION, VerificationResult, verify
 
 from .models import Trip, TripDay, TripSegment
 
@@ -196,20 +200,6 @@ def trip_requeue_stale(*, older_than: timedelta) -> list[int]:
     return stale
 
 
-def verify_params() -> geometry.VerifyParams:
-    return geometry.VerifyParams(
-        max_speed_kmh=settings.TRIP_MAX_SPEED_KMH,
-        max_gap_s=settings.TRIP_MAX_GAP_S,
-        metric_crs=settings.METRIC_CRS,
-        tz=settings.TIME_ZONE,
-        max_duration_s=settings.TRIP_MAX_DURATION_S,
-    )
-
-
-def _as_decimal_m(metres: float) -> Decimal:
-    return Decimal(repr(metres)).quantize(Decimal("0.01"))
-
-
 def _reason_dicts(reasons: list[Any]) -> list[dict[str, Any]]:
     return [dataclasses.asdict(r) for r in reasons]
 
@@ -229,7 +219,7 @@ def _overlapping_accepted(trip: Trip, started: datetime, ended: datetime) -> lis
 
 class _Verified(NamedTuple):
     format: str
-    result: geometry.VerificationResult | None  # None: the file could not be parsed
+    result: VerificationResult | None  # None: the file could not be parsed
     reasons: list[dict[str, Any]]
     outcome: str
 
@@ -251,13 +241,13 @@ def _verify(trip: Trip) -> _Verified:
             "line": error.line,
         }
         return _Verified(trip.declared_format, None, [reason], Trip.Status.REJECTED)
-    # The raw bytes (57 MB for a million-fix CSV) are not needed past parsing: released
-    # before verification, the trip's memory peak (see bench/README.md).
+    # The raw bytes are not needed past parsing: released before verification, the trip's
+    # memory peak (see bench/README.md).
     del data
     start, end = _time_range(trace)
     vehicle = trip.vehicle
     eligible_from = trip.operator.eligible_from
-    result = geometry.verify(
+    result = verify(
         trace,
         crs=trip.crs,
         default_auto=None if not trip.declared_mode else trip.declared_mode == Trip.Mode.AUTO,
@@ -277,7 +267,7 @@ def _verify(trip: Trip) -> _Verified:
             # pages show each code's translated sentence (trips/reasons.py).
             reasons.append(
                 {
-                    "code": "overlaps_accepted_trip",
+                    "code": TripReason.OVERLAPS_ACCEPTED_TRIP,
                     "message": f"Overlaps in time accepted trip(s) {ids} of the same vehicle.",
                     "count": len(overlapping),
                     "metres": 0.0,
@@ -314,7 +304,7 @@ def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -
     data: dict[str, Any] = {
         "reasons": reasons,
         "params": {**dataclasses.asdict(verify_params()), "max_points": settings.TRIP_MAX_POINTS},
-        "code_version": geometry.VERSION,
+        "code_version": VERSION,
         "processed_at": timezone.now(),
         "format": fmt,
     }
@@ -334,9 +324,9 @@ def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -
             ended_at=result.ended_at,
             points_total=result.points_total,
             points_used=result.points_used,
-            total_m=_as_decimal_m(result.total_m),
-            autonomous_m=_as_decimal_m(result.autonomous_m),
-            eligible_m=_as_decimal_m(result.eligible_m),
+            total_m=centimetres(result.total_m),
+            autonomous_m=centimetres(result.autonomous_m),
+            eligible_m=centimetres(result.eligible_m),
             disengagements=result.disengagements,
             trace_file=_store_trace(trip, result),
         )
@@ -344,22 +334,22 @@ def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -
             TripDay(
                 trip=trip,
                 day=day,
-                autonomous_m=_as_decimal_m(auto_m),
-                eligible_m=_as_decimal_m(eligible_m),
+                autonomous_m=centimetres(auto_m),
+                eligible_m=centimetres(eligible_m),
             )
             for day, (auto_m, eligible_m) in sorted(result.day_m.items())
         )
         TripSegment.objects.bulk_create(
-            TripSegment(trip=trip, segment_id=segment_id, eligible_m=_as_decimal_m(metres))
+            TripSegment(trip=trip, segment_id=segment_id, eligible_m=centimetres(metres))
             for segment_id, metres in sorted(result.segment_m.items())
             if metres > 0
         )
     return transition(instance=trip, to=outcome, actor=actor, reason=reason, data=data)
 
 
-def _store_trace(trip: Trip, result: geometry.VerificationResult) -> str:
-    path = f"traces/{trip.pk}-{geometry.VERSION}-{timezone.now():%Y%m%d%H%M%S%f}.geojson"
-    body = json.dumps(geometry.trace_geojson(result), separators=(",", ":"))
+def _store_trace(trip: Trip, result: VerificationResult) -> str:
+    path = f"traces/{trip.pk}-{VERSION}-{timezone.now():%Y%m%d%H%M%S%f}.geojson"
+    body = json.dumps(trace_geojson(result), separators=(",", ":"))
     return default_storage.save(path, ContentFile(body.encode()))
 
 

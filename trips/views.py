@@ -33,7 +33,8 @@ from operators.selectors import operator_list, vehicle_list
 from . import services
 from .forms import TripFilterForm, TripReverifyForm, TripReviewForm, TripUploadForm
 from .models import Trip, TripDay
-from .reasons import FLAG_CODES, ReasonShown, describe
+from .reason_codes import FLAG_CODES
+from .reasons import ReasonShown, describe
 from .selectors import review_queue, trip_list
 from .throttling import UploadThrottle
 
@@ -51,7 +52,7 @@ class TraceTag:
     reason_code: str  # "" for eligible, whose figure is the trip's own
 
 
-# The tags of trips.geometry.STEP_TAGS plus the dropped outlier fixes, in legend order.
+# The tags of trips.verification.verify.STEP_TAGS plus the dropped outlier fixes, in legend order.
 # Colours differ in lightness as well as hue; the legend's words and figures carry the meaning.
 TRACE_TAGS = (
     TraceTag("eligible", gettext_lazy("Eligible"), "#1b6e3a", ""),

@@ -271,12 +271,42 @@ MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="")
 PLAN_TWO_WAY_TARGET_KM = env.float("PLAN_TWO_WAY_TARGET_KM", default=200.0)
 SEGMENT_IMPORT_MAX_BYTES = env.int("SEGMENT_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 
-# Trip logs: upload limits (beyond them 413/400) and verification parameters (DESIGN.md §4).
+# Trip logs: upload limits (beyond them 413/400).
 TRIP_MAX_BYTES = env.int("TRIP_MAX_BYTES", default=64 * 1024 * 1024)
 TRIP_MAX_POINTS = env.int("TRIP_MAX_POINTS", default=2_000_000)
-TRIP_MAX_DURATION_S = env.float("TRIP_MAX_DURATION_S", default=24 * 3600)
-TRIP_MAX_SPEED_KMH = env.float("TRIP_MAX_SPEED_KMH", default=150.0)
-TRIP_MAX_GAP_S = env.float("TRIP_MAX_GAP_S", default=10.0)
+
+
+def _verify_env(key: str, default: float, *, old: str = "") -> float:
+    """TRIP_VERIFY_<key> from the environment, else its name before TRIP_VERIFY (`old`)."""
+    if old:
+        default = env.float(old, default=default)
+    value: float = env.float(f"TRIP_VERIFY_{key}", default=default)
+    return value
+
+
+# Every verification threshold, read in one place (trips.verification.params.verify_params)
+# and stored with each trip's result; docs/verification.md has the rules, and
+# docs/configuration.md each key's environment variable. The CRS and the days' time zone
+# are the project's own: zones are projected in METRIC_CRS, days are local in TIME_ZONE.
+TRIP_VERIFY: dict[str, float | int | str] = {
+    "MAX_SPEED_KMH": _verify_env("MAX_SPEED_KMH", 150.0, old="TRIP_MAX_SPEED_KMH"),
+    "MAX_GAP_S": _verify_env("MAX_GAP_S", 10.0, old="TRIP_MAX_GAP_S"),
+    "METRIC_CRS": METRIC_CRS,
+    "TZ": TIME_ZONE,
+    "MAX_DURATION_S": _verify_env("MAX_DURATION_S", 24 * 3600, old="TRIP_MAX_DURATION_S"),
+    "EARLIEST_YEAR": env.int("TRIP_VERIFY_EARLIEST_YEAR", default=2000),
+    "MAX_FUTURE_S": _verify_env("MAX_FUTURE_S", 600.0),
+    "STOP_WINDOW_S": _verify_env("STOP_WINDOW_S", 10.0),
+    "STOP_RADIUS_M": _verify_env("STOP_RADIUS_M", 5.0),
+    "REVIEW_OUTLIER_SHARE": _verify_env("REVIEW_OUTLIER_SHARE", 0.01),
+    "REVIEW_OUTLIER_RUN_S": _verify_env("REVIEW_OUTLIER_RUN_S", 10.0),
+    "REVIEW_GAP_SHARE": _verify_env("REVIEW_GAP_SHARE", 0.10),
+    "REVIEW_GAP_S": _verify_env("REVIEW_GAP_S", 300.0),
+    "REVIEW_GAP_JUMP_M": _verify_env("REVIEW_GAP_JUMP_M", 1000.0),
+    "REVIEW_ODOMETER_SHARE": _verify_env("REVIEW_ODOMETER_SHARE", 0.05),
+    "REVIEW_ODOMETER_MIN_M": _verify_env("REVIEW_ODOMETER_MIN_M", 200.0),
+    "EDGE_GRID_M": _verify_env("EDGE_GRID_M", 8.0),
+}
 # Uploads per API token (DRF rate syntax: N/s, N/min, N/hour, N/day); beyond it 429.
 TRIP_UPLOAD_RATE = env.str("TRIP_UPLOAD_RATE", default="120/min")
 # Days a raw file is kept after upload before `purge_raw_tracks` may delete it (hash and

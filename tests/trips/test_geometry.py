@@ -16,25 +16,20 @@ from shapely import LineString, box
 
 from core.geo import to_metric, to_wgs84, wgs84_to_gcj02
 from routes.zones import Zone, ZoneInterval
+from tests.trips.params import params
 from tests.trips.tracegen import Leg, generate
-from trips.geometry import (
-    STEP_TAGS,
-    Reason,
-    VerificationResult,
-    VerifyParams,
-    _project,
-    speed_filter,
-    trace_geojson,
-    verify,
-)
 from trips.parsers import ParsedTrace
-from trips.zonecut import edge_grid, inside_fraction
+from trips.verification.clean import project, speed_filter
+from trips.verification.findings import Reason
+from trips.verification.geojson import trace_geojson
+from trips.verification.verify import STEP_TAGS, VerificationResult, VerifyParams, verify
+from trips.verification.zonecut import edge_grid, inside_fraction
 
 CRS = "EPSG:4547"
 _X0, _Y0 = (float(v[0]) for v in to_metric(np.array([113.58]), np.array([37.86]), CRS))
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 ALWAYS = (datetime(2020, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC))
-PARAMS = VerifyParams()
+PARAMS = params()
 
 
 def trace(
@@ -413,7 +408,22 @@ def test_the_fast_projection_of_big_traces_agrees_with_pyproj_to_a_millimetre() 
     rng = np.random.default_rng(0)
     lon = 113.4 + rng.random(50_000) * 0.5
     lat = 37.7 + rng.random(50_000) * 0.4
-    x, y = _project(lon, lat, CRS)
+    x, y = project(lon, lat, CRS)
     ex, ey = to_metric(lon, lat, CRS)
     assert np.abs(x - ex).max() < 1e-3
     assert np.abs(y - ey).max() < 1e-3
+
+
+def test_reasons_carry_plain_numbers_never_numpy_ones() -> None:
+    # An outlier 5 km away at 3 s, a 400 s gap, manual driving at the end, no zones: every
+    # kind of reason, and each must read (and store as JSON) as plain numbers.
+    x = [0.0, 10, 20, 5000, 30, 40, 50, 60, 70]
+    t = [0.0, 1, 2, 3, 4, 5, 405, 406, 407]
+    auto = [True] * 6 + [False] * 3
+    result = run(trace(x, t, auto=auto), [], default_auto=None)
+    assert {"speed_outlier", "gap", "long_gap", "manual", "outside_zone"} <= set(codes(result))
+    for r in result.reasons:
+        assert "np." not in r.message
+        assert type(r.count) is int
+        assert type(r.metres) is float
+        assert r.line is None or type(r.line) is int

@@ -118,7 +118,7 @@ def _rows(count: int, *, stamp: str = "epoch_ms", note: str = "") -> bytes:
 @pytest.fixture
 def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     """CSV read in 1 kB blocks: a few hundred rows make many blocks."""
-    monkeypatch.setattr("trips.parsers._CSV_BLOCK", 1024)
+    monkeypatch.setattr("trips.parsers.csv._CSV_BLOCK", 1024)
 
 
 @pytest.mark.usefixtures("small_blocks")
@@ -371,3 +371,46 @@ def test_parquet_with_naive_timestamps_is_refused() -> None:
 )
 def test_format_is_detected_from_content(data: bytes, fmt: str | None) -> None:
     assert detect_format(data) == fmt
+
+
+@pytest.mark.parametrize(
+    ("bad", "words"),
+    [
+        (b"1767225600200.5", "not a whole number like the first row's"),
+        (b"inf", "neither ISO 8601"),
+        (b"yesterday", "neither ISO 8601"),
+    ],
+)
+def test_a_bad_epoch_timestamp_on_line_4_is_refused_on_line_4_as_written(
+    bad: bytes, words: str
+) -> None:
+    # Lines 2 and 3 are whole milliseconds, so the reader types the column as integers and
+    # line 4 fails it. The bad value is then looked for in the column re-read as text: left
+    # to its own type guess, the reader made it floats, line 2 came back as
+    # "1.7672256e+12", and line 2 was blamed for line 4's value.
+    data = (
+        b"timestamp,lat,lon\n1767225600000,37.86,113.58\n1767225600100,37.86,113.58\n"
+        + bad
+        + b",37.86,113.58\n"
+    )
+    error = refused(data)
+    assert (error.code, error.line) == ("timestamp_invalid", 4)
+    assert repr(bad.decode()) in error.message
+    assert words in error.message
+
+
+def test_a_text_timestamp_among_epoch_numbers_in_geojson_names_its_own_feature() -> None:
+    features = [point(113.58, 37.86, timestamp=1767225600 + i) for i in range(3)]
+    error = refused(geojson([*features, point(113.58, 37.86, timestamp="yesterday")]))
+    assert (error.code, error.line) == ("timestamp_invalid", 4)
+    assert "'yesterday'" in error.message
+
+
+def test_impossible_coordinates_are_told_as_plain_numbers() -> None:
+    data = (
+        b"timestamp,lat,lon\n1767225600,37.86,113.58\n1767225601,37.86,113.58\n"
+        b"1767225602,inf,113.58\n"
+    )
+    error = refused(data)
+    assert (error.code, error.line) == ("coordinates_impossible", 4)
+    assert error.message == "Impossible coordinates lat=inf, lon=113.58."

@@ -16,8 +16,9 @@ import shapely
 
 from core.geo import to_metric
 from routes.zones import Zone, ZoneInterval
-from trips.geometry import STEP_TAGS, VerifyParams, verify
+from tests.trips.params import params
 from trips.parsers import parse
+from trips.verification.verify import STEP_TAGS, verify
 
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "real-traces"
 NOW = datetime(2026, 11, 27, tzinfo=UTC)
@@ -103,7 +104,7 @@ def test_real_trace_parses_and_verifies_as_pinned(  # noqa: PLR0917 - parametris
         zones=[],
         permit=None,
         eligible_from=None,
-        params=VerifyParams(),
+        params=params(),
         now=NOW,
     )
     assert result.outcome == outcome
@@ -120,7 +121,7 @@ def test_blue_hills_tracks_out_of_time_order_are_rejected_at_the_line() -> None:
         zones=[],
         permit=None,
         eligible_from=None,
-        params=VerifyParams(),
+        params=params(),
         now=NOW,
     )
     assert [(r.code, r.line) for r in result.reasons] == [("time_backwards", 5258)]
@@ -142,7 +143,7 @@ def test_the_bus_drive_moved_to_yangquan_is_cut_by_a_zone_exactly() -> None:
         zones=[ZoneInterval(None, None, (Zone(7, west),))],
         permit=ALWAYS,
         eligible_from=ALWAYS[0],
-        params=VerifyParams(),
+        params=params(),
         now=NOW,
     )
     kx, ky = to_metric(result.lon, result.lat, "EPSG:4547")

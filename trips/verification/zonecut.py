@@ -1,8 +1,8 @@
 """Exact length of many short line segments inside polygons, vectorised.
 
-Shapely's `intersection` of a step with a road-network polygon costs about a millisecond
-(it overlays the whole polygon), and `contains_xy` about half a microsecond a point: too
-slow for a million fixes. Instead:
+Shapely's `intersection` of a step with a road-network polygon overlays the whole polygon,
+and `contains_xy` tests a point at a time: both far too slow for a million fixes (figures
+in bench/README.md). Instead:
 
 1. The polygon's boundary is cut into edges no longer than `cell_m` and each edge is
    registered in a uniform grid, in every cell within `cell_m` of it (a sparse grid: only
