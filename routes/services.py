@@ -22,6 +22,7 @@ from operators.models import User
 from .geometry import CleanGeometry, GeometryProblem, clean_geometry, mapping_of
 from .importer import feature_name, parse_bool, read_segment_file
 from .models import DEFAULT_CORRIDOR_HALF_WIDTH_M, RoadSegment
+from .validity import window_is_empty
 
 # The bureau draws and approves; admins may do everything.
 EDITABLE_FIELDS = frozenset(
@@ -297,7 +298,7 @@ def _require_reason(reason: str) -> None:
 def _check_window(valid_from: dt.datetime, valid_to: dt.datetime | None) -> None:
     if timezone.is_naive(valid_from) or (valid_to is not None and timezone.is_naive(valid_to)):
         raise ApplicationError(_("Give times with their time zone."), field="valid_from")
-    if valid_to is not None and valid_to <= valid_from:
+    if window_is_empty(valid_from, valid_to):
         raise ApplicationError(_("The window must end after it starts."), field="valid_to")
 
 
