@@ -16,8 +16,8 @@ from rest_framework import serializers
 from core.api import InputSerializer
 from operators.models import local_day_start
 
+from .import_services import ImportReport
 from .models import RoadSegment
-from .services import ImportReport
 
 EARLIEST_INSTANT = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
