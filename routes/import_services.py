@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from core.errors import ApplicationError
 from core.roles import EDIT_SEGMENTS
 from core.services import require
+from core.units import centimetres
 from operators.models import User
 
 from .geometry import GeometryProblem, clean_geometry, mapping_of
@@ -87,7 +88,7 @@ def _import_item(index: int, geometry: Any, properties: dict[str, Any], repair: 
     raw_width = properties.get("corridor_half_width_m")
     if kind == "road" and raw_width is not None:
         try:
-            width = Decimal(str(raw_width)).quantize(Decimal("0.01"))
+            width = centimetres(Decimal(str(raw_width)))
         except ArithmeticError:
             width = Decimal(0)
         if not width.is_finite() or width <= 0:
