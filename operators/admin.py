@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import GovernmentReadOnlyAdmin
-from core.roles import Role
+from core.roles import ADMINISTER
 from core.services import audit_record
 
 from .models import ApiToken, Operator, User, Vehicle
@@ -47,7 +47,7 @@ class UserAdmin(DjangoUserAdmin[User]):
     )
 
     def _is_admin(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_active and getattr(request.user, "role", None) == Role.ADMIN)
+        return bool(request.user.is_active and ADMINISTER.allows(request.user))
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._is_admin(request)

@@ -112,12 +112,20 @@ def vehicle_propose(
     return model_create(instance=vehicle, actor=actor)
 
 
+def vehicle_changeable_by(user: User, vehicle: Vehicle) -> bool:
+    """Who may correct a vehicle: company staff only while it is proposed; the bureau (and
+    admins) at any time. `vehicle_update` enforces it; pages use it to offer the edit."""
+    return PROPOSE_VEHICLES.allows(user) and (
+        user.role != Role.OPERATOR or vehicle.status == Vehicle.Status.PROPOSED
+    )
+
+
 @transaction.atomic
 def vehicle_update(*, actor: User, vehicle: Vehicle, data: dict[str, Any]) -> Vehicle:
     """Companies may correct a vehicle only while it is proposed; the bureau at any time."""
     require(actor, PROPOSE_VEHICLES)
     vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
-    if actor.role == Role.OPERATOR and vehicle.status != Vehicle.Status.PROPOSED:
+    if not vehicle_changeable_by(actor, vehicle):
         raise ApplicationError(
             _("An approved vehicle can only be changed by the transport bureau."), field="status"
         )

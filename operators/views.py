@@ -311,8 +311,7 @@ def vehicle_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "breadcrumbs": _vehicle_crumbs(user, vehicle),
             "vehicle": vehicle,
             "is_company": user.role == Role.OPERATOR,
-            "can_edit": can_manage
-            or (user.role == Role.OPERATOR and vehicle.status == Vehicle.Status.PROPOSED),
+            "can_edit": services.vehicle_changeable_by(user, vehicle),
             "can_approve": can_manage
             and (
                 vehicle.status == Vehicle.Status.APPROVED

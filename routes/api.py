@@ -22,8 +22,8 @@ from core.roles import EDIT_SEGMENTS
 from core.schema import AutoSchema
 from core.web import acting_user
 
+from . import import_services, services
 from . import serializers as s
-from . import services
 from .filters import SegmentFilter
 from .models import RoadSegment
 from .renderers import GeoJSONRenderer
@@ -247,7 +247,7 @@ class SegmentViewSet(viewsets.GenericViewSet[RoadSegment]):
         data.is_valid(raise_exception=True)
         fields: dict[str, Any] = dict(data.validated_data)
         upload = fields.pop("file")
-        report = services.segment_import(
+        report = import_services.segment_import(
             actor=acting_user(request),
             data=upload.read(),
             filename=upload.name or "",

@@ -9,8 +9,8 @@ from django.db.models import QuerySet
 from rest_framework import exceptions, serializers
 
 from .models import RoadSegment
-from .selectors import valid_at_q
 from .serializers import parse_instant
+from .validity import valid_at_q
 
 
 class SegmentFilter(django_filters.FilterSet):

@@ -18,8 +18,8 @@ from core.forms import DateInput, Form, model_formfield
 from operators.models import local_day_start
 
 from .models import DEFAULT_CORRIDOR_HALF_WIDTH_M, RoadSegment
-from .selectors import valid_at_q, valid_during_q
 from .serializers import EARLIEST_INSTANT
+from .validity import valid_at_q, valid_during_q
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise

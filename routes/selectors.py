@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from core.roles import Role
@@ -33,9 +33,7 @@ from routes.zones import Zone, ZoneInterval
 
 from .geometry import zone_polygon
 from .models import RoadSegment
-
-# Rows that were ever approved carry a window; the status does not matter (docs/routes.md).
-EVER_APPROVED = Q(approved_at__isnull=False)
+from .validity import EVER_APPROVED, valid_at_q, window_contains, window_is_empty
 
 
 def segment_list(*, user: User) -> QuerySet[RoadSegment]:
@@ -46,21 +44,6 @@ def segment_list(*, user: User) -> QuerySet[RoadSegment]:
     if user.role == Role.OPERATOR:
         return segments.filter(status=RoadSegment.Status.APPROVED)
     return RoadSegment.objects.none()
-
-
-def valid_at_q(at: dt.datetime) -> Q:
-    """Versions approved and valid at instant `at` (windows are [valid_from, valid_to))."""
-    return EVER_APPROVED & Q(valid_from__lte=at) & (Q(valid_to__isnull=True) | Q(valid_to__gt=at))
-
-
-def valid_during_q(start: dt.datetime, end: dt.datetime) -> Q:
-    """Versions valid at some instant of [start, end)."""
-    return (
-        EVER_APPROVED
-        & Q(valid_from__lt=end)
-        & (Q(valid_to__isnull=True) | Q(valid_to__gt=start))
-        & (Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")))
-    )
 
 
 @dataclass(frozen=True)
@@ -139,7 +122,7 @@ class _Timeline:
         keys = [
             (w.segment_id, w.series)
             for w in self.windows
-            if start is not None and w.start <= start and (w.end is None or w.end > start)
+            if start is not None and window_contains(w.start, w.end, start)
         ]
         zones = polygons.get(keys)
         self.interval_zones[index] = zones
@@ -198,13 +181,14 @@ class _ZoneCache:
             return timeline
         rows = (
             RoadSegment.objects.filter(EVER_APPROVED)
-            .exclude(valid_to__isnull=False, valid_to__lte=F("valid_from"))
             .order_by("pk")
             .values_list("pk", "series", "valid_from", "valid_to")
         )
         # An empty window [t, t) (suspended before it started) is never valid: left out.
         windows = [
-            _Window(pk, series, start, end) for pk, series, start, end in rows if start is not None
+            _Window(pk, series, start, end)
+            for pk, series, start, end in rows
+            if start is not None and not window_is_empty(start, end)
         ]
         timeline = _Timeline(stamp, windows)
         with self.lock:

@@ -14,10 +14,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api import InputSerializer
+from core.units import centimetres
 from operators.models import local_day_start
 
+from .import_services import ImportReport
 from .models import RoadSegment
-from .services import ImportReport
 
 EARLIEST_INSTANT = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -227,7 +228,7 @@ def import_report_data(report: ImportReport) -> dict[str, Any]:
         "committed": report.committed,
         "feature_count": len(report.items),
         "problem_count": report.problem_count,
-        "road_length_m": round(report.road_length_m, 2),
+        "road_length_m": float(centimetres(report.road_length_m)),
         "area_m2": round(report.area_m2, 1),
         "notes": report.notes,
         "items": [
@@ -237,7 +238,7 @@ def import_report_data(report: ImportReport) -> dict[str, Any]:
                 "kind": item.kind,
                 "geometry_type": item.geometry_type,
                 "two_way": item.two_way,
-                "length_m": None if item.length_m is None else round(item.length_m, 2),
+                "length_m": None if item.length_m is None else float(centimetres(item.length_m)),
                 "area_m2": None if item.area_m2 is None else round(item.area_m2, 1),
                 "problems": item.problems,
                 "notes": item.notes,

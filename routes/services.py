@@ -1,9 +1,12 @@
-"""Every state change of road segments and zones: drawing, versions, approval, import."""
+"""Every state change of road segments and zones: drawing, versions, approval, suspension.
+
+Importing a file of segments is `routes/import_services.py` (on top of `segment_create`);
+the messages for refused geometry are `routes/problems.py`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -12,95 +15,32 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from core.errors import ApplicationError
 from core.roles import EDIT_SEGMENTS
 from core.services import audit_record, model_create, model_update, require, transition
 from operators.models import User
 
-from .geometry import CleanGeometry, GeometryProblem, clean_geometry, mapping_of
-from .importer import feature_name, parse_bool, read_segment_file
+from .geometry import CleanGeometry, GeometryProblem, clean_geometry
 from .models import DEFAULT_CORRIDOR_HALF_WIDTH_M, RoadSegment
+from .problems import problem_message
+from .validity import window_is_empty
 
 # The bureau draws and approves; admins may do everything.
 EDITABLE_FIELDS = frozenset(
     {"name", "road_code", "kind", "geometry", "two_way", "corridor_half_width_m"}
 )
 
-PROBLEM_MESSAGES = {
-    "bad_json": gettext_lazy("Not valid JSON: %(error)s"),
-    "not_object": gettext_lazy("Give a GeoJSON geometry object."),
-    "unknown_type": gettext_lazy("“%(type)s” is not a GeoJSON geometry type."),
-    "no_coordinates": gettext_lazy("The geometry has no coordinates."),
-    "bad_coordinates": gettext_lazy("The coordinates are malformed (%(error)s)."),
-    "empty": gettext_lazy("The geometry is empty."),
-    "too_many_vertices": gettext_lazy("More than %(limit)s vertices."),
-    "unknown_kind": gettext_lazy("Unknown kind “%(kind)s”."),
-    "wrong_type": gettext_lazy("A %(kind)s needs a geometry of type %(allowed)s, not %(type)s."),
-    "outside_area": gettext_lazy(
-        "The point %(lon).6f, %(lat).6f lies outside the service area (%(bbox)s)."
-    ),
-    "zero_length": gettext_lazy("The centreline has no length (fewer than two distinct points)."),
-    "zero_area": gettext_lazy("The area is zero."),
-    "invalid_polygon": gettext_lazy(
-        "The polygon is not valid (%(reason)s). Fix it, or ask for an automatic repair."
-    ),
-    "no_corridor": gettext_lazy("A road needs a corridor half-width above zero."),
-    "unsupported_format": gettext_lazy(
-        "Files ending in %(suffix)s are not read: upload .geojson, .json, .kml or a zipped "
-        "Shapefile (.zip)."
-    ),
-    "bad_crs": gettext_lazy("“%(crs)s” is not a coordinate reference system I know."),
-    "no_crs": gettext_lazy(
-        "This %(format)s file does not state its coordinate system: declare it (crs = "
-        "EPSG:4326 for GNSS/WGS-84, gcj02 for Chinese web maps, or an EPSG code)."
-    ),
-    "bad_zip": gettext_lazy("The file is not a readable zip archive."),
-    "zip_too_many": gettext_lazy("The archive has more than %(limit)s files."),
-    "zip_too_large": gettext_lazy("The archive unpacks to more than %(limit_mb)s MB."),
-    "zip_one_shapefile": gettext_lazy(
-        "The archive must hold exactly one Shapefile (.shp); it holds %(found)s."
-    ),
-    "zip_incomplete": gettext_lazy("The Shapefile needs its .shx and .dbf files beside it."),
-    "zip_encrypted": gettext_lazy("The archive is encrypted; upload it without a password."),
-    "zip_nested": gettext_lazy("The archive holds another archive; upload the Shapefile itself."),
-    "zip_ratio": gettext_lazy(
-        "A file in the archive is compressed more than %(limit)s to 1, as only crafted "
-        "archives are."
-    ),
-    "kml_entities": gettext_lazy("KML with a DOCTYPE or entity declarations is refused."),
-    "too_many_features": gettext_lazy("More than %(limit)s features in one file."),
-    "unreadable": gettext_lazy("The file could not be read: %(error)s"),
-    "file_too_large": gettext_lazy("The file is larger than %(limit_mb)s MB."),
-    "no_geometry": gettext_lazy("The feature has no geometry."),
-    "no_name": gettext_lazy("The feature has no name (property name, Name or 名称)."),
-    "kind_from_type": gettext_lazy(
-        "Cannot tell road from area for a %(type)s; lines are roads, polygons areas."
-    ),
-    "bad_two_way": gettext_lazy("two_way “%(value)s” is neither yes nor no."),
-    "bad_width": gettext_lazy("corridor_half_width_m “%(value)s” is not a positive number."),
-}
 
-
-def problem_message(problem: GeometryProblem) -> str:
-    template = PROBLEM_MESSAGES.get(problem.code)
-    if template is None:
-        return problem.code
-    params = dict(problem.params)
-    if "kind" in params:  # the kind's label in the reader's language, not its code
-        params["kind"] = RoadSegment.Kind(params["kind"]).label
-    return str(template) % params if params else str(template)
-
-
-def _service_area() -> tuple[float, float, float, float]:
+def service_area() -> tuple[float, float, float, float]:
+    """settings.SERVICE_AREA_BBOX as (min lon, min lat, max lon, max lat)."""
     bbox = tuple(float(v) for v in settings.SERVICE_AREA_BBOX)
     return bbox[0], bbox[1], bbox[2], bbox[3]
 
 
 def _clean(geometry: Any, *, kind: str, repair: bool) -> CleanGeometry:
     try:
-        return clean_geometry(geometry, kind=kind, bbox=_service_area(), repair=repair)
+        return clean_geometry(geometry, kind=kind, bbox=service_area(), repair=repair)
     except GeometryProblem as problem:
         raise ApplicationError(problem_message(problem), field="geometry") from problem
 
@@ -129,7 +69,7 @@ def _measured_fields(
     )
 
 
-def _reason_with_notes(reason: str, notes: tuple[str, ...]) -> str:
+def reason_with_notes(reason: str, notes: tuple[str, ...]) -> str:
     return "; ".join([reason.strip(), *notes]).strip("; ")
 
 
@@ -154,7 +94,7 @@ def segment_create(
         kind=kind, geometry=geometry, corridor_half_width_m=corridor_half_width_m, repair=repair
     )
     segment = RoadSegment(name=name, road_code=road_code, two_way=two_way, **fields)
-    return model_create(instance=segment, actor=actor, reason=_reason_with_notes(reason, notes))
+    return model_create(instance=segment, actor=actor, reason=reason_with_notes(reason, notes))
 
 
 def _lock(segment: RoadSegment) -> RoadSegment:
@@ -208,7 +148,7 @@ def segment_update(
             repair=repair,
         )
         changes.update(measured)
-    reason = _reason_with_notes(reason, notes)
+    reason = reason_with_notes(reason, notes)
     if not versioned:
         return model_update(instance=segment, data=changes, actor=actor, reason=reason)
     return _new_version(segment=segment, changes=changes, actor=actor, reason=reason)
@@ -297,7 +237,7 @@ def _require_reason(reason: str) -> None:
 def _check_window(valid_from: dt.datetime, valid_to: dt.datetime | None) -> None:
     if timezone.is_naive(valid_from) or (valid_to is not None and timezone.is_naive(valid_to)):
         raise ApplicationError(_("Give times with their time zone."), field="valid_from")
-    if valid_to is not None and valid_to <= valid_from:
+    if window_is_empty(valid_from, valid_to):
         raise ApplicationError(_("The window must end after it starts."), field="valid_to")
 
 
@@ -486,145 +426,3 @@ def segment_reinstate(
         reason=reason,
     )
     return reinstated
-
-
-# --- import --------------------------------------------------------------------------------
-
-
-@dataclass
-class ImportItem:
-    index: int
-    name: str
-    kind: str
-    geometry_type: str
-    two_way: bool
-    length_m: float | None = None
-    area_m2: float | None = None
-    problems: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    segment_id: int | None = None
-    fields: dict[str, Any] = field(default_factory=dict, repr=False)
-
-
-@dataclass
-class ImportReport:
-    format: str
-    source_crs: str
-    committed: bool
-    items: list[ImportItem]
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def problem_count(self) -> int:
-        return sum(1 for item in self.items if item.problems)
-
-    @property
-    def road_length_m(self) -> float:
-        return sum(item.length_m or 0.0 for item in self.items if not item.problems)
-
-    @property
-    def area_m2(self) -> float:
-        return sum(item.area_m2 or 0.0 for item in self.items if not item.problems)
-
-
-def _import_item(index: int, geometry: Any, properties: dict[str, Any], repair: bool) -> ImportItem:
-    geometry_type = "" if geometry is None else str(geometry.geom_type)
-    kind = str(properties.get("kind") or "").strip().lower()
-    if kind not in RoadSegment.Kind.values:
-        kind = {"LineString": "road", "MultiLineString": "road"}.get(
-            geometry_type, "area" if geometry_type in ("Polygon", "MultiPolygon") else ""
-        )
-    two_way = parse_bool(properties.get("two_way"), default=True)
-    item = ImportItem(
-        index=index,
-        name=feature_name(properties),
-        kind=kind,
-        geometry_type=geometry_type,
-        two_way=bool(two_way) if two_way is not None else True,
-    )
-    problems: list[GeometryProblem] = []
-    if not item.name:
-        problems.append(GeometryProblem("no_name"))
-    if two_way is None:
-        problems.append(GeometryProblem("bad_two_way", value=str(properties.get("two_way"))))
-    width = None
-    raw_width = properties.get("corridor_half_width_m")
-    if kind == "road" and raw_width is not None:
-        try:
-            width = Decimal(str(raw_width)).quantize(Decimal("0.01"))
-        except ArithmeticError:
-            width = Decimal(0)
-        if not width.is_finite() or width <= 0:
-            problems.append(GeometryProblem("bad_width", value=str(raw_width)))
-    if geometry is None:
-        problems.append(GeometryProblem("no_geometry"))
-    elif not kind:
-        problems.append(GeometryProblem("kind_from_type", type=geometry_type))
-    else:
-        try:
-            clean = clean_geometry(
-                mapping_of(geometry), kind=kind, bbox=_service_area(), repair=repair
-            )
-        except GeometryProblem as problem:
-            problems.append(problem)
-        else:
-            item.length_m, item.area_m2 = clean.length_m, clean.area_m2
-            item.notes.extend(clean.notes)
-            item.fields = {
-                "name": item.name,
-                "kind": kind,
-                "geometry": clean.geojson,
-                "two_way": item.two_way,
-                "road_code": str(properties.get("road_code") or "")[:40],
-                "corridor_half_width_m": width,
-                "repair": repair,
-            }
-    item.problems = [problem_message(p) for p in problems]
-    return item
-
-
-@transaction.atomic
-def segment_import(
-    *,
-    actor: User,
-    data: bytes,
-    filename: str,
-    crs: str = "",
-    commit: bool = False,
-    repair: bool = False,
-    reason: str = "",
-) -> ImportReport:
-    """Import roads and areas from a file as drafts. A dry run (the default) only reports;
-    a commit creates every feature in one transaction, and only if none has a problem."""
-    require(actor, EDIT_SEGMENTS)
-    limit = settings.SEGMENT_IMPORT_MAX_BYTES
-    if len(data) > limit:
-        raise ApplicationError(
-            problem_message(GeometryProblem("file_too_large", limit_mb=limit // 2**20)),
-            field="file",
-        )
-    try:
-        result = read_segment_file(data=data, filename=filename, declared_crs=crs)
-    except GeometryProblem as problem:
-        field_name = "crs" if problem.code in ("no_crs", "bad_crs") else "file"
-        raise ApplicationError(problem_message(problem), field=field_name) from problem
-    items = [_import_item(f.index, f.geometry, f.properties, repair) for f in result.features]
-    report = ImportReport(result.format, result.source_crs, False, items, list(result.notes))
-    if not commit:
-        return report
-    if not items:
-        raise ApplicationError(_("The file holds no features."), field="file")
-    if report.problem_count:
-        raise ApplicationError(
-            _("%(count)s features have problems; nothing was imported. Run a dry run to see them.")
-            % {"count": report.problem_count},
-            field="file",
-        )
-    note = _("Imported from %(file)s (%(crs)s).") % {"file": filename, "crs": result.source_crs}
-    for item in items:
-        segment = segment_create(
-            actor=actor, reason=_reason_with_notes(reason, (note, *item.notes)), **item.fields
-        )
-        item.segment_id = segment.pk
-    report.committed = True
-    return report

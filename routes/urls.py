@@ -2,15 +2,17 @@
 
 from django.urls import path
 
-from . import views
+from . import import_views, views
 
 app_name = "routes"
 
 urlpatterns = [
     path("segments/", views.segment_list_page, name="segment_list"),
     path("segments/new/", views.segment_create, name="segment_create"),
-    path("segments/import/", views.segment_import_page, name="segment_import"),
-    path("segments/import/commit/", views.segment_import_commit, name="segment_import_commit"),
+    path("segments/import/", import_views.segment_import_page, name="segment_import"),
+    path(
+        "segments/import/commit/", import_views.segment_import_commit, name="segment_import_commit"
+    ),
     path("segments/<int:pk>/", views.segment_detail, name="segment_detail"),
     path("segments/<int:pk>/edit/", views.segment_edit, name="segment_edit"),
     path("segments/<int:pk>/delete/", views.segment_delete, name="segment_delete"),

@@ -1,5 +1,6 @@
 """Web pages for road segments and zones: the map and table, drawing, the approval workflow,
-file import with a dry-run preview, and the dashboard's two-way-km card. Thin: a form
+and the dashboard's two-way-km card (file import with its dry-run preview is
+`routes/import_views.py`). Thin: a form
 validates, the selectors read (company staff see approved versions only), the services
 write, and `submit()` puts their refusals next to the fields.
 
@@ -10,14 +11,9 @@ is a 404 for company staff, never a 403 that would say it exists.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
-import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
@@ -46,8 +42,6 @@ from .forms import (
     SegmentEndForm,
     SegmentFilterForm,
     SegmentForm,
-    SegmentImportCommitForm,
-    SegmentImportForm,
     SegmentReasonForm,
     SegmentReasonRequiredForm,
     SegmentReinstateForm,
@@ -76,17 +70,11 @@ AUDIT_ACTIONS.update(
     }
 )
 
-# A dry-run upload waits here for its commit (see segment_import_page); a day is plenty.
-IMPORT_DIR_NAME = "segment-imports"
-IMPORT_MAX_AGE_S = 24 * 3600
-IMPORT_SESSION_KEY = "segment_imports"
-IMPORT_SESSION_KEEP = 5
-
 
 # ---- shared pieces ------------------------------------------------------------------------
 
 
-def _crumbs(segment: RoadSegment | None = None) -> list[tuple[str, str | None]]:
+def crumbs(segment: RoadSegment | None = None) -> list[tuple[str, str | None]]:
     crumbs: list[tuple[str, str | None]] = [(_("Road segments"), reverse("routes:segment_list"))]
     if segment is not None:
         crumbs.append((str(segment), reverse("routes:segment_detail", args=[segment.pk])))
@@ -118,7 +106,7 @@ def _legend(statuses: list[str]) -> list[tuple[str, str, str]]:
     return [(status, labels[status], STATUS_COLORS[status]) for status in statuses]
 
 
-def _map_context() -> dict[str, Any]:
+def map_context() -> dict[str, Any]:
     return {
         "segment_colors": {str(k): v for k, v in STATUS_COLORS.items()},
         "map_texts": {
@@ -191,7 +179,7 @@ def segment_list_page(request: HttpRequest) -> HttpResponse:
             "segments_geojson": _collection(segments),
             "legend": _legend(statuses),
             "can_manage": EDIT_SEGMENTS.allows(user),
-            **_map_context(),
+            **map_context(),
         },
     )
 
@@ -209,7 +197,7 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "routes/segment_detail.html",
         {
             "page_title": str(segment),
-            "breadcrumbs": _crumbs(segment),
+            "breadcrumbs": crumbs(segment),
             "segment": segment,
             "newer_version": newer,
             "versions": versions,
@@ -224,7 +212,7 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_reinstate": manage and status == S.SUSPENDED and newer is None,
             "can_retire": manage and status != S.RETIRED and head_or_unapproved,
             "audit_entries": audit_trail(user=user, obj=segment),
-            **_map_context(),
+            **map_context(),
         },
     )
 
@@ -260,7 +248,7 @@ def _draw_page(
                 "mapLabel": _("Map for drawing the road or area"),
                 "invalidText": _("The text is not valid GeoJSON; the map shows the last drawing."),
             },
-            **_map_context(),
+            **map_context(),
         },
     )
 
@@ -280,7 +268,7 @@ def segment_create(request: HttpRequest) -> HttpResponse:
         user=user,
         form=form,
         title=title,
-        breadcrumbs=[*_crumbs(), (title, None)],
+        breadcrumbs=[*crumbs(), (title, None)],
         cancel_url=reverse("routes:segment_list"),
     )
 
@@ -320,7 +308,7 @@ def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
         user=user,
         form=form,
         title=title,
-        breadcrumbs=[*_crumbs(segment), (title, None)],
+        breadcrumbs=[*crumbs(segment), (title, None)],
         cancel_url=reverse("routes:segment_detail", args=[segment.pk]),
         segment=segment,
     )
@@ -342,7 +330,7 @@ def segment_delete(request: HttpRequest, pk: int) -> HttpResponse:
         title=_("Delete the draft"),
         subject=str(segment),
         intro=_("The draft is deleted for good; its audit trail is kept."),
-        breadcrumbs=[*_crumbs(segment), (_("Delete"), None)],
+        breadcrumbs=[*crumbs(segment), (_("Delete"), None)],
         submit_label=_("Delete"),
         cancel_url=reverse("routes:segment_detail", args=[segment.pk]),
         danger=True,
@@ -380,7 +368,7 @@ def _act(
         "routes/segment_action.html",
         {
             "page_title": title,
-            "breadcrumbs": [*_crumbs(segment), (title, None)],
+            "breadcrumbs": [*crumbs(segment), (title, None)],
             "form": form,
             "subject": str(segment),
             "intro": intro,
@@ -479,164 +467,3 @@ def segment_reinstate(request: HttpRequest, pk: int) -> HttpResponse:
             "window, which cannot start before the suspension."
         ),
     )
-
-
-# ---- import -------------------------------------------------------------------------------
-#
-# Between the dry run and the commit the uploaded file waits on the server, in VAR_DIR, under
-# a random token that only this session holds. Asking the person to pick the same file again
-# would let a different file be committed than the one previewed; keeping the bytes in the
-# session would put up to 20 MB into the session table on every request. The file's sha256
-# is checked at commit, and stale files (abandoned previews) are removed after a day.
-
-
-def _import_dir() -> Path:
-    folder = Path(settings.VAR_DIR) / IMPORT_DIR_NAME
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _prune_imports(folder: Path) -> None:
-    cutoff = time.time() - IMPORT_MAX_AGE_S
-    for path in folder.iterdir():
-        if path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
-
-
-def _keep_upload(request: HttpRequest, *, data: bytes, details: dict[str, Any]) -> str:
-    folder = _import_dir()
-    _prune_imports(folder)
-    token = secrets.token_urlsafe(24)
-    (folder / token).write_bytes(data)
-    kept: dict[str, Any] = dict(request.session.get(IMPORT_SESSION_KEY, {}))
-    kept[token] = {**details, "sha256": hashlib.sha256(data).hexdigest()}
-    for old in list(kept)[:-IMPORT_SESSION_KEEP]:  # the oldest previews of this session
-        (folder / old).unlink(missing_ok=True)
-        del kept[old]
-    request.session[IMPORT_SESSION_KEY] = kept
-    return token
-
-
-def _take_upload(request: HttpRequest, token: str) -> tuple[bytes, dict[str, Any]] | None:
-    """The kept upload of `token` if this session made it and it is unchanged; forgotten."""
-    kept: dict[str, Any] = dict(request.session.get(IMPORT_SESSION_KEY, {}))
-    details = kept.pop(token, None)
-    request.session[IMPORT_SESSION_KEY] = kept
-    if details is None:
-        return None
-    path = _import_dir() / token
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    path.unlink(missing_ok=True)
-    if hashlib.sha256(data).hexdigest() != details["sha256"]:
-        return None
-    return data, details
-
-
-def _report_geojson(report: services.ImportReport) -> dict[str, Any]:
-    features = [
-        {
-            "type": "Feature",
-            "geometry": item.fields["geometry"],
-            "properties": {
-                "name": f"{item.index + 1}. {item.name}",
-                "status": RoadSegment.Status.DRAFT,
-                "kind_label": str(RoadSegment.Kind(item.kind).label),
-            },
-        }
-        for item in report.items
-        if item.fields
-    ]
-    return {"type": "FeatureCollection", "features": features}
-
-
-@capability_required(EDIT_SEGMENTS)
-def segment_import_page(request: HttpRequest) -> HttpResponse:
-    """Step 1: upload and dry run. The preview shows each feature's measure and problems,
-    and the features on a map; a file without problems can then be committed (step 2)."""
-    user = acting_user(request)
-    form = SegmentImportForm(request.POST or None, request.FILES or None)
-    context: dict[str, Any] = {}
-    if form.is_valid():
-        data = form.cleaned_data
-        upload = data["file"]
-        content = upload.read()
-        report = submit(
-            form,
-            services.segment_import,
-            actor=user,
-            data=content,
-            filename=upload.name or "",
-            crs=data["crs"],
-            repair=data["repair"],
-            reason=data["reason"],
-        )
-        if report is not None:
-            context = {
-                "report": report,
-                "file_name": upload.name,
-                "report_geojson": _report_geojson(report),
-                "legend": [],
-                **_map_context(),
-            }
-            if report.items and not report.problem_count:
-                token = _keep_upload(
-                    request,
-                    data=content,
-                    details={
-                        "name": upload.name or "",
-                        "crs": data["crs"],
-                        "repair": data["repair"],
-                        "reason": data["reason"],
-                    },
-                )
-                context["commit_form"] = SegmentImportCommitForm(initial={"token": token})
-    title = _("Import segments")
-    return render(
-        request,
-        "routes/segment_import.html",
-        {
-            "page_title": title,
-            "breadcrumbs": [*_crumbs(), (title, None)],
-            "form": form,
-            **context,
-        },
-    )
-
-
-@capability_required(EDIT_SEGMENTS)
-def segment_import_commit(request: HttpRequest) -> HttpResponse:
-    """Step 2: import the previewed file for real, as drafts, in one transaction."""
-    user = acting_user(request)
-    form = SegmentImportCommitForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        kept = _take_upload(request, form.cleaned_data["token"])
-        if kept is None:
-            messages.error(
-                request, _("The previewed file is no longer here; upload it again, please.")
-            )
-            return redirect("routes:segment_import")
-        content, details = kept
-        report = submit(
-            form,
-            services.segment_import,
-            actor=user,
-            data=content,
-            filename=details["name"],
-            crs=details["crs"],
-            repair=details["repair"],
-            reason=details["reason"],
-            commit=True,
-        )
-        if report is not None:
-            messages.success(
-                request,
-                _("%(count)s segments imported as drafts from %(file)s.")
-                % {"count": len(report.items), "file": details["name"]},
-            )
-            return redirect(f"{reverse('routes:segment_list')}?status=draft")
-        for error in form.non_field_errors():
-            messages.error(request, str(error))
-    return redirect("routes:segment_import")

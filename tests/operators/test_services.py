@@ -152,3 +152,14 @@ def test_audit_records_cannot_be_changed_or_deleted(world: World) -> None:
     with pytest.raises(TypeError):
         AuditRecord.objects.all().delete()
     assert AuditRecord.objects.get(pk=record.pk).reason != "tampered"
+
+
+def test_company_staff_may_change_their_vehicle_only_while_it_is_proposed(world: World) -> None:
+    proposed = factories.vehicle(actor=world.staff_a, operator=world.company_a, permit=None)
+    approved = world.vehicle_a
+    may = services.vehicle_changeable_by
+    assert (may(world.staff_a, proposed), may(world.staff_a, approved)) == (True, False)
+    assert (may(world.bureau, approved), may(world.admin, approved)) == (True, True)
+    assert not may(world.finance, proposed)
+    with pytest.raises(ApplicationError):
+        services.vehicle_update(actor=world.staff_a, vehicle=approved, data={"plate": "晋C12345"})

@@ -39,6 +39,8 @@ def vincenty_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
         )
         if abs(lam - previous) < 1e-12:
             break
+    else:
+        raise AssertionError("Vincenty's iteration did not converge")
     u_sq = cos2_a * (a**2 - b**2) / b**2
     big_a = 1 + u_sq / 16384 * (4096 + u_sq * (-768 + u_sq * (320 - 175 * u_sq)))
     big_b = u_sq / 1024 * (256 + u_sq * (-128 + u_sq * (74 - 47 * u_sq)))
