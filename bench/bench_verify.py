@@ -214,21 +214,22 @@ def child(
         # released once parsed, before verification.
         data = file.read_bytes()
         start, start_cpu = time.perf_counter(), time.process_time()
-        if task == "floor" and fmt == "csv":
-            points = pacsv.read_csv(
-                pa.BufferReader(data), read_options=pacsv.ReadOptions(use_threads=False)
-            ).num_rows
-        elif task == "floor":
-            points = pq.ParquetFile(pa.BufferReader(data)).read(use_threads=False).num_rows
-        else:
-            trace = parse(data, fmt=fmt)
-            del data
-            result = verify_trace(trace, zones, params)
-        times.append(time.perf_counter() - start)
-        cpu_times.append(time.process_time() - start_cpu)
         if task == "floor":
+            if fmt == "csv":
+                points = pacsv.read_csv(
+                    pa.BufferReader(data), read_options=pacsv.ReadOptions(use_threads=False)
+                ).num_rows
+            else:
+                points = pq.ParquetFile(pa.BufferReader(data)).read(use_threads=False).num_rows
+            times.append(time.perf_counter() - start)
+            cpu_times.append(time.process_time() - start_cpu)
             figures["points"] = points
             continue
+        trace = parse(data, fmt=fmt)
+        del data
+        result = verify_trace(trace, zones, params)
+        times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - start_cpu)
         figures.update(
             points=len(trace),
             total_m=result.total_m,  # type: ignore[attr-defined]

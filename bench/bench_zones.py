@@ -125,7 +125,7 @@ def main() -> None:
     timeline_figures = []
     for label, length in windows.items():
         start = T0 + dt.timedelta(days=400)
-        zone_timeline(start=start, end=start + length)
+        timeline = zone_timeline(start=start, end=start + length)
         started = time.perf_counter()
         for _ in range(50):
             timeline = zone_timeline(start=start, end=start + length)

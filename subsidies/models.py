@@ -296,7 +296,7 @@ class Statement(models.Model):
         # Issued statements are immutable: only the payment may still be recorded.
         update_fields = kwargs.get("update_fields")
         if (
-            self.pk is not None
+            not self._state.adding
             and (update_fields is None or not set(update_fields) <= self.MUTABLE_AFTER_ISSUE)
             and Statement.objects.filter(pk=self.pk, status__in=self.ISSUED_STATUSES).exists()
         ):
