@@ -12,8 +12,8 @@ import numpy as np
 import numpy.typing as npt
 from shapely import LineString
 
+from core.geo import to_metric
 from tests.trips.tracegen import FloatArray, Leg, Trace
-from yangquan_av.geo import to_metric
 
 CRS = "EPSG:4547"
 DAY_NS = 86_400 * 1_000_000_000

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from shapely import LineString
 
+from core.geo import to_metric, to_wgs84
 from tests.trips.replaygen import (
     CRS,
     DAY_NS,
@@ -38,7 +39,6 @@ from trips.replay import (
     speed_disagreement,
     straightness,
 )
-from yangquan_av.geo import to_metric, to_wgs84
 
 P = ReplayParams(**DEFAULT_REPLAY_PARAMS)
 # ../shared/real-traces beside the clone, or beside the folder of worktrees holding it.

@@ -26,8 +26,8 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
+from core.geo import to_metric
 from trips.replay.params import ReplayParams
-from yangquan_av.geo import to_metric
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
