@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
 
 from core.roles import Role
@@ -12,6 +13,12 @@ from operators.services import token_create
 from tests import factories
 from tests.worker import celery_worker  # noqa: F401 - a fixture for any test
 from yangquan_av.celery import app as celery_app
+
+
+# Property tests check properties, not speed: on a shared 2-core CI machine input generation
+# and single examples can be slow without anything being wrong.
+settings.register_profile("yangquan", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("yangquan")
 
 
 @dataclass
