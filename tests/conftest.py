@@ -14,7 +14,6 @@ from tests import factories
 from tests.worker import celery_worker  # noqa: F401 - a fixture for any test
 from yangquan_av.celery import app as celery_app
 
-
 # Property tests check properties, not speed: on a shared 2-core CI machine input generation
 # and single examples can be slow without anything being wrong.
 settings.register_profile("yangquan", deadline=None, suppress_health_check=[HealthCheck.too_slow])
