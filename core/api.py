@@ -69,21 +69,28 @@ class InputSerializer(serializers.Serializer[Any]):
     `{"reason": 0}` was the reason "0")."""
 
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict) or hasattr(data, "keys"):
-            unknown = sorted(set(data.keys()) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
-            not_text = {
-                name: [field.error_messages["invalid"]]
-                for name, field in self.fields.items()
-                if isinstance(field, serializers.CharField)
-                and not field.read_only
-                and name in data
-                and not isinstance(data[name], str | None)
-            }
-            if not_text:
-                raise serializers.ValidationError(not_text)
-        return super().to_internal_value(data)
+        if not (isinstance(data, dict) or hasattr(data, "keys")):
+            return super().to_internal_value(data)
+        unknown = sorted(set(data.keys()) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
+        not_text = {
+            name: [field.error_messages["invalid"]]
+            for name, field in self.fields.items()
+            if isinstance(field, serializers.CharField)
+            and not field.read_only
+            and name in data
+            and not isinstance(data[name], str | None)
+        }
+        if not not_text:
+            return super().to_internal_value(data)
+        # The other fields' errors too, as DRF names every refused field at once.
+        try:
+            super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            if isinstance(error.detail, dict):
+                raise serializers.ValidationError({**error.detail, **not_text}) from None
+        raise serializers.ValidationError(not_text)
 
 
 def permission(capability: Capability) -> type[permissions.BasePermission]:

@@ -203,6 +203,7 @@ def test_a_reason_that_is_no_string_is_a_400_naming_it(
     [
         ("/api/v1/trips/{trip}/reverify/", {"reason": 0}),
         ("/api/v1/statements/{statement}/approve/", {"reason": 0}),
+        # The other fields' errors come with it (no category here).
         ("/api/v1/vehicles/", {"vin": 12345678901234567, "plate": "晋C12345"}),
     ],
 )
@@ -212,7 +213,7 @@ def test_a_number_for_a_text_field_is_a_400_anywhere(
     url = path.format(trip=seeded.a.trip.pk, statement=seeded.a.draft_statement.pk)
     response = api(tokens, "admin").post(url, body, format="json")
     assert response.status_code == 400
-    assert list(response.json()) == [next(iter(body))]
+    assert next(iter(body)) in response.json()
 
 
 def test_a_string_reason_is_still_taken(seeded: Seeded, tokens: dict[str, str]) -> None:
