@@ -6,7 +6,11 @@ from typing import Any
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django_filters.fields import IsoDateTimeField
+from django_filters.filterset import FILTER_FOR_DBFIELD_DEFAULTS
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.views import APIView
 
 from .models import AuditRecord
 
@@ -14,13 +18,71 @@ from .models import AuditRecord
 ID_MAX = 2**63 - 1
 
 
-class IdFilter(django_filters.NumberFilter):
-    """A foreign key by plain id: a whole number in range, or a 400 naming the filter."""
+class WholeNumberFilter(django_filters.NumberFilter):
+    """A whole number in range, or a 400 naming the filter (django-filter's NumberFilter
+    takes any decimal: `?year=0.5` was an empty list, not an error)."""
 
     field_class = forms.IntegerField
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, min_value=-ID_MAX, max_value=ID_MAX, **kwargs)
+
+
+class IdFilter(WholeNumberFilter):
+    """A foreign key by plain id: a whole number in range, or a 400 naming the filter."""
+
+
+_INTEGER_FIELDS = (
+    models.AutoField,
+    models.BigAutoField,
+    models.SmallAutoField,
+    models.IntegerField,
+    models.BigIntegerField,
+    models.SmallIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveBigIntegerField,
+    models.PositiveSmallIntegerField,
+)
+
+
+class FilterSet(django_filters.FilterSet):
+    """The project's FilterSet: a filter made from an integer model field (`Meta.fields`)
+    takes whole numbers only."""
+
+    FILTER_DEFAULTS = {
+        **FILTER_FOR_DBFIELD_DEFAULTS,
+        **{field: {"filter_class": WholeNumberFilter} for field in _INTEGER_FIELDS},
+    }
+
+
+_WITH_WHOLE_NUMBERS: dict[type[django_filters.FilterSet], type[FilterSet]] = {}
+
+
+def _with_whole_numbers(filterset: type[django_filters.FilterSet]) -> type[FilterSet]:
+    # The FilterSet's metaclass makes its Meta.fields' filters again, from FILTER_DEFAULTS.
+    if filterset not in _WITH_WHOLE_NUMBERS:
+        _WITH_WHOLE_NUMBERS[filterset] = type(
+            filterset.__name__, (filterset, FilterSet), {"__module__": filterset.__module__}
+        )
+    return _WITH_WHOLE_NUMBERS[filterset]
+
+
+class FilterBackend(DjangoFilterBackend):
+    """DRF's django-filter backend (settings: DEFAULT_FILTER_BACKENDS), giving every list's
+    FilterSet the project's integer filters, whether it derives from `FilterSet` above or
+    from django-filter's own: no app can forget it."""
+
+    filterset_base = FilterSet
+
+    def get_filterset_class(
+        self, view: APIView, queryset: models.QuerySet[Any] | None = None
+    ) -> type[django_filters.FilterSet] | None:
+        filterset: type[django_filters.FilterSet] | None = super().get_filterset_class(
+            view, queryset
+        )
+        if filterset is None or issubclass(filterset, FilterSet):
+            return filterset
+        return _with_whole_numbers(filterset)
 
 
 class InstantField(IsoDateTimeField):
@@ -41,7 +103,7 @@ class InstantFilter(django_filters.IsoDateTimeFilter):
     field_class = InstantField
 
 
-class AuditRecordFilter(django_filters.FilterSet):
+class AuditRecordFilter(FilterSet):
     model = django_filters.CharFilter(field_name="content_type__model")
     actor = IdFilter(field_name="actor_id")
     at_after = InstantFilter(field_name="at", lookup_expr="gte")

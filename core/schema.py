@@ -42,7 +42,25 @@ UNSUPPORTED = OpenApiResponse(
 )
 
 
+def _empty_means_absent(parameters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A filter, `page`, `page_size` or `format` sent empty (`?status=`, as an HTML form
+    sends an unset field) is read as if it were absent: the schema says so."""
+    for parameter in parameters:
+        if parameter.get("in") == "query" and not parameter.get("required"):
+            parameter["allowEmptyValue"] = True
+    return parameters
+
+
 class AutoSchema(SpectacularAutoSchema):
+    def _get_filter_parameters(self) -> list[dict[str, Any]]:
+        return _empty_means_absent(super()._get_filter_parameters())  # type: ignore[no-untyped-call]
+
+    def _get_pagination_parameters(self) -> list[dict[str, Any]]:
+        return _empty_means_absent(super()._get_pagination_parameters())  # type: ignore[no-untyped-call]
+
+    def _get_format_parameters(self) -> list[dict[str, Any]]:
+        return _empty_means_absent(super()._get_format_parameters())
+
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
         errors = dict(ERRORS)

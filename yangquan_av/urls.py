@@ -4,8 +4,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.routers import DefaultRouter
 
+from core.api import Router
 from core.audit_api import AuditRecordViewSet
 from operators.api import OperatorViewSet, TokenView, VehicleViewSet
 from operators.forms import LoginForm
@@ -15,7 +15,7 @@ from trips.api import TripViewSet
 
 from . import views
 
-router = DefaultRouter()
+router = Router()
 router.register("operators", OperatorViewSet, basename="operator")
 router.register("vehicles", VehicleViewSet, basename="vehicle")
 router.register("audit", AuditRecordViewSet, basename="audit")

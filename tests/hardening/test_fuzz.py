@@ -10,9 +10,11 @@ The world is built once for the module inside a transaction that is rolled back 
 end (the `seeded` fixture); each call runs in a savepoint of its own that is rolled back
 too, so a generated write never changes what the next call sees, nor other tests.
 
-The checks: no 5xx, and each response conforms to the schema — its status code is
+The checks: no 5xx, each response conforms to the schema — its status code is
 documented, its content type is documented, its body validates, and so do its documented
-headers. Examples per operation and role: `FUZZ_EXAMPLES` (default 10); the seed:
+headers — and input that violates the schema (a wrong type, a value out of an enum or past
+a bound, a missing required field) is refused, never answered 2xx. Examples per operation
+and role: `FUZZ_EXAMPLES` (default 10); the seed:
 `FUZZ_SEED` (fixed by default, so CI is repeatable; vary it to explore).
 """
 
@@ -36,6 +38,7 @@ from rest_framework.test import APIClient
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -52,6 +55,7 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
     response_headers_conformance,
+    negative_data_rejection,
 ]
 
 CONFIG = schemathesis.Config.from_dict(
