@@ -146,8 +146,15 @@ class TripViewSet(viewsets.GenericViewSet[Trip]):
     )
     # The renderers only let content negotiation accept a GeoJSON (or JSON) Accept header;
     # the file is sent as it is.
-    @action(detail=True, methods=["get"], renderer_classes=[GeoJSONRenderer, JSONRenderer])
-    def trace(self, request: Request, pk: str) -> FileResponse:
+    # Not named `trace`: DRF takes a method named after an HTTP verb as that verb's handler.
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="trace",
+        url_name="trace",
+        renderer_classes=[GeoJSONRenderer, JSONRenderer],
+    )
+    def trace_geojson(self, request: Request, pk: str) -> FileResponse:
         """The processed trace: a GeoJSON FeatureCollection with each step tagged."""
         trip = self.get_object()
         _refuse_purged(trip)
