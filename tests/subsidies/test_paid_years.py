@@ -11,6 +11,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from core.errors import ApplicationError
 from core.roles import Role
@@ -92,9 +93,11 @@ def test_the_computation_the_issue_guard_and_the_page_agree_on_a_third_paid_year
 
     assert selectors.paid_years(operator_id=vehicle.operator_id, other_than=2025) == 3
     assert panel_paid_years(staff, 2025) == 3
-    # The issue guard counts the same three years and refuses a fourth
-    # ("the company already has its maximum number of paid years").
-    with pytest.raises(ApplicationError, match="最多补贴年数"):
+    # The issue guard counts the same three years and refuses a fourth.
+    with (
+        translation.override("en"),
+        pytest.raises(ApplicationError, match="maximum number of paid years"),
+    ):
         services.statement_issue(actor=world.finance, statement=approved)
     # The computation counts them too: 2025 goes back to draft at 0.00.
     computation.statements_compute(year=2025)
