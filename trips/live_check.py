@@ -5,6 +5,7 @@ check lives apart from it to keep the modules acyclic)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -34,14 +35,13 @@ def live_mismatch(*, trip: Trip, trace: ParsedTrace, total_m: float) -> dict[str
     if trip.source != Trip.Source.UPLOAD or len(trace) < 2:
         return None
     t_up = trace.t_ns
-    start = np.datetime64(int(t_up.min()), "ns").astype("datetime64[us]").item()
-    end = np.datetime64(int(t_up.max()), "ns").astype("datetime64[us]").item()
-    from datetime import UTC  # noqa: PLC0415
-
+    # A second's margin each side: the stream's fixes at the upload's first and last instants.
+    start = datetime.fromtimestamp(int(t_up.min()) / 1e9, tz=UTC) - timedelta(seconds=1)
+    end = datetime.fromtimestamp(int(t_up.max()) / 1e9, tz=UTC) + timedelta(seconds=1)
     live = list(
-        fixes_in_range(
-            vehicle_pk=trip.vehicle_id, start=start.replace(tzinfo=UTC), end=end.replace(tzinfo=UTC)
-        ).values_list("t", "lon", "lat")
+        fixes_in_range(vehicle_pk=trip.vehicle_id, start=start, end=end).values_list(
+            "t", "lon", "lat"
+        )
     )
     if len(live) < MIN_LIVE_FIXES:
         return None
@@ -63,7 +63,8 @@ def live_mismatch(*, trip: Trip, trace: ParsedTrace, total_m: float) -> dict[str
     px = np.interp(at, lt.astype(np.float64), lx)
     py = np.interp(at, lt.astype(np.float64), ly)
     median_m = float(np.median(np.hypot(ux[inside] - px, uy[inside] - py)))
-    live_m = _path_m(lx, ly)
+    within = (lt >= t_up.min()) & (lt <= t_up.max())
+    live_m = _path_m(lx[within], ly[within])
     share = abs(total_m - live_m) / live_m if live_m > 0 else 0.0
     if median_m <= settings.LIVE_MISMATCH_MEDIAN_M and share <= settings.LIVE_MISMATCH_KM_SHARE:
         return None
