@@ -3,15 +3,16 @@
 Per connection: a FrameReader (checksum enforced, 8 KiB per frame) and a Reassembler for
 sub-packages. What a terminal sends and what it gets:
 
-| message | answer |
-|---|---|
-| frame with a bad check code, escape or length | nothing: discarded and counted, the connection goes on |
-| 0x0100 register | 0x8100: 0 + a fresh auth code (bound, unclaimed terminal), 3 (claimed, or another vehicle named), 4 (unknown or deactivated) |
-| 0x0102 authenticate | 0x8001: 0 right code of an active terminal, 1 otherwise |
-| 0x0002 heartbeat, 0x0001 terminal response | 0x8001: 0 |
-| 0x0200 location, 0x0704 batch | 0x8001: 0 once stored; 1 before authentication (dropped); 2 undecodable |
-| 0x0003 deregister | 0x8001: 0; the connection is no longer authenticated |
-| anything else | 0x8001: 3 (unsupported) |
+- a frame with a bad check code, escape or length: nothing (discarded and counted; the
+  connection goes on);
+- 0x0100 register: 0x8100 with 0 and a fresh auth code (a bound, unclaimed terminal), 3
+  (already claimed, or another vehicle named), 4 (unknown or deactivated);
+- 0x0102 authenticate: 0x8001 with 0 (the code of an active terminal) or 1;
+- 0x0002 heartbeat, 0x0001 terminal response: 0x8001 with 0;
+- 0x0200 location, 0x0704 batch: 0x8001 with 0 once stored, 1 before authentication
+  (dropped), 2 when undecodable;
+- 0x0003 deregister: 0x8001 with 0, and the connection is no longer authenticated;
+- anything else: 0x8001 with 3 (unsupported).
 
 Database work never runs on the event loop: lookups go to a thread (`asyncio.to_thread`)
 and fixes to the FixWriter's thread, whose callback sends the acknowledgement once stored.
@@ -20,6 +21,7 @@ and fixes to the FixWriter's thread, whose callback sends the acknowledgement on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -62,7 +64,9 @@ class GatewayStats:
     refused: Counter[str] = field(default_factory=Counter)
 
 
-def fix_row(terminal: TerminalRef, location: Location, received: datetime, backfill: bool) -> FixRow:
+def fix_row(
+    terminal: TerminalRef, location: Location, received: datetime, backfill: bool
+) -> FixRow:
     return FixRow(
         terminal_pk=terminal.pk,
         vehicle_pk=terminal.vehicle_pk,
@@ -79,9 +83,11 @@ def fix_row(terminal: TerminalRef, location: Location, received: datetime, backf
 
 
 def _storable(location: Location) -> bool:
-    return location.positioned and abs(location.lat_e6) <= 90_000_000 and abs(
-        location.lon_e6
-    ) <= 180_000_000
+    return (
+        location.positioned
+        and abs(location.lat_e6) <= 90_000_000
+        and abs(location.lon_e6) <= 180_000_000
+    )
 
 
 class _Connection:
@@ -132,28 +138,44 @@ class _Connection:
                 await self.packet(item, received, raw)
             await self.writer.drain()
 
-    async def packet(self, packet: Packet, received: datetime, raw: list[RawLine]) -> None:
+    async def packet(  # noqa: PLR0912 - one branch per message kind, as the table above
+        self, packet: Packet, received: datetime, raw: list[RawLine]
+    ) -> None:
         header = packet.header
         whole = packet
         if header.package_count is not None:
             try:
                 whole_or_none = self.parts.add(packet)
             except Jt808Error:
-                self.send(general_response(header, ResponseResult.MESSAGE_ERROR, serial=self._next_serial()))
+                self.send(
+                    general_response(
+                        header, ResponseResult.MESSAGE_ERROR, serial=self._next_serial()
+                    )
+                )
                 return
             if whole_or_none is None:  # a sub-package: acknowledged, the message is not whole yet
-                self.send(general_response(header, ResponseResult.SUCCESS, serial=self._next_serial()))
+                self.send(
+                    general_response(header, ResponseResult.SUCCESS, serial=self._next_serial())
+                )
                 return
             whole = whole_or_none
         try:
             message = decode_message(whole, mode_extra_id=self.gateway.mode_extra_id)
         except Jt808Error as error:
             self.gateway.stats.bad_frames[error.reason] += 1
-            self.send(general_response(header, ResponseResult.MESSAGE_ERROR, serial=self._next_serial()))
+            self.send(
+                general_response(header, ResponseResult.MESSAGE_ERROR, serial=self._next_serial())
+            )
             return
         terminal = self.terminals.get(header.phone)
         if terminal is not None:
-            raw.append((terminal.pk, received, f"{received.isoformat()} {whole.header.msg_id:04x} {whole.body.hex()}"))
+            raw.append(
+                (
+                    terminal.pk,
+                    received,
+                    f"{received.isoformat()} {whole.header.msg_id:04x} {whole.body.hex()}",
+                )
+            )
         match message:
             case Register():
                 result, code = await asyncio.to_thread(
@@ -161,9 +183,17 @@ class _Connection:
                 )
                 if result != services.ClaimResult.OK:
                     self.gateway.stats.refused[f"register_{result}"] += 1
-                self.send(reply(header, RegisterResponse(header.serial, result, code), serial=self._next_serial()))
+                self.send(
+                    reply(
+                        header,
+                        RegisterResponse(header.serial, result, code),
+                        serial=self._next_serial(),
+                    )
+                )
             case Authenticate():
-                ref = await asyncio.to_thread(self.gateway.authenticate, header.phone, message.auth_code)
+                ref = await asyncio.to_thread(
+                    self.gateway.authenticate, header.phone, message.auth_code
+                )
                 if ref is None:
                     self.gateway.stats.refused["auth"] += 1
                     self.terminals.pop(header.phone, None)
@@ -176,14 +206,20 @@ class _Connection:
                 self.locations(packet, message, terminal, received, raw)
                 raw.clear()
             case Heartbeat() | TerminalResponse():
-                self.send(general_response(header, ResponseResult.SUCCESS, serial=self._next_serial()))
+                self.send(
+                    general_response(header, ResponseResult.SUCCESS, serial=self._next_serial())
+                )
             case Deregister():
                 if terminal is not None:
                     await asyncio.to_thread(self.gateway.release, terminal.pk)
                     self.terminals.pop(header.phone, None)
-                self.send(general_response(header, ResponseResult.SUCCESS, serial=self._next_serial()))
+                self.send(
+                    general_response(header, ResponseResult.SUCCESS, serial=self._next_serial())
+                )
             case _:
-                self.send(general_response(header, ResponseResult.UNSUPPORTED, serial=self._next_serial()))
+                self.send(
+                    general_response(header, ResponseResult.UNSUPPORTED, serial=self._next_serial())
+                )
         if raw and not isinstance(message, (Location, LocationBatch)):
             self.gateway.fix_writer.put((), list(raw))
             raw.clear()
@@ -232,8 +268,8 @@ class Gateway:
                 phone=phone, plate_colour=colour, plate=plate
             )
         )
-        self.authenticate: Callable[[str, str], TerminalRef | None] = (
-            lambda phone, code: services.terminal_authenticate(
+        self.authenticate: Callable[[str, str], TerminalRef | None] = lambda phone, code: (
+            services.terminal_authenticate(
                 protocol=Terminal.Protocol.JT808, terminal_id=phone, code=code
             )
         )
@@ -250,10 +286,8 @@ class Gateway:
             logger.exception("Connection failed")
         finally:
             writer.close()
-            try:
+            with contextlib.suppress(ConnectionError, OSError):
                 await writer.wait_closed()
-            except (ConnectionError, OSError):
-                pass
 
     async def serve(self, host: str, port: int) -> asyncio.Server:
         return await asyncio.start_server(self.handle, host, port, limit=1 << 16)

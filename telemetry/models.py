@@ -59,8 +59,7 @@ class Terminal(models.Model):
                 name="terminal_id_active_once",
             ),
             models.CheckConstraint(
-                condition=~Q(protocol="jt808")
-                | Q(terminal_id__regex=r"^([0-9]{12}|[0-9]{20})$"),
+                condition=~Q(protocol="jt808") | Q(terminal_id__regex=r"^([0-9]{12}|[0-9]{20})$"),
                 name="terminal_jt808_id_is_12_or_20_digits",
             ),
             models.CheckConstraint(

@@ -35,10 +35,11 @@ def ensure_fix_partitions(*, days_back: int = 1, days_ahead: int = 7) -> list[st
                 cursor.execute("SELECT to_regclass(%s)", [name])
                 if cursor.fetchone()[0] is not None:
                     continue
+                # DDL takes no parameters: the bounds are our own dates, not input.
+                end = start + timedelta(days=1)
                 cursor.execute(
-                    f"CREATE TABLE {name} PARTITION OF telemetry_fix "  # noqa: S608 - a date
-                    "FOR VALUES FROM (%s) TO (%s)",
-                    [start, start + timedelta(days=1)],
+                    f"CREATE TABLE {name} PARTITION OF telemetry_fix "
+                    f"FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
                 )
             made.append(name)
         except DatabaseError:

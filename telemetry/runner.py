@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Callable
@@ -53,10 +54,8 @@ async def serve_jt808(
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
+        with contextlib.suppress(ValueError, RuntimeError):  # not the main thread (tests)
             loop.add_signal_handler(sig, stop.set)
-        except (ValueError, RuntimeError):  # not the main thread (tests)
-            pass
     server = await gateway.serve(host, port)
     bound = server.sockets[0].getsockname()[1]
     logger.info("JT/T 808 gateway listening on %s:%s", host, bound)

@@ -75,9 +75,7 @@ def terminal_register(
             field="terminal_id",
         )
     if protocol == Terminal.Protocol.MQTT and terminal_id != vehicle.vin:
-        raise ApplicationError(
-            _("An MQTT terminal id is the vehicle's VIN."), field="terminal_id"
-        )
+        raise ApplicationError(_("An MQTT terminal id is the vehicle's VIN."), field="terminal_id")
     taken = Terminal.objects.select_for_update().filter(
         protocol=protocol, terminal_id=terminal_id, active=True
     )
@@ -171,9 +169,7 @@ def terminal_claim(*, phone: str, plate_colour: int, plate: str) -> tuple[int, s
     )
     if terminal is None:
         return ClaimResult.NO_SUCH_TERMINAL, None
-    if terminal.claimed_at is not None or not _names_vehicle(
-        terminal.vehicle, plate_colour, plate
-    ):
+    if terminal.claimed_at is not None or not _names_vehicle(terminal.vehicle, plate_colour, plate):
         return ClaimResult.TERMINAL_REGISTERED, None
     code, digest = _new_code()
     Terminal.objects.filter(pk=terminal.pk).update(

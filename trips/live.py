@@ -74,7 +74,7 @@ def _stationary_tail(fixes: Sequence[Fix], idle: timedelta) -> bool:
     tail = [f for f in fixes if f.t >= last_t - idle]
     if len(tail) < 2 or tail[-1].t - tail[0].t < idle * 0.9:
         return False
-    return _extent_m(tail) <= settings.LIVE_STATIONARY_RADIUS_M
+    return bool(_extent_m(tail) <= settings.LIVE_STATIONARY_RADIUS_M)
 
 
 def _make_trip(fixes: Sequence[Fix]) -> Trip | None:

@@ -117,7 +117,9 @@ class Terminal:
         return self.answer()
 
     def authenticate(self, code: str) -> Message:
-        self.send(Authenticate(code, "861234567890123", "1.0") if self.version else Authenticate(code))
+        self.send(
+            Authenticate(code, "861234567890123", "1.0") if self.version else Authenticate(code)
+        )
         return self.answer()
 
     def close(self) -> None:

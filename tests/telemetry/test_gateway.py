@@ -22,15 +22,14 @@ from telemetry.jt808 import (
     RegisterResponse,
     ResponseResult,
     UnknownMessage,
-    encode_packages,
     encode_body,
+    encode_packages,
 )
 from telemetry.models import Fix, RawArchive, Terminal
 from tests.conftest import World, make_world
 from tests.telemetry.frames import BAD_CHECKSUM, HEARTBEAT, frame
-from tests.telemetry.live import RunningGateway, start_gateway
+from tests.telemetry.live import RunningGateway, drive, start_gateway
 from tests.telemetry.live import Terminal as Device
-from tests.telemetry.live import drive
 from trips.live import close_live_trips
 from trips.models import Trip
 
@@ -84,7 +83,8 @@ def test_a_registered_terminal_streams_and_its_silence_makes_a_verified_trip(
     bound(live_world)
     device = Device(gateway.port, PHONE_2013)
     registered = device.register(plate=live_world.vehicle_a.plate)
-    assert isinstance(registered, RegisterResponse) and registered.result == 0
+    assert isinstance(registered, RegisterResponse)
+    assert registered.result == 0
     assert registered.auth_code
     assert device.authenticate(registered.auth_code) == PlatformResponse(2, MSG_AUTHENTICATE, 0)
     start = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=20)
@@ -112,7 +112,8 @@ def test_a_wrong_auth_code_is_refused_and_its_locations_dropped(
     bound(live_world)
     device = Device(gateway.port, PHONE_2013)
     refused = device.authenticate("not-the-code")
-    assert isinstance(refused, PlatformResponse) and refused.result == ResponseResult.FAILURE
+    assert isinstance(refused, PlatformResponse)
+    assert refused.result == ResponseResult.FAILURE
     start = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=5)
     device.send(next(drive(start, 0)))
     answer = device.answer()
@@ -134,11 +135,14 @@ def test_a_terminal_registered_again_or_naming_another_vehicle_gets_3(
     bound(live_world)
     device = Device(gateway.port, PHONE_2013)
     other = device.register(plate=live_world.vehicle_b.plate)
-    assert isinstance(other, RegisterResponse) and other.result == 3
+    assert isinstance(other, RegisterResponse)
+    assert other.result == 3
     first = device.register(plate=live_world.vehicle_a.plate)
-    assert isinstance(first, RegisterResponse) and first.result == 0
+    assert isinstance(first, RegisterResponse)
+    assert first.result == 0
     again = device.register(plate=live_world.vehicle_a.plate)
-    assert isinstance(again, RegisterResponse) and again.result == 3
+    assert isinstance(again, RegisterResponse)
+    assert again.result == 3
 
 
 def test_a_deactivated_terminal_is_refused(live_world: World, gateway: RunningGateway) -> None:
@@ -146,7 +150,8 @@ def test_a_deactivated_terminal_is_refused(live_world: World, gateway: RunningGa
     services.terminal_deactivate(actor=live_world.bureau, terminal=terminal, reason="lost")
     device = Device(gateway.port, PHONE_2013)
     answer = device.authenticate(code)
-    assert isinstance(answer, PlatformResponse) and answer.result == ResponseResult.FAILURE
+    assert isinstance(answer, PlatformResponse)
+    assert answer.result == ResponseResult.FAILURE
 
 
 def test_a_bad_checksum_is_discarded_unanswered_and_the_connection_goes_on(
@@ -172,10 +177,12 @@ def test_a_2019_header_terminal_registers_authenticates_and_streams(
     bound(live_world, PHONE_2019)
     device = Device(gateway.port, PHONE_2019, version=1)
     registered = device.register(plate=live_world.vehicle_a.vin, colour=0)  # colour 0: a VIN
-    assert isinstance(registered, RegisterResponse) and registered.result == 0
+    assert isinstance(registered, RegisterResponse)
+    assert registered.result == 0
     assert registered.auth_code
     ok = device.authenticate(registered.auth_code)
-    assert isinstance(ok, PlatformResponse) and ok.result == 0
+    assert isinstance(ok, PlatformResponse)
+    assert ok.result == 0
     start = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=5)
     for fix in drive(start, 4):
         device.send(fix)

@@ -55,7 +55,8 @@ def test_a_stream_silent_for_the_idle_time_closes_into_a_trip(world: World) -> N
     stream(world, start, 100)
     (trip_id,) = close_live_trips()
     trip = Trip.objects.get(pk=trip_id)
-    assert trip.source == Trip.Source.MQTT and trip.status == Trip.Status.ACCEPTED
+    assert trip.source == Trip.Source.MQTT
+    assert trip.status == Trip.Status.ACCEPTED
     assert abs(float(trip.total_m) - 1000.0) < 0.5  # 100 steps of 10 m
 
 
@@ -164,6 +165,9 @@ def test_on_postgresql_fixes_are_partitioned_by_day_and_archives_append_only(
     archive = services.archive_write(
         terminal_pk=Terminal.objects.get().pk, day=today, lines=["a frame"]
     )
-    with pytest.raises(Exception, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE telemetry_rawarchive SET size = 0 WHERE id = %s", [archive.pk])
+    with (
+        pytest.raises(Exception, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("UPDATE telemetry_rawarchive SET size = 0 WHERE id = %s", [archive.pk])

@@ -45,7 +45,8 @@ def test_an_mqtt_terminal_id_is_the_vehicles_vin(world: World) -> None:
         {"vehicle": world.vehicle_a.pk, "protocol": "mqtt", "terminal_id": world.vehicle_b.vin},
         format="json",
     )
-    assert wrong.status_code == 400 and "terminal_id" in wrong.json()
+    assert wrong.status_code == 400
+    assert "terminal_id" in wrong.json()
     right = client.post(
         URL,
         {"vehicle": world.vehicle_a.pk, "protocol": "mqtt", "terminal_id": world.vehicle_a.vin},
@@ -62,7 +63,8 @@ def test_a_company_cannot_bind_another_companys_vehicle_nor_see_its_terminals(
         {"vehicle": world.vehicle_a.pk, "protocol": "jt808", "terminal_id": "013800138000"},
         format="json",
     )
-    assert answer.status_code == 400 and "vehicle" in answer.json()
+    assert answer.status_code == 400
+    assert "vehicle" in answer.json()
     made = client_for(world.staff_a).post(
         URL,
         {"vehicle": world.vehicle_a.pk, "protocol": "jt808", "terminal_id": "013800138000"},
@@ -86,7 +88,8 @@ def test_a_terminal_id_active_twice_is_refused_until_deactivated(world: World) -
     first = client.post(URL, body, format="json")
     assert client.post(URL, body, format="json").status_code == 400
     gone = client.post(f"{URL}{first.json()['id']}/deactivate/", {"reason": "lost"}, format="json")
-    assert gone.status_code == 200 and gone.json()["active"] is False
+    assert gone.status_code == 200
+    assert gone.json()["active"] is False
     assert client.post(URL, body, format="json").status_code == 201
 
 
@@ -101,7 +104,8 @@ def test_an_unknown_field_is_refused(world: World) -> None:
         },
         format="json",
     )
-    assert answer.status_code == 400 and "auth_code" in answer.json()
+    assert answer.status_code == 400
+    assert "auth_code" in answer.json()
 
 
 def test_the_live_positions_answer_lists_only_the_users_vehicles(world: World) -> None:
