@@ -341,6 +341,8 @@ LIVE_SWEEP_S = env.float("LIVE_SWEEP_S", default=30.0)
 # Upload-vs-stream cross-check: held for review beyond these.
 LIVE_MISMATCH_MEDIAN_M = env.float("LIVE_MISMATCH_MEDIAN_M", default=20.0)
 LIVE_MISMATCH_KM_SHARE = env.float("LIVE_MISMATCH_KM_SHARE", default=0.02)
+# The live map polls positions this often.
+LIVE_MAP_REFRESH_S = env.float("LIVE_MAP_REFRESH_S", default=5.0)
 # JT/T 808: the driving-mode extra item of a location (1 autonomous, 0 manual; absent manual).
 JT808_MODE_EXTRA_ID = env.int("JT808_MODE_EXTRA_ID", default=0xE1)
 # A connection that sends nothing (not even a heartbeat) this long is closed.

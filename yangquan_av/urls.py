@@ -53,6 +53,7 @@ urlpatterns = [
     path("", include("operators.urls")),
     path("", include("routes.urls")),
     path("", include("trips.urls")),
+    path("", include("telemetry.urls")),
     path("", include("subsidies.urls")),
     path("", views.home, name="home"),
 ]

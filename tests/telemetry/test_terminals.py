@@ -112,3 +112,15 @@ def test_the_live_positions_answer_lists_only_the_users_vehicles(world: World) -
     answer = client_for(world.staff_b).get(f"{URL}live/")
     assert answer.status_code == 200
     assert answer.json() == []
+
+
+def test_the_live_map_page_shows_a_company_its_own_vehicles_only(world: World) -> None:
+    from django.test import Client  # noqa: PLC0415
+
+    from tests.factories import PASSWORD  # noqa: PLC0415
+
+    browser = Client()
+    assert browser.login(username=world.staff_b.username, password=PASSWORD)
+    page = browser.get("/live/")
+    assert page.status_code == 200
+    assert world.vehicle_a.plate not in page.content.decode()
