@@ -16,7 +16,7 @@ import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -302,3 +302,49 @@ def stream_advance(
         stream.checked_received_at = checked_received_at
     stream.save()
     return stream
+
+
+def fixes_export_day(*, day: date, delete: bool) -> tuple[str, int, str]:
+    """Write a UTC day's fixes to Parquet in storage; returns (path, rows, sha256).
+
+    With `delete` the day then leaves the database: its partition is dropped on PostgreSQL
+    (or its rows deleted from the default partition / SQLite's table). Export first, always:
+    the file is written and read back before anything is deleted.
+    """
+    import io  # noqa: PLC0415 - the export is rare; pyarrow loads only here
+
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    from .models import Fix  # noqa: PLC0415
+    from .partitions import partition_name  # noqa: PLC0415
+
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    end = start + timedelta(days=1)
+    fixes = Fix.objects.filter(t__gte=start, t__lt=end).order_by("terminal_id", "t")
+    columns = [
+        "terminal_id", "vehicle_id", "t", "received_at", "lat", "lon", "autonomous",
+        "speed_kmh", "hdop", "satellites", "odometer_m", "backfill",
+    ]  # fmt: skip
+    rows = list(fixes.values_list(*columns))
+    table = pa.table({name: [row[i] for row in rows] for i, name in enumerate(columns)})
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd")
+    data = buffer.getvalue()
+    sha256 = hashlib.sha256(data).hexdigest()
+    path = f"telemetry/fixes/{day:%Y/%m/%d}-{sha256[:16]}.parquet"
+    if not default_storage.exists(path):
+        path = default_storage.save(path, ContentFile(data))
+    with default_storage.open(path, "rb") as stored:
+        if hashlib.sha256(stored.read()).hexdigest() != sha256:
+            raise ApplicationError(_("The exported file does not match its hash."), field="day")
+    if delete:
+        with transaction.atomic(), connection.cursor() as cursor:
+            name = partition_name(day)
+            if connection.vendor == "postgresql":
+                cursor.execute("SELECT to_regclass(%s)", [name])
+                row = cursor.fetchone()
+                if row is not None and row[0] is not None:
+                    cursor.execute(f"DROP TABLE {name}")
+            fixes.delete()
+    return path, len(rows), sha256

@@ -171,3 +171,22 @@ def test_on_postgresql_fixes_are_partitioned_by_day_and_archives_append_only(
         connection.cursor() as cursor,
     ):
         cursor.execute("UPDATE telemetry_rawarchive SET size = 0 WHERE id = %s", [archive.pk])
+
+
+def test_a_day_past_retention_goes_to_parquet_and_leaves_the_database(world: World) -> None:
+    import io  # noqa: PLC0415
+
+    import pyarrow.parquet as pq  # noqa: PLC0415
+    from django.core.files.storage import default_storage  # noqa: PLC0415
+    from django.core.management import call_command  # noqa: PLC0415
+
+    old = dt.datetime(2026, 1, 5, 8, 0, tzinfo=dt.UTC)
+    stream(world, old, 9)  # 10 fixes on 5 January
+    out = io.StringIO()
+    call_command("export_fixes", "--before", "2026-01-06", stdout=out)
+    assert Fix.objects.count() == 10  # a dry run by default
+    call_command("export_fixes", "--before", "2026-01-06", "--commit", stdout=out)
+    assert Fix.objects.count() == 0
+    path = out.getvalue().split("-> ")[1].split(" ")[0]
+    with default_storage.open(path, "rb") as stored:
+        assert pq.read_table(stored).num_rows == 10
