@@ -66,11 +66,12 @@ class OpenStream:
     last_received_at: datetime
 
 
-def streams_with_new_fixes() -> list[OpenStream]:
-    """Every vehicle with a fix after its stream's `closed_until` (or any fix, for a vehicle
-    the sweep has not seen), with its latest fix time and latest receipt time."""
+def streams_with_new_fixes(*, since: datetime) -> list[OpenStream]:
+    """Every vehicle with a fix (of fix time after `since`: on PostgreSQL only the recent
+    day partitions are read) after its stream's `closed_until` or received after its
+    `checked_received_at`, with its latest fix time and latest receipt time."""
     streams = {s.vehicle_id: s for s in Stream.objects.all()}
-    latest = Fix.objects.values("vehicle_id").annotate(
+    latest = Fix.objects.filter(t__gte=since).values("vehicle_id").annotate(
         last_t=Max("t"), last_received_at=Max("received_at")
     )
     out = []

@@ -15,6 +15,8 @@ A late fix (a lost ack sent again, a blind-area backfill) whose time falls insid
 already closed changes nothing silently: the trip's raw file is evidence and stays as it is;
 the late fixes are recorded on the trip and it goes through audited re-verification
 (`trip_reverify`). Late fixes outside every closed trip become a trip of their own.
+The sweep looks at fixes of the last LIVE_SWEEP_LOOKBACK_S of fix time (a day by default),
+so a backfill of fixes older than that is stored but makes no trip (docs/telemetry.md).
 """
 
 from __future__ import annotations
@@ -169,7 +171,8 @@ def close_live_trips(*, now: datetime | None = None) -> list[int]:
     idle = timedelta(seconds=settings.LIVE_TRIP_IDLE_S)
     ensure_fix_partitions()
     made: list[int] = []
-    for stream in streams_with_new_fixes():
+    since = now - timedelta(seconds=settings.LIVE_SWEEP_LOOKBACK_S)
+    for stream in streams_with_new_fixes(since=since):
         try:
             made += _sweep_vehicle(stream.vehicle_pk, now, idle)
         except Exception:  # one vehicle's failure must not stop the others'

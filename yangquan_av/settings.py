@@ -338,6 +338,8 @@ LIVE_STATIONARY_RADIUS_M = env.float("LIVE_STATIONARY_RADIUS_M", default=15.0)
 # How often the gateway and the ingest run the closing sweep themselves (eager Celery) and
 # beat runs it (with a broker).
 LIVE_SWEEP_S = env.float("LIVE_SWEEP_S", default=30.0)
+# The sweep reads fixes of this much recent fix time (older backfills make no trip).
+LIVE_SWEEP_LOOKBACK_S = env.float("LIVE_SWEEP_LOOKBACK_S", default=24 * 3600.0)
 # Upload-vs-stream cross-check: held for review beyond these.
 LIVE_MISMATCH_MEDIAN_M = env.float("LIVE_MISMATCH_MEDIAN_M", default=20.0)
 LIVE_MISMATCH_KM_SHARE = env.float("LIVE_MISMATCH_KM_SHARE", default=0.02)

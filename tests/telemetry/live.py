@@ -39,8 +39,9 @@ class RunningGateway:
     thread: threading.Thread
 
     def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.stop.set)
-        self.thread.join(30)
+        if self.thread.is_alive():
+            self.loop.call_soon_threadsafe(self.stop.set)
+            self.thread.join(30)
 
 
 def start_gateway() -> RunningGateway:
