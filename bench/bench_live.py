@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import os
 import socket
@@ -78,7 +79,9 @@ def setup(vehicles: int) -> list[str]:
     )
     cars = list(Vehicle.objects.filter(operator=operator).order_by("pk")[:vehicles])
     phones = [f"{PHONE_BASE + n:012d}" for n in range(vehicles)]
-    existing = set(Terminal.objects.filter(terminal_id__in=phones).values_list("terminal_id", flat=True))
+    existing = set(
+        Terminal.objects.filter(terminal_id__in=phones).values_list("terminal_id", flat=True)
+    )
     Terminal.objects.bulk_create(
         Terminal(
             vehicle=car,
@@ -100,7 +103,7 @@ class Stats:
         self.latencies: list[float] = []
 
 
-async def vehicle(
+async def vehicle(  # noqa: PLR0917 - one simulated terminal's whole setting
     phone: str, port: int, start: float, base: datetime, seconds: int, stats: Stats, n: int
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -156,10 +159,8 @@ async def vehicle(
         writer.write(encode_message(fix, phone=phone, serial=serial))
         stats.sent += 1
     done.set()
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(reading, 30)
-    except TimeoutError:
-        pass
     writer.close()
 
 

@@ -71,8 +71,10 @@ def streams_with_new_fixes(*, since: datetime) -> list[OpenStream]:
     day partitions are read) after its stream's `closed_until` or received after its
     `checked_received_at`, with its latest fix time and latest receipt time."""
     streams = {s.vehicle_id: s for s in Stream.objects.all()}
-    latest = Fix.objects.filter(t__gte=since).values("vehicle_id").annotate(
-        last_t=Max("t"), last_received_at=Max("received_at")
+    latest = (
+        Fix.objects.filter(t__gte=since)
+        .values("vehicle_id")
+        .annotate(last_t=Max("t"), last_received_at=Max("received_at"))
     )
     out = []
     for row in latest:
