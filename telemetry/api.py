@@ -79,7 +79,7 @@ class TerminalViewSet(viewsets.GenericViewSet[Terminal]):
         return Response(answer.data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=s.LivePositionOutputSerializer(many=True))
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)
     def live(self, request: Request) -> Response:
         """Last position of every vehicle the user may see (the live map polls this)."""
         positions = live_positions(user=acting_user(request), now=timezone.now())
