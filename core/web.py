@@ -239,6 +239,7 @@ NAVIGATION: list[NavItem] = [
     NavItem(gettext_lazy("My trips"), "trips:trip_list", COMPANY_STAFF),
     NavItem(gettext_lazy("Trips"), "trips:trip_list", SEE_ALL_COMPANIES),
     NavItem(gettext_lazy("Review queue"), "trips:review_queue", REVIEW_TRIPS),
+    NavItem(gettext_lazy("Live map"), "telemetry:live_map", EVERYONE),
     NavItem(gettext_lazy("Grades"), "subsidies:grade_list", GRADE),
     NavItem(gettext_lazy("My statements"), "subsidies:statement_list", COMPANY_STAFF),
     NavItem(gettext_lazy("Statements"), "subsidies:statement_list", SETTLE),

@@ -53,6 +53,11 @@ class Trip(models.Model):
         AUTO = "auto", _("Autonomous")
         MANUAL = "manual", _("Manual")
 
+    class Source(models.TextChoices):
+        UPLOAD = "upload", _("Uploaded file")
+        JT808 = "jt808", "JT/T 808"
+        MQTT = "mqtt", "MQTT"
+
     operator = models.ForeignKey(
         Operator, verbose_name=_("company"), on_delete=models.PROTECT, related_name="trips"
     )
@@ -66,6 +71,11 @@ class Trip(models.Model):
         null=True,
         blank=True,
         related_name="+",
+    )
+    # Where the fixes came from: an uploaded file, or a live stream closed into a canonical
+    # CSV by trips.live (verified the same way either way).
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.UPLOAD
     )
     external_id = models.CharField(_("company's trip id"), max_length=100, blank=True)
     raw_sha256 = models.CharField(_("SHA-256 of the raw file"), max_length=64)

@@ -67,6 +67,7 @@ class TripReason(StrEnum):
     ODOMETER_DISAGREEMENT = "odometer_disagreement"
     PERMIT_LAPSED = "permit_lapsed"
     OVERLAPS_ACCEPTED_TRIP = "overlaps_accepted_trip"  # by trips.services (the database)
+    LIVE_MISMATCH = "live_mismatch"  # by trips.live_check (the live stream)
     # Metres or fixes that earned nothing, and why: information.
     DUPLICATE = "duplicate"
     SPEED_OUTLIER = "speed_outlier"
@@ -133,5 +134,5 @@ REVIEW_CODES = frozenset(
     }
 )
 # ...and the overlap check, which needs the database (trips.services).
-FLAG_CODES = REVIEW_CODES | {TripReason.OVERLAPS_ACCEPTED_TRIP}
+FLAG_CODES = REVIEW_CODES | {TripReason.OVERLAPS_ACCEPTED_TRIP, TripReason.LIVE_MISMATCH}
 # Every other code is information: fixes or metres that earned nothing, and why.

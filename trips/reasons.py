@@ -99,6 +99,9 @@ REASON_TEXT: dict[str, StrOrPromise] = {
     TripReason.OVERLAPS_ACCEPTED_TRIP: _(
         "The trip overlaps in time an accepted trip of the same vehicle."
     ),
+    TripReason.LIVE_MISMATCH: _(
+        "The uploaded file disagrees with the vehicle's live stream over the same time."
+    ),
     # Metres or fixes that earned nothing, and why: information.
     TripReason.DUPLICATE: _("Exact duplicate fixes were dropped."),
     TripReason.SPEED_OUTLIER: _("Fixes implying an impossible speed were dropped as outliers."),

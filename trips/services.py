@@ -28,6 +28,7 @@ from operators.models import User, Vehicle, local_day_start
 from operators.selectors import vehicle_list
 from routes.selectors import zone_timeline
 from trips import parsers
+from trips.live_check import live_mismatch
 from trips.reason_codes import TripReason
 from trips.verification.geojson import trace_geojson
 from trips.verification.params import verify_params
@@ -274,6 +275,11 @@ def _verify(trip: Trip) -> _Verified:
                     "line": None,
                 }
             )
+    if outcome != Trip.Status.REJECTED:  # an upload over time a live stream covers
+        mismatch = live_mismatch(trip=trip, trace=trace, total_m=result.total_m)
+        if mismatch is not None:
+            reasons.append(mismatch)
+            outcome = Trip.Status.NEEDS_REVIEW
     return _Verified(trace.format, result, reasons, outcome)
 
 

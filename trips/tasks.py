@@ -37,3 +37,12 @@ def requeue_stale() -> int:
     return len(
         services.trip_requeue_stale(older_than=timedelta(seconds=settings.TRIP_REQUEUE_AFTER_S))
     )
+
+
+@shared_task(name="trips.close_live_trips")
+def close_live_trips() -> int:
+    """Celery beat's sweep (settings.CELERY_BEAT_SCHEDULE): live streams that fell silent or
+    stood still become trips (trips.live)."""
+    from . import live  # noqa: PLC0415 - live imports services, as this module does
+
+    return len(live.close_live_trips())

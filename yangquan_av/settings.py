@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "core",
     "operators",
     "routes",
+    "telemetry",
     "trips",
     "subsidies",
     "yangquan_av",
@@ -93,6 +94,17 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A web server, the gateway, the MQTT ingest and a worker write at once (docs/telemetry.md):
+    # WAL lets readers run beside the one writer, IMMEDIATE takes the write lock at BEGIN (no
+    # deadlocked upgrade from a read), and a writer waits up to SQLITE_TIMEOUT_S for the lock.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.float("SQLITE_TIMEOUT_S", default=20.0),
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "operators.User"
 # The model backend behind a check of the login throttle (docs/security.md).
@@ -220,6 +232,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "subsidies.check_ledger",
         "schedule": crontab(hour=4, minute=30),
     },
+    # Live telemetry: close live trips whose stream fell silent or stood still.
+    "telemetry-close-live-trips": {
+        "task": "trips.close_live_trips",
+        "schedule": env.float("LIVE_SWEEP_S", default=30.0),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -314,6 +331,37 @@ TRIP_UPLOAD_RATE = env.str("TRIP_UPLOAD_RATE", default="120/min")
 # Days a raw file is kept after upload before `purge_raw_tracks` may delete it (hash and
 # verified totals stay); unset keeps raw files forever.
 TRIP_RAW_RETENTION_DAYS = env.int("TRIP_RAW_RETENTION_DAYS", default=None)
+
+# Live telemetry (docs/telemetry.md): the JT/T 808 gateway and the MQTT ingest.
+# A live trip closes after this long without a fix received, or standing still this long.
+LIVE_TRIP_IDLE_S = env.float("LIVE_TRIP_IDLE_S", default=300.0)
+# "Standing still": every fix of the idle window within this radius of their centre.
+LIVE_STATIONARY_RADIUS_M = env.float("LIVE_STATIONARY_RADIUS_M", default=15.0)
+# How often the gateway and the ingest run the closing sweep themselves (eager Celery) and
+# beat runs it (with a broker).
+LIVE_SWEEP_S = env.float("LIVE_SWEEP_S", default=30.0)
+# The sweep reads fixes of this much recent fix time (older backfills make no trip).
+LIVE_SWEEP_LOOKBACK_S = env.float("LIVE_SWEEP_LOOKBACK_S", default=24 * 3600.0)
+# Upload-vs-stream cross-check: held for review beyond these.
+LIVE_MISMATCH_MEDIAN_M = env.float("LIVE_MISMATCH_MEDIAN_M", default=20.0)
+LIVE_MISMATCH_KM_SHARE = env.float("LIVE_MISMATCH_KM_SHARE", default=0.02)
+# The live map polls positions this often.
+LIVE_MAP_REFRESH_S = env.float("LIVE_MAP_REFRESH_S", default=5.0)
+# JT/T 808: the driving-mode extra item of a location (1 autonomous, 0 manual; absent manual).
+JT808_MODE_EXTRA_ID = env.int("JT808_MODE_EXTRA_ID", default=0xE1)
+# A connection that sends nothing (not even a heartbeat) this long is closed.
+JT808_IDLE_TIMEOUT_S = env.float("JT808_IDLE_TIMEOUT_S", default=180.0)
+# MQTT: the shared-subscription group and the client id prefix of ingest processes.
+MQTT_GROUP = env.str("MQTT_GROUP", default="yq-ingest")
+MQTT_TOPIC = env.str("MQTT_TOPIC", default="yq/av/+/telemetry")
+# The fix writer: a batch goes to the database at this many fixes or this age.
+TELEMETRY_BATCH_FIXES = env.int("TELEMETRY_BATCH_FIXES", default=2000)
+TELEMETRY_BATCH_S = env.float("TELEMETRY_BATCH_S", default=0.2)
+# Raw archives: a terminal-day chunk is written at this many messages or this age.
+TELEMETRY_ARCHIVE_MESSAGES = env.int("TELEMETRY_ARCHIVE_MESSAGES", default=20_000)
+TELEMETRY_ARCHIVE_S = env.float("TELEMETRY_ARCHIVE_S", default=300.0)
+# Days fixes stay in the database; older days may go to Parquet (`export_fixes`).
+TELEMETRY_FIX_RETENTION_DAYS = env.int("TELEMETRY_FIX_RETENTION_DAYS", default=90)
 
 # Content-Security-Policy for the web UI (django-csp): scripts and styles only from our own
 # static files; style attributes are allowed because the templates size bars and colour

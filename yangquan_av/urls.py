@@ -11,6 +11,7 @@ from operators.api import OperatorViewSet, TokenView, VehicleViewSet
 from operators.forms import LoginForm
 from routes.api import SegmentViewSet
 from subsidies.api import AssessmentViewSet, PolicyViewSet, StatementViewSet
+from telemetry.api import TerminalViewSet
 from trips.api import TripViewSet
 
 from . import views
@@ -21,6 +22,7 @@ router.register("vehicles", VehicleViewSet, basename="vehicle")
 router.register("audit", AuditRecordViewSet, basename="audit")
 router.register("segments", SegmentViewSet, basename="segment")
 router.register("trips", TripViewSet, basename="trip")
+router.register("terminals", TerminalViewSet, basename="terminal")
 router.register("policies", PolicyViewSet, basename="policy")
 router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("statements", StatementViewSet, basename="statement")
@@ -51,6 +53,7 @@ urlpatterns = [
     path("", include("operators.urls")),
     path("", include("routes.urls")),
     path("", include("trips.urls")),
+    path("", include("telemetry.urls")),
     path("", include("subsidies.urls")),
     path("", views.home, name="home"),
 ]

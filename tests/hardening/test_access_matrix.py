@@ -91,6 +91,23 @@ GOVERNMENT = frozenset({"bureau", "finance", "admin"})
 GOVERNMENT_AND_A = GOVERNMENT | {"own"}
 
 
+def _terminal(w: Seeded) -> Any:
+    """Company A's JT/T 808 terminal (made on first use, inside the cell's transaction)."""
+    from telemetry import services as telemetry_services  # noqa: PLC0415
+    from telemetry.models import Terminal  # noqa: PLC0415
+
+    found = Terminal.objects.filter(vehicle=w.a.vehicle, active=True).first()
+    if found is not None:
+        return found
+    terminal, _code = telemetry_services.terminal_register(
+        actor=w.world.bureau,
+        vehicle_id=w.a.vehicle.pk,
+        protocol=Terminal.Protocol.JT808,
+        terminal_id="013800000000",
+    )
+    return terminal
+
+
 def _csv_upload(w: Seeded) -> dict[str, Any]:
     data = straight_east(start=dt.datetime(2026, 5, 4, 9, 0, tzinfo=dt.UTC), metres=200)
     return {"vin": w.a.vehicle.vin, "file": io.BytesIO(data)}
@@ -391,6 +408,37 @@ MATRIX: list[Cell] = [
         kwargs=pk(lambda w: w.a.trip),
         body=lambda w: {"reason": "批文更正"},
     ),
+    # --- live telemetry terminals ----------------------------------------------------------
+    Cell(
+        "terminal-list",
+        "GET",
+        EVERYONE,
+        listed=lambda w: _terminal(w).pk,
+        seen_by=GOVERNMENT_AND_A,
+        prepare=_terminal,
+    ),
+    Cell(
+        "terminal-list",
+        "POST",
+        # Another company's vehicle reads as "no such vehicle" (400).
+        row(201, 403, 201, 201, 400),
+        body=lambda w: {
+            "vehicle": w.a.vehicle.pk,
+            "protocol": "jt808",
+            "terminal_id": "013800000001",
+        },
+        variant="register",
+    ),
+    Cell("terminal-detail", "GET", GOVERNMENT_AND_OWN, kwargs=pk(_terminal)),
+    Cell(
+        "terminal-deactivate",
+        "POST",
+        row(200, 403, 200, 200, 404),
+        kwargs=pk(_terminal),
+        body=lambda w: {"reason": "丢失"},
+    ),
+    Cell("terminal-issue-code", "POST", row(201, 403, 201, 201, 404), kwargs=pk(_terminal)),
+    Cell("terminal-live", "GET", EVERYONE),
     # --- policy, grades -------------------------------------------------------------------
     Cell("policy-list", "GET", EVERYONE),
     Cell(
@@ -608,6 +656,7 @@ WEB: list[Page] = [
     ),
     Page("trips:trip_upload", row(403, 403, 200, 200, 200)),
     Page("trips:review_queue", BUREAU_PAGE),
+    Page("telemetry:live_map", EVERYONE),
     Page("trips:trip_detail", GOVERNMENT_AND_OWN, pk(lambda w: w.a.trip)),
     Page("trips:trip_review", BUREAU_ACTION_ON_A, pk(lambda w: w.a.flagged_trip)),
     Page("trips:trip_reverify", BUREAU_ACTION_ON_A, pk(lambda w: w.a.trip)),

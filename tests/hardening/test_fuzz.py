@@ -116,6 +116,8 @@ def known_ids(seeded: Seeded) -> dict[str, list[int]]:
         ],
         "policies": [a.issued_statement.policy_id],
         "audit": [seeded.audit_record.pk],
+        # The seeded world has no terminal: an id that is nobody's (tests/telemetry covers them).
+        "terminals": [0],
     }
 
 

@@ -23,7 +23,7 @@ STORED = {
     "mode_missing", "nmea_bad_checksum", "nmea_no_date", "nmea_no_fix_sentences",
     "nmea_other_talker", "nmea_repeated_epoch", "nmea_unreadable", "no_fixes", "not_a_number",
     "not_permitted", "null_island", "odometer_disagreement", "operator_not_eligible",
-    "outside_zone", "overlaps_accepted_trip", "parquet_invalid", "permit_lapsed",
+    "live_mismatch", "outside_zone", "overlaps_accepted_trip", "parquet_invalid", "permit_lapsed",
     "speed_outlier", "stationary_jitter", "time_backwards", "time_implausible",
     "timestamp_invalid", "timestamp_no_offset", "too_deep", "too_few_fixes", "too_long",
     "too_many_columns", "too_many_points", "unknown_format", "untimed_points", "xml_forbidden",

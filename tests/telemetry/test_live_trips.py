@@ -1,0 +1,192 @@
+"""Live trips from the stored stream (no sockets: fixes stored through the service), the
+upload-vs-stream cross-check, late fixes, and the database rules of the fix store."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from core.models import AuditRecord
+from telemetry import services
+from telemetry.models import Fix, Terminal
+from telemetry.services import FixRow
+from tests.conftest import World
+from tests.trips.csvtrace import metres_per_degree_lon, straight_east
+from trips import services as trip_services
+from trips.live import close_live_trips
+from trips.models import Trip
+
+# Transactional: trips are verified once their upload commits (eager Celery, on_commit).
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LAT = 37.86
+
+
+def stream(world: World, start: dt.datetime, seconds: int, *, speed_ms: float = 10.0) -> Terminal:
+    terminal, _code = services.terminal_register(
+        actor=world.bureau,
+        vehicle_id=world.vehicle_a.pk,
+        protocol=Terminal.Protocol.MQTT,
+        terminal_id=world.vehicle_a.vin,
+    )
+    m_per_deg = metres_per_degree_lon(LAT)
+    services.fixes_store(
+        rows=[
+            FixRow(
+                terminal_pk=terminal.pk,
+                vehicle_pk=world.vehicle_a.pk,
+                t=start + dt.timedelta(seconds=i),
+                received_at=start + dt.timedelta(seconds=i, milliseconds=300),
+                lat=LAT,
+                lon=113.55 + i * speed_ms / m_per_deg,
+                autonomous=True,
+            )
+            for i in range(seconds + 1)
+        ]
+    )
+    return terminal
+
+
+def test_a_stream_silent_for_the_idle_time_closes_into_a_trip(world: World) -> None:
+    start = timezone.now().replace(microsecond=0) - dt.timedelta(hours=1)
+    stream(world, start, 100)
+    (trip_id,) = close_live_trips()
+    trip = Trip.objects.get(pk=trip_id)
+    assert trip.source == Trip.Source.MQTT
+    assert trip.status == Trip.Status.ACCEPTED
+    assert abs(float(trip.total_m) - 1000.0) < 0.5  # 100 steps of 10 m
+
+
+def test_a_stream_received_just_now_stays_open(world: World) -> None:
+    start = timezone.now().replace(microsecond=0) - dt.timedelta(seconds=100)
+    stream(world, start, 99)
+    assert close_live_trips(now=start + dt.timedelta(seconds=120)) == []
+
+
+def test_a_vehicle_standing_still_for_the_idle_time_closes_its_trip(
+    world: World, settings: object
+) -> None:
+    start = timezone.now().replace(microsecond=0) - dt.timedelta(seconds=400)
+    terminal = stream(world, start, 60)  # 600 m driven, then parked for 310 s
+    last = Fix.objects.latest("t")
+    services.fixes_store(
+        rows=[
+            FixRow(
+                terminal_pk=terminal.pk,
+                vehicle_pk=world.vehicle_a.pk,
+                t=last.t + dt.timedelta(seconds=i),
+                received_at=last.t + dt.timedelta(seconds=i),
+                lat=last.lat,
+                lon=last.lon,
+                autonomous=True,
+            )
+            for i in range(1, 311)
+        ]
+    )
+    # The last fix was received just now: not silent, but still for 310 s ≥ 300 s.
+    assert len(close_live_trips(now=last.t + dt.timedelta(seconds=311))) == 1
+
+
+def test_a_late_fix_inside_a_closed_trip_changes_nothing_silently(world: World) -> None:
+    start = timezone.now().replace(microsecond=0) - dt.timedelta(hours=1)
+    terminal = stream(world, start, 100)
+    (trip_id,) = close_live_trips()
+    before = Trip.objects.get(pk=trip_id)
+    services.fixes_store(
+        rows=[
+            FixRow(
+                terminal_pk=terminal.pk,
+                vehicle_pk=world.vehicle_a.pk,
+                t=start + dt.timedelta(seconds=50, milliseconds=500),
+                received_at=timezone.now(),
+                lat=LAT,
+                lon=113.56,
+                autonomous=True,
+            )
+        ]
+    )
+    assert close_live_trips() == []
+    after = Trip.objects.get(pk=trip_id)
+    assert (after.raw_sha256, after.total_m) == (before.raw_sha256, before.total_m)
+    actions = set(
+        AuditRecord.objects.filter(object_id=str(trip_id)).values_list("action", flat=True)
+    )
+    assert {"live_backfill", "processing"} <= actions  # recorded, and verified again
+
+
+def test_an_upload_that_disagrees_with_the_stream_is_held_as_live_mismatch(world: World) -> None:
+    start = timezone.now().replace(microsecond=0) - dt.timedelta(hours=3)
+    stream(world, start, 100)
+    # The same minute and a half, uploaded 0.001° (≈ 111 m) further north: median 111 m > 20 m.
+    data = straight_east(start=start, lat=LAT + 0.001, lon0=113.55, metres=1000.0)
+    trip, _ = trip_services.trip_upload(actor=world.staff_a, vin=world.vehicle_a.vin, data=data)
+    trip.refresh_from_db()
+    assert trip.status == Trip.Status.NEEDS_REVIEW
+    (reason,) = [r for r in trip.reasons if r["code"] == "live_mismatch"]
+    assert reason["median_m"] > 100
+    assert reason["live_km"] == pytest.approx(1.0, abs=0.001)
+
+
+def test_an_upload_that_matches_the_stream_is_not_held(world: World) -> None:
+    start = timezone.now().replace(microsecond=0) - dt.timedelta(hours=3)
+    stream(world, start, 100)
+    data = straight_east(start=start, lat=LAT, lon0=113.55, metres=1000.0)
+    trip, _ = trip_services.trip_upload(actor=world.staff_a, vin=world.vehicle_a.vin, data=data)
+    trip.refresh_from_db()
+    assert "live_mismatch" not in {r["code"] for r in trip.reasons}
+
+
+def test_the_database_keeps_a_fix_once_per_terminal_and_time(world: World) -> None:
+    start = timezone.now().replace(microsecond=0) - dt.timedelta(hours=1)
+    terminal = stream(world, start, 0)
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO telemetry_fix (terminal_id, vehicle_id, t, received_at, lat, lon, "
+            "autonomous, backfill) VALUES (%s, %s, %s, %s, 37.86, 113.55, true, false)",
+            [terminal.pk, world.vehicle_a.pk, start, start],
+        )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="partitions and triggers: PostgreSQL")
+def test_on_postgresql_fixes_are_partitioned_by_day_and_archives_append_only(
+    world: World,
+) -> None:
+    from telemetry.partitions import ensure_fix_partitions, partition_name  # noqa: PLC0415
+
+    ensure_fix_partitions()
+    today = timezone.now().astimezone(dt.UTC).date()
+    stream(world, timezone.now().replace(microsecond=0) - dt.timedelta(minutes=5), 0)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tableoid::regclass::text FROM telemetry_fix")
+        assert cursor.fetchone()[0] in {partition_name(today), "telemetry_fix_default"}
+    archive = services.archive_write(
+        terminal_pk=Terminal.objects.get().pk, day=today, lines=["a frame"]
+    )
+    with (
+        pytest.raises(Exception, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("UPDATE telemetry_rawarchive SET size = 0 WHERE id = %s", [archive.pk])
+
+
+def test_a_day_past_retention_goes_to_parquet_and_leaves_the_database(world: World) -> None:
+    import io  # noqa: PLC0415
+
+    import pyarrow.parquet as pq  # noqa: PLC0415
+    from django.core.files.storage import default_storage  # noqa: PLC0415
+    from django.core.management import call_command  # noqa: PLC0415
+
+    old = dt.datetime(2026, 1, 5, 8, 0, tzinfo=dt.UTC)
+    stream(world, old, 9)  # 10 fixes on 5 January
+    out = io.StringIO()
+    call_command("export_fixes", "--before", "2026-01-06", stdout=out)
+    assert Fix.objects.count() == 10  # a dry run by default
+    call_command("export_fixes", "--before", "2026-01-06", "--commit", stdout=out)
+    assert Fix.objects.count() == 0
+    path = out.getvalue().split("-> ")[1].split(" ")[0]
+    with default_storage.open(path, "rb") as stored:
+        assert pq.read_table(stored).num_rows == 10

@@ -1,0 +1,149 @@
+"""MQTT end to end through a real Mosquitto started on a free port for the test."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from django.utils import timezone
+from paho.mqtt.enums import CallbackAPIVersion
+
+from telemetry import services
+from telemetry.models import Fix, Terminal
+from telemetry.mqtt import Ingest, PayloadError, parse_payload
+from telemetry.writer import FixWriter
+from tests.conftest import World, make_world
+from tests.trips.csvtrace import metres_per_degree_lon
+from trips.live import close_live_trips
+from trips.models import Trip
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not shutil.which("mosquitto"), reason="needs Debian's mosquitto"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def broker(tmp_path: Any) -> Iterator[int]:
+    port = free_port()
+    conf = tmp_path / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    process = subprocess.Popen(  # noqa: S603 - Debian's binary and our own config
+        [str(shutil.which("mosquitto")), "-c", str(conf)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield port
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture
+def live_world(transactional_db: None) -> World:
+    return make_world()
+
+
+def publisher(port: int) -> mqtt.Client:
+    client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id="car")
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    return client
+
+
+def ingest_on(port: int) -> tuple[Ingest, FixWriter]:
+    writer = FixWriter(batch_s=0.02, archive_s=0.0).start()
+    ingest = Ingest(
+        fix_writer=writer,
+        host="127.0.0.1",
+        port=port,
+        group="test",
+        topic="yq/av/+/telemetry",
+        client_id="ingest-1",
+        refresh_s=0.0,
+    )
+    ingest.start()
+    assert ingest.subscribed.wait(10)
+    return ingest, writer
+
+
+def wait_until(check: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def fix_payload(t: dt.datetime, i: int) -> bytes:
+    lon = 113.55 + i * 10.0 / metres_per_degree_lon(37.86)
+    return json.dumps(
+        {"t": t.isoformat(), "lat": 37.86, "lon": lon, "mode": "auto", "seq": i, "speed_kmh": 36}
+    ).encode()
+
+
+def test_mqtt_fixes_end_to_end_become_a_verified_trip(live_world: World, broker: int) -> None:
+    vin = live_world.vehicle_a.vin
+    services.terminal_register(
+        actor=live_world.staff_a,
+        vehicle_id=live_world.vehicle_a.pk,
+        protocol=Terminal.Protocol.MQTT,
+        terminal_id=vin,
+    )
+    ingest, writer = ingest_on(broker)
+    car = publisher(broker)
+    start = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=20)
+    for i in range(61):  # 61 fixes, 60 steps of 10 m: 600 m
+        car.publish(f"yq/av/{vin}/telemetry", fix_payload(start + dt.timedelta(seconds=i), i), 1)
+    car.publish(f"yq/av/{vin}/telemetry", b"{not json", 1)
+    car.publish("yq/av/LSVAA0000XX000000/telemetry", fix_payload(start, 0), 1)  # no terminal
+    wait_until(lambda: Fix.objects.count() >= 61 and ingest.stats["received"] >= 63)
+    ingest.stop()
+    writer.stop()
+    car.loop_stop()
+    assert Fix.objects.count() == 61
+    assert ingest.stats["malformed"] == 1  # counted, and the consumer went on
+    assert ingest.stats["unknown_vin"] == 1
+    (trip_id,) = close_live_trips(now=timezone.now() + dt.timedelta(seconds=301))
+    trip = Trip.objects.get(pk=trip_id)
+    assert (trip.source, trip.status, trip.points_total) == ("mqtt", "accepted", 61)
+    assert abs(float(trip.total_m) - 600.0) < 0.5
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"[]", "not_an_object"),
+        (b'{"lat": 1, "lon": 2, "mode": "auto", "seq": 1}', "t_missing"),
+        (b'{"t": "2026-03-02T09:00:00", "lat": 1, "lon": 2, "mode": "auto", "seq": 1}',
+         "t_no_offset"),
+        (b'{"t": "2026-03-02T09:00:00Z", "lat": 91, "lon": 2, "mode": "auto", "seq": 1}',
+         "lat_out_of_range"),
+        (b'{"t": "2026-03-02T09:00:00Z", "lat": 1, "lon": 2, "mode": "robot", "seq": 1}',
+         "mode_invalid"),
+        (b'{"t": "2026-03-02T09:00:00Z", "lat": 1, "lon": "x", "mode": "auto", "seq": 1}',
+         "lon_not_a_number"),
+    ],
+)  # fmt: skip
+def test_a_malformed_payload_names_what_is_wrong(payload: bytes, reason: str) -> None:
+    with pytest.raises(PayloadError) as refused:
+        parse_payload(payload)
+    assert refused.value.reason == reason
