@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "core",
     "operators",
     "routes",
+    "recorder",
     "trips",
     "subsidies",
     "yangquan_av",
@@ -312,6 +313,15 @@ TRIP_UPLOAD_RATE = env.str("TRIP_UPLOAD_RATE", default="120/min")
 # Days a raw file is kept after upload before `purge_raw_tracks` may delete it (hash and
 # verified totals stay); unset keeps raw files forever.
 TRIP_RAW_RETENTION_DAYS = env.int("TRIP_RAW_RETENTION_DAYS", default=None)
+
+# Data-recorder events (docs/recorder.md): an exit from ADS is system-initiated when a
+# takeover request came this many seconds before it; a collision's report is due this many
+# hours after it; the raw file of a trip with an incident is kept at least this many days
+# after the incident whatever TRIP_RAW_RETENTION_DAYS says; the import's size limit.
+TAKEOVER_WINDOW_S = env.float("TAKEOVER_WINDOW_S", default=10.0)
+INCIDENT_REPORT_DUE_H = env.float("INCIDENT_REPORT_DUE_H", default=24.0)
+INCIDENT_RAW_RETENTION_DAYS = env.int("INCIDENT_RAW_RETENTION_DAYS", default=366)
+ADS_EVENT_IMPORT_MAX_BYTES = env.int("ADS_EVENT_IMPORT_MAX_BYTES", default=256 * 1024 * 1024)
 
 # Content-Security-Policy for the web UI (django-csp): scripts and styles only from our own
 # static files; style attributes are allowed because the templates size bars and colour
