@@ -307,6 +307,8 @@ TRIP_VERIFY: dict[str, float | int | str] = {
     "REVIEW_ODOMETER_SHARE": _verify_env("REVIEW_ODOMETER_SHARE", 0.05),
     "REVIEW_ODOMETER_MIN_M": _verify_env("REVIEW_ODOMETER_MIN_M", 200.0),
     "EDGE_GRID_M": _verify_env("EDGE_GRID_M", 8.0),
+    "REVIEW_RECORDER_SHARE": _verify_env("REVIEW_RECORDER_SHARE", 0.01),
+    "REVIEW_RECORDER_MIN_M": _verify_env("REVIEW_RECORDER_MIN_M", 100.0),
 }
 # Uploads per API token (DRF rate syntax: N/s, N/min, N/hour, N/day); beyond it 429.
 TRIP_UPLOAD_RATE = env.str("TRIP_UPLOAD_RATE", default="120/min")
