@@ -9,6 +9,7 @@ from rest_framework import serializers
 from core.api import InputSerializer
 from core.units import METRES_PLACES
 
+from .grading_serializers import ProposalOutputSerializer, ScorecardOutputSerializer
 from .models import LINE_METRES_MAX_DIGITS, Assessment, LedgerEntry, Statement, SubsidyPolicy
 from .money import (
     KM_MAX_DIGITS,
@@ -101,6 +102,9 @@ class AssessmentOutputSerializer(serializers.ModelSerializer[Assessment]):
             "assessed_by",
             "assessed_by_username",
             "assessed_at",
+            "proposed_grade",
+            "override_reason",
+            "scorecard",
         ]
         read_only_fields = fields
 
@@ -134,6 +138,10 @@ class AssessmentFiguresOutputSerializer(serializers.Serializer[Any]):
     flagged_trips = serializers.IntegerField(help_text="Trips waiting for review.")
     rejected_trips = serializers.IntegerField()
     reviewed_trips = serializers.IntegerField()
+    scorecard = ScorecardOutputSerializer(help_text="The recorder's scorecard (docs/recorder.md).")
+    proposal = ProposalOutputSerializer(
+        allow_null=True, help_text="The grade the policy in force proposes; null without one."
+    )
 
 
 class LedgerEntryOutputSerializer(serializers.ModelSerializer[LedgerEntry]):

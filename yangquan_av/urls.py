@@ -31,6 +31,7 @@ api_v1: list[URLPattern | URLResolver] = [
     # The split view serves Swagger UI's settings as a script file: the CSP allows no inline one.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("", include("recorder.urls")),
+    path("", include("subsidies.grading_urls")),
     path("", include(router.urls)),
 ]
 
