@@ -70,8 +70,8 @@ def _read_csv(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
             skip_blank_lines=True,
             engine="c",
         )
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
-        raise EventFileError([Problem(1, "file", f"not a readable CSV file ({error})")]) from None
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError):
+        raise EventFileError([Problem(1, "file", "not a readable CSV file")]) from None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     # The header is line 1; rows are one line each (event files carry no line breaks in
     # fields). Blank lines are skipped by the reader: counted back from the raw bytes.
@@ -140,10 +140,10 @@ def read_events(data: bytes, *, fmt: str, vehicles: Mapping[str, int]) -> pd.Dat
     frame, lines = _read_jsonl(data) if fmt == "jsonl" else _read_csv(data)
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
-        raise EventFileError([Problem(1, c, f"the column {c!r} is missing") for c in missing])
+        raise EventFileError([Problem(1, c, "missing column") for c in missing])
     unknown = sorted(set(frame.columns) - set(REQUIRED) - set(OPTIONAL))
     if unknown:
-        raise EventFileError([Problem(1, unknown[0], f"unknown column {unknown[0]!r}")])
+        raise EventFileError([Problem(1, unknown[0], "unknown column")])
     n = len(frame)
     if n == 0:
         raise EventFileError([Problem(1, "file", "the file has no events")])

@@ -218,3 +218,27 @@ def _circumstances(
         parts.append(f"{events[k][2]} -{t_s[index] - t_s[k]:.0f} s")
         k -= 1
     return ", ".join(reversed(parts))
+
+
+# The national rules (2021) keep the data from 90 s before an accident.
+BEFORE_INCIDENT_S = 90
+
+
+def incident_times(*, vehicle_ids: list[int], since: dt.datetime) -> dict[int, list[dt.datetime]]:
+    """When each vehicle's incidents since `since` happened (the retention rule's input)."""
+    times: dict[int, list[dt.datetime]] = {}
+    for vehicle_id, occurred_at in Incident.objects.filter(
+        vehicle_id__in=vehicle_ids, occurred_at__gte=since
+    ).values_list("vehicle_id", "occurred_at"):
+        times.setdefault(vehicle_id, []).append(occurred_at)
+    return times
+
+
+def covers_incident(
+    started_at: dt.datetime | None, ended_at: dt.datetime | None, incidents: list[dt.datetime]
+) -> bool:
+    """Whether a trip holds an incident or the 90 s before one."""
+    if started_at is None or ended_at is None:
+        return False
+    before = dt.timedelta(seconds=BEFORE_INCIDENT_S)
+    return any(started_at <= at and ended_at >= at - before for at in incidents)

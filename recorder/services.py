@@ -17,6 +17,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.errors import ApplicationError
 from core.roles import IMPORT_ADS_EVENTS, REVIEW_TRIPS
@@ -33,6 +34,23 @@ COPY_FROM_ROWS = 5000
 COLUMNS = ("vehicle_id", "at", "type", "initiator", "lat", "lon", "note")
 
 
+# The importer's refusals (recorder/importer.py is pure), here so the catalogue has them.
+IMPORTER_MESSAGES = (
+    gettext_noop("the time is not ISO 8601 with an offset"),
+    gettext_noop("no such vehicle"),
+    gettext_noop("unknown event"),
+    gettext_noop("unknown initiator"),
+    gettext_noop("the note is too long"),
+    gettext_noop("the place is not a latitude and longitude"),
+    gettext_noop("the file has no events"),
+    gettext_noop("not a JSON object"),
+    gettext_noop("not UTF-8 text"),
+    gettext_noop("not a readable CSV file"),
+    gettext_noop("missing column"),
+    gettext_noop("unknown column"),
+)
+
+
 @dataclass(frozen=True)
 class ImportResult:
     file: EventFile
@@ -43,7 +61,8 @@ class ImportResult:
 
 def _problem_message(problems: list[Problem]) -> str:
     return "; ".join(
-        _("line %(line)s: %(problem)s") % {"line": p.line, "problem": _(p.message)}
+        _("line %(line)s: %(problem)s (%(field)s)")
+        % {"line": p.line, "problem": _(p.message), "field": p.field}
         for p in problems
     )
 

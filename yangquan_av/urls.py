@@ -54,5 +54,7 @@ urlpatterns = [
     path("", include("routes.urls")),
     path("", include("trips.urls")),
     path("", include("subsidies.urls")),
+    path("", include("recorder.web_urls")),
+    path("", include("subsidies.grading_web_urls")),
     path("", views.home, name="home"),
 ]

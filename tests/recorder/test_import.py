@@ -81,9 +81,9 @@ def test_a_bad_row_refuses_the_whole_file_naming_its_line(world: World) -> None:
     )
     response = post(client_for(world.staff_a), data)
     assert response.status_code == 400
-    message = response.json()["file"][0]
-    assert "line 3" in message
-    assert "line 4" in message
+    message = response.json()["file"][0]  # in Chinese, the API's default language
+    assert "第 3 行：时间不是带时区偏移的 ISO 8601 格式（time）" in message
+    assert "第 4 行：未知事件类型（event）" in message
     assert AdsEvent.objects.count() == 0
     assert EventFile.objects.count() == 0
 
@@ -113,8 +113,8 @@ def test_an_impossible_place_and_unknown_initiator_are_refused(world: World) -> 
     )
     response = post(client_for(world.staff_a), data)
     assert response.status_code == 400
-    assert "line 2" in response.json()["file"][0]
-    assert "line 3" in response.json()["file"][0]
+    assert "第 2 行" in response.json()["file"][0]
+    assert "第 3 行" in response.json()["file"][0]
 
 
 def test_a_file_with_a_missing_column_is_refused(world: World) -> None:
