@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]  # no stubs installed
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
