@@ -46,6 +46,7 @@ class AdsEventImportView(APIView):
 class IncidentListView(generics.ListAPIView[Incident]):
     serializer_class = s.IncidentOutputSerializer
     permission_classes = [IsAuthenticated]
+    queryset = Incident.objects.none()
 
     def get_queryset(self) -> QuerySet[Incident]:
         return incident_list(user=acting_user(self.request)).order_by("report_due_at", "pk")

@@ -253,6 +253,8 @@ SPECTACULAR_SETTINGS = {
         "StatementKindEnum": "subsidies.models.Statement.Kind",
         "LedgerEntryKindEnum": "subsidies.models.LedgerEntry.Kind",
         "SegmentKindEnum": "routes.models.RoadSegment.Kind",
+        "GradeEnum": "subsidies.models.Assessment.Grade",
+        "IncidentStatusEnum": "recorder.models.Incident.Status",
     },
 }
 
