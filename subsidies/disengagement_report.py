@@ -24,7 +24,7 @@ from .exports import FONT, _csv, _xlsx
 from .money import km_from_metres
 from .scorecard import Scorecard, scorecard, year_instants
 
-INITIATOR = {True: "系统发起（接管请求后）", False: "驾驶员发起"}
+INITIATOR = {True: "系统发起", False: "驾驶员发起"}
 RECORDED = {"system": "系统", "driver": "驾驶员", "": "未记录"}
 EVENT = {
     "takeover_request": "接管请求",
@@ -114,7 +114,8 @@ def _circumstances(d: Disengagement) -> str:
     before = []
     for part in filter(None, d.circumstances.split(", ")):
         kind, _, delay = part.partition(" ")
-        before.append(f"{EVENT.get(kind, kind)}（{delay.replace(' s', ' 秒')}）")
+        seconds = delay.removeprefix("-").removesuffix(" s")
+        before.append(f"{EVENT.get(kind, kind)}（退出前 {seconds} 秒）")
     text = "；".join(before)
     if d.note:
         text = f"{text}；{d.note}" if text else d.note
