@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,6 +80,10 @@ def _read_csv(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
 
 
 def _csv_line_numbers(data: bytes, rows: int) -> np.ndarray:
+    """Each row's line number in the file; blank lines (skipped by the reader) counted."""
+    body_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if body_lines == rows + 1:  # no blank line anywhere: rows are lines 2, 3, ...
+        return np.arange(2, rows + 2, dtype=np.int64)
     raw = np.frombuffer(data, dtype=np.uint8)
     newlines = np.flatnonzero(raw == ord("\n"))
     starts = np.r_[0, newlines + 1]
@@ -131,10 +135,17 @@ def _read_jsonl(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
     return frame, np.asarray(lines, dtype=np.int64)
 
 
-def read_events(data: bytes, *, fmt: str, vehicles: Mapping[str, int]) -> pd.DataFrame:
+def read_events(
+    data: bytes,
+    *,
+    fmt: str,
+    vehicles: Mapping[str, int],
+    normalise_vin: Callable[[str], str] = str.upper,
+) -> pd.DataFrame:
     """The file's rows as columns vehicle_id, at (UTC), type, initiator, lat, lon, note, line.
 
-    `vehicles` maps the VINs (normalised: upper case) the importer may use to vehicle ids.
+    `vehicles` maps the VINs (as `normalise_vin` writes them) the importer may use to
+    vehicle ids.
     Raises EventFileError naming the first refused lines.
     """
     frame, lines = _read_jsonl(data) if fmt == "jsonl" else _read_csv(data)
@@ -155,13 +166,13 @@ def read_events(data: bytes, *, fmt: str, vehicles: Mapping[str, int]) -> pd.Dat
         (at.isna() | ~time_text.str.contains(OFFSET, regex=True)).to_numpy(),
         "the time is not ISO 8601 with an offset",
     )
-    vin = frame["vin"].str.strip().str.upper().str.replace(r"[\s-]", "", regex=True)
-    vehicle = vin.map(vehicles)
-    bad["vin"] = (vehicle.isna().to_numpy(), "no such vehicle")
-    event = frame["event"].str.strip().str.lower()
-    bad["event"] = (~event.isin(EVENT_TYPES).to_numpy(), "unknown event")
-    initiator = frame["initiator"].str.strip().str.lower()
-    bad["initiator"] = (~initiator.isin(INITIATORS).to_numpy(), "unknown initiator")
+    # Few distinct values in many rows: each is normalised and checked once.
+    vehicle = _by_distinct(frame["vin"], lambda v: vehicles.get(normalise_vin(v.strip())))
+    bad["vin"] = (vehicle == MISSING, "no such vehicle")
+    event = _categorical(frame["event"], EVENT_TYPES)
+    bad["event"] = (event.codes < 0, "unknown event")
+    initiator = _categorical(frame["initiator"], INITIATORS)
+    bad["initiator"] = (initiator.codes < 0, "unknown initiator")
     lat, lon = _place(frame, bad)
     note = frame["note"].str.strip() if "note" in frame.columns else pd.Series([""] * n)
     bad["note"] = ((note.str.len() > NOTE_MAX).to_numpy(), "the note is too long")
@@ -177,16 +188,54 @@ def read_events(data: bytes, *, fmt: str, vehicles: Mapping[str, int]) -> pd.Dat
         raise EventFileError(problems)
     return pd.DataFrame(
         {
-            "vehicle_id": vehicle.astype(np.int64).to_numpy(),
-            "at": at.to_numpy(),
-            "type": event.to_numpy(),
-            "initiator": initiator.to_numpy(),
+            "vehicle_id": vehicle.astype(np.int64),
+            # Aware, to the microsecond (what PostgreSQL and Django keep): to_numpy would make
+            # objects of them.
+            "at": at.dt.as_unit("us").reset_index(drop=True),
+            "type": event,
+            "initiator": initiator,
             "lat": lat,
             "lon": lon,
             "note": note.to_numpy(),
             "line": lines[:n],
         }
     )
+
+
+MISSING = object()
+
+
+def _among(allowed: tuple[str, ...]) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        value = value.strip().lower()
+        return value if value in allowed else None
+
+    return check
+
+
+def _by_distinct(column: pd.Series, convert: Callable[[str], object]) -> np.ndarray:
+    """`convert` applied to each distinct value once, spread back over the rows as an object
+    array; MISSING where it answered None."""
+    codes, distinct = pd.factorize(column)
+    converted = [convert(str(value)) for value in distinct]
+    table = np.array([MISSING if v is None else v for v in converted], dtype=object)
+    result: np.ndarray = table[codes]
+    return result
+
+
+def _categorical(column: pd.Series, allowed: tuple[str, ...]) -> pd.Categorical:
+    """The column as a categorical of `allowed` (code -1 where a value is not allowed), each
+    distinct value normalised once."""
+    codes, distinct = pd.factorize(column)
+    lookup = np.array(
+        [
+            allowed.index(v) if v in allowed else -1
+            for v in (str(d).strip().lower() for d in distinct)
+        ],
+        dtype=np.int64,
+    )
+    values = lookup[codes] if len(distinct) else np.full(len(codes), -1, dtype=np.int64)
+    return pd.Categorical.from_codes(values, categories=list(allowed))
 
 
 def _place(

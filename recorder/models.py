@@ -74,8 +74,14 @@ class EventFile(models.Model):
 class AdsEvent(AppendOnlyModel):
     """One recorded event: evidence, never changed or deleted (a trigger on PostgreSQL)."""
 
+    # No index of its own: the unique (vehicle, at, type) index serves look-ups by vehicle,
+    # and every index slows the bulk import (bench/README.md, the recorder).
     vehicle = models.ForeignKey(
-        Vehicle, verbose_name=_("vehicle"), on_delete=models.PROTECT, related_name="ads_events"
+        Vehicle,
+        verbose_name=_("vehicle"),
+        on_delete=models.PROTECT,
+        related_name="ads_events",
+        db_index=False,
     )
     at = models.DateTimeField(_("time"))
     type = models.CharField(_("event"), max_length=20, choices=EventType.choices)
@@ -93,6 +99,7 @@ class AdsEvent(AppendOnlyModel):
         null=True,
         blank=True,
         related_name="events",
+        db_index=False,  # files are never deleted; events are read by vehicle and time
     )
 
     class Meta:

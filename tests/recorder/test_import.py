@@ -157,6 +157,11 @@ def test_a_large_file_goes_by_copy_and_stays_idempotent(world: World) -> None:
     assert first.created == services.COPY_FROM_ROWS + 10
     assert second.created == 0
     assert AdsEvent.objects.filter(note="").count() == services.COPY_FROM_ROWS + 10
+    # Times go through COPY as integer microseconds: exact.
+    assert AdsEvent.objects.order_by("at").first().at == start  # type: ignore[union-attr]
+    assert AdsEvent.objects.filter(at=start + dt.timedelta(seconds=5001)).get().type == (
+        "deactivation"
+    )
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
