@@ -164,6 +164,7 @@ def main() -> None:
     again = ads_events_import(actor=bureau, data=data, original_name="bench.csv")
     print(f"  import again: {time.perf_counter() - began:.2f} s ({again.created} new)")
     timings = []
+    cards = {}
     for _ in range(3):
         began = time.perf_counter()
         cards = scorecards(year=YEAR)
