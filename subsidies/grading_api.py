@@ -8,14 +8,14 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import permission
 from core.errors import ApplicationError
-from core.roles import GRADE
+from core.roles import ADMINISTER, GRADE
 from core.services import audit_record
 from core.web import acting_user
 from operators.models import Operator, User
@@ -23,8 +23,14 @@ from operators.selectors import operator_list
 
 from . import disengagement_report as report
 from . import services
-from .grading import grade_evidence
-from .grading_serializers import AcceptProposalInputSerializer, ReportInputSerializer
+from .grading import grade_evidence, grading_policy_create
+from .grading_serializers import (
+    AcceptProposalInputSerializer,
+    GradingPolicyInputSerializer,
+    GradingPolicyOutputSerializer,
+    ReportInputSerializer,
+)
+from .models import GradingPolicy
 from .serializers import AssessmentOutputSerializer
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -102,3 +108,28 @@ class DisengagementReportView(APIView):
         filename = f"disengagements-{company.credit_code}-{year}.{kind}"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
+
+
+class GradingPolicyListView(APIView):
+    """Grading policy versions: everyone signed in reads them; administrators add one."""
+
+    def get_permissions(self) -> list[BasePermission]:
+        if self.request.method == "POST":
+            return [IsAuthenticated(), permission(ADMINISTER)()]
+        return [IsAuthenticated()]
+
+    @extend_schema(responses=GradingPolicyOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        policies = GradingPolicy.objects.order_by("-valid_from", "-version")
+        return Response(GradingPolicyOutputSerializer(policies, many=True).data)
+
+    @extend_schema(
+        request=GradingPolicyInputSerializer,
+        responses={201: GradingPolicyOutputSerializer},
+        description="A new version of the grading thresholds (versions are never edited).",
+    )
+    def post(self, request: Request) -> Response:
+        data = GradingPolicyInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        policy = grading_policy_create(actor=acting_user(request), **data.validated_data)
+        return Response(GradingPolicyOutputSerializer(policy).data, status=status.HTTP_201_CREATED)

@@ -3,9 +3,10 @@ detail route does not take them) and pages."""
 
 from django.urls import path
 
-from .grading_api import AcceptProposalView, DisengagementReportView
+from .grading_api import AcceptProposalView, DisengagementReportView, GradingPolicyListView
 
 urlpatterns = [
+    path("grading-policies/", GradingPolicyListView.as_view(), name="grading-policy-list"),
     path(
         "assessments/accept-proposal/",
         AcceptProposalView.as_view(),

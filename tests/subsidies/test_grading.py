@@ -140,3 +140,31 @@ def test_the_database_refuses_an_override_without_a_reason(world: World) -> None
     services.assessment_set(actor=world.bureau, operator=world.company_a, year=2026, grade="B")
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE subsidies_assessment SET proposed_grade = 'C', override_reason = ''")
+
+
+POLICY = {
+    "version": 3,
+    "name": "评定规则",
+    "valid_from": "2027-01-01",
+    "valid_to": "2027-12-31",
+    "a_min_zone_km": "5000",
+    "a_max_per_1000_km": "1",
+    "a_max_collisions": 0,
+    "b_min_zone_km": "2000",
+    "b_max_per_1000_km": "3",
+    "b_max_collisions": 1,
+    "c_min_zone_km": "500",
+    "c_max_per_1000_km": "10",
+    "c_max_collisions": 3,
+}
+
+
+def test_an_administrator_adds_a_grading_policy_and_everyone_reads_it(world: World) -> None:
+    url = "/api/v1/grading-policies/"
+    assert client_for(world.bureau).post(url, POLICY, format="json").status_code == 403
+    assert client_for(world.admin).post(url, POLICY, format="json").status_code == 201
+    again = client_for(world.admin).post(url, POLICY, format="json")
+    assert again.status_code == 400  # the version exists
+    listed = client_for(world.staff_a).get(url).json()
+    assert [p["version"] for p in listed] == [3]
+    assert listed[0]["b_max_per_1000_km"] == "3.00"
