@@ -88,6 +88,9 @@ class PolicyUpdateInputSerializer(InputSerializer):
 class AssessmentOutputSerializer(serializers.ModelSerializer[Assessment]):
     operator_name = serializers.CharField(source="operator.name", read_only=True)
     assessed_by_username = serializers.CharField(source="assessed_by.username", read_only=True)
+    proposed_grade = serializers.CharField(
+        read_only=True, help_text="A–D as the scorecard proposed; empty without a grading policy."
+    )
 
     class Meta:
         model = Assessment
