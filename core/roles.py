@@ -51,6 +51,8 @@ PROPOSE_VEHICLES = _capability("propose_vehicles", Role.OPERATOR, Role.BUREAU, R
 EDIT_SEGMENTS = _capability("edit_segments", Role.BUREAU, Role.ADMIN)
 REVIEW_TRIPS = _capability("review_trips", Role.BUREAU, Role.ADMIN)
 GRADE = _capability("grade", Role.BUREAU, Role.ADMIN)
+# Data-recorder events: companies import their own vehicles' events, the bureau any.
+IMPORT_ADS_EVENTS = _capability("import_ads_events", Role.OPERATOR, Role.BUREAU, Role.ADMIN)
 UPLOAD = _capability("upload", Role.OPERATOR, Role.ADMIN)
 # Finance computes, approves, issues and pays statements.
 SETTLE = _capability("settle", Role.FINANCE, Role.ADMIN)

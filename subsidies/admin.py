@@ -2,7 +2,14 @@ from django.contrib import admin
 
 from core.admin import GovernmentReadOnlyAdmin
 
-from .models import Assessment, LedgerEntry, Statement, StatementLine, SubsidyPolicy
+from .models import (
+    Assessment,
+    GradingPolicy,
+    LedgerEntry,
+    Statement,
+    StatementLine,
+    SubsidyPolicy,
+)
 
 
 @admin.register(SubsidyPolicy)
@@ -33,3 +40,8 @@ class StatementLineAdmin(GovernmentReadOnlyAdmin):
 class LedgerEntryAdmin(GovernmentReadOnlyAdmin):
     list_display = ["at", "kind", "operator", "year", "amount_yuan", "statement", "actor"]
     list_filter = ["kind", "year"]
+
+
+@admin.register(GradingPolicy)
+class GradingPolicyAdmin(GovernmentReadOnlyAdmin):
+    list_display = ["version", "name", "valid_from", "valid_to"]

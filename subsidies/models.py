@@ -98,6 +98,76 @@ class SubsidyPolicy(models.Model):
         return {g: getattr(self, f"rate_{g.lower()}_yuan_per_km") for g in GRADES}
 
 
+class GradingPolicy(models.Model):
+    """One version of the grading rules: the thresholds that propose a grade from a company's
+    scorecard (subsidies/scorecard.py). A grade is proposed when every one of its thresholds
+    is met, trying A, then B, then C; otherwise D. Versioned by validity window like
+    SubsidyPolicy; no version is seeded (docs/recorder.md, "Grading")."""
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    reference = models.CharField(_("document reference"), max_length=200, blank=True)
+    valid_from = models.DateField(_("applies to years from"))
+    valid_to = models.DateField(_("applies to years to (inclusive)"))
+    a_min_zone_km = models.DecimalField(
+        _("A: minimum km in approved zones"), max_digits=12, decimal_places=3
+    )
+    a_max_per_1000_km = models.DecimalField(
+        _("A: maximum disengagements per 1,000 km"), max_digits=8, decimal_places=2
+    )
+    a_max_collisions = models.PositiveIntegerField(_("A: maximum collisions"))
+    b_min_zone_km = models.DecimalField(
+        _("B: minimum km in approved zones"), max_digits=12, decimal_places=3
+    )
+    b_max_per_1000_km = models.DecimalField(
+        _("B: maximum disengagements per 1,000 km"), max_digits=8, decimal_places=2
+    )
+    b_max_collisions = models.PositiveIntegerField(_("B: maximum collisions"))
+    c_min_zone_km = models.DecimalField(
+        _("C: minimum km in approved zones"), max_digits=12, decimal_places=3
+    )
+    c_max_per_1000_km = models.DecimalField(
+        _("C: maximum disengagements per 1,000 km"), max_digits=8, decimal_places=2
+    )
+    c_max_collisions = models.PositiveIntegerField(_("C: maximum collisions"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("grading policy")
+        verbose_name_plural = _("grading policies")
+        ordering = ["-valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__gte=F("valid_from")), name="gradingpolicy_window_ordered"
+            ),
+            # A better grade never asks less than a worse one.
+            models.CheckConstraint(
+                condition=Q(a_min_zone_km__gte=F("b_min_zone_km"))
+                & Q(b_min_zone_km__gte=F("c_min_zone_km"))
+                & Q(c_min_zone_km__gte=0)
+                & Q(a_max_per_1000_km__lte=F("b_max_per_1000_km"))
+                & Q(b_max_per_1000_km__lte=F("c_max_per_1000_km"))
+                & Q(a_max_per_1000_km__gte=0)
+                & Q(a_max_collisions__lte=F("b_max_collisions"))
+                & Q(b_max_collisions__lte=F("c_max_collisions")),
+                name="gradingpolicy_grades_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version} {self.name}"
+
+    def thresholds(self, grade: str) -> tuple[Decimal, Decimal, int]:
+        """(minimum km in approved zones, maximum disengagements per 1,000 km, maximum
+        collisions) of grade A, B or C."""
+        g = grade.lower()
+        return (
+            getattr(self, f"{g}_min_zone_km"),
+            getattr(self, f"{g}_max_per_1000_km"),
+            getattr(self, f"{g}_max_collisions"),
+        )
+
+
 class Assessment(models.Model):
     """The bureau's demonstration-effect grade (示范应用效果) for an operator and year."""
 
@@ -130,6 +200,21 @@ class Assessment(models.Model):
         related_name="+",
     )
     assessed_at = models.DateTimeField(_("assessed at"))
+    # The proposal the grade was decided against (empty: no grading policy covered the year),
+    # the scorecard behind it as it stood then, and why the bureau chose otherwise.
+    proposed_grade = models.CharField(
+        _("proposed grade"), max_length=1, choices=Grade.choices, blank=True
+    )
+    grading_policy = models.ForeignKey(
+        GradingPolicy,
+        verbose_name=_("grading policy"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assessments",
+    )
+    scorecard = models.JSONField(_("scorecard"), default=dict, blank=True)
+    override_reason = models.TextField(_("reason for overriding the proposal"), blank=True)
 
     class Meta:
         verbose_name = _("assessment")
@@ -138,6 +223,13 @@ class Assessment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["operator", "year"], name="assessment_once_per_year"),
             models.CheckConstraint(condition=Q(grade__in=GRADES), name="assessment_grade_valid"),
+            # A grade other than the proposal carries its reason.
+            models.CheckConstraint(
+                condition=Q(proposed_grade="")
+                | Q(grade=F("proposed_grade"))
+                | ~Q(override_reason=""),
+                name="assessment_override_has_reason",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.utils import timezone
 
+from recorder.selectors import covers_incident, incident_times
 from trips import services as trip_services
 from trips.models import Trip
 
@@ -26,6 +28,7 @@ def raw_tracks_purge(*, older_than: dt.timedelta, commit: bool = False) -> list[
     trips = trip_services.raw_purge_candidates(
         received_before=timezone.now() - older_than, held=held
     )
+    trips = _without_incidents(trips)
     if commit:
         for trip in trips:
             trip_services.trip_raw_purge(
@@ -34,3 +37,15 @@ def raw_tracks_purge(*, older_than: dt.timedelta, commit: bool = False) -> list[
                 reason=f"Retention: raw files are kept {older_than.days} days.",
             )
     return trips
+
+
+def _without_incidents(trips: list[Trip]) -> list[Trip]:
+    """Keep the raw file of a trip holding an incident (or the 90 s before one) for
+    INCIDENT_RAW_RETENTION_DAYS after the incident, whatever the retention says."""
+    since = timezone.now() - dt.timedelta(days=settings.INCIDENT_RAW_RETENTION_DAYS)
+    incidents = incident_times(vehicle_ids=sorted({t.vehicle_id for t in trips}), since=since)
+    return [
+        trip
+        for trip in trips
+        if not covers_incident(trip.started_at, trip.ended_at, incidents.get(trip.vehicle_id, []))
+    ]

@@ -23,11 +23,14 @@ from operators.models import Operator
 from trips.models import Trip, TripDay
 from trips.selectors import trip_list
 
+from .grading import grade_evidence
 from .models import Assessment, LedgerEntry, Statement, StatementLine, SubsidyPolicy
 from .money import ZERO, km_from_metres
 
 if TYPE_CHECKING:
     from operators.models import User
+
+    from .scorecard import Proposal, Scorecard
 
 
 def year_bounds(year: int) -> tuple[dt.date, dt.date]:
@@ -109,6 +112,9 @@ class AssessmentFigures:
     flagged_trips: int
     rejected_trips: int
     reviewed_trips: int
+    # The recorder's scorecard and the grade the policy in force proposes (None: no policy).
+    scorecard: Scorecard | None = None
+    proposal: Proposal | None = None
 
 
 def assessment_figures(*, user: User, operator_id: int, year: int) -> AssessmentFigures:
@@ -134,6 +140,7 @@ def assessment_figures(*, user: User, operator_id: int, year: int) -> Assessment
     )
     autonomous_km = km_from_metres(centimetres(days["autonomous"]))
     disengagements = trips["disengagements"] or 0
+    evidence = grade_evidence(operator_id=operator_id, year=year)
     return AssessmentFigures(
         operator_id=operator_id,
         year=year,
@@ -147,6 +154,8 @@ def assessment_figures(*, user: User, operator_id: int, year: int) -> Assessment
         flagged_trips=trips["flagged"],
         rejected_trips=trips["rejected"],
         reviewed_trips=trips["reviewed"],
+        scorecard=evidence.scorecard,
+        proposal=evidence.proposal,
     )
 
 

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from core.api import InputSerializer
 from core.units import METRES_PLACES
 
+from .grading_serializers import ProposalOutputSerializer, ScorecardOutputSerializer
 from .models import LINE_METRES_MAX_DIGITS, Assessment, LedgerEntry, Statement, SubsidyPolicy
 from .money import (
     KM_MAX_DIGITS,
@@ -87,6 +88,9 @@ class PolicyUpdateInputSerializer(InputSerializer):
 class AssessmentOutputSerializer(serializers.ModelSerializer[Assessment]):
     operator_name = serializers.CharField(source="operator.name", read_only=True)
     assessed_by_username = serializers.CharField(source="assessed_by.username", read_only=True)
+    proposed_grade = serializers.CharField(
+        read_only=True, help_text="A–D as the scorecard proposed; empty without a grading policy."
+    )
 
     class Meta:
         model = Assessment
@@ -101,6 +105,9 @@ class AssessmentOutputSerializer(serializers.ModelSerializer[Assessment]):
             "assessed_by",
             "assessed_by_username",
             "assessed_at",
+            "proposed_grade",
+            "override_reason",
+            "scorecard",
         ]
         read_only_fields = fields
 
@@ -134,6 +141,10 @@ class AssessmentFiguresOutputSerializer(serializers.Serializer[Any]):
     flagged_trips = serializers.IntegerField(help_text="Trips waiting for review.")
     rejected_trips = serializers.IntegerField()
     reviewed_trips = serializers.IntegerField()
+    scorecard = ScorecardOutputSerializer(help_text="The recorder's scorecard (docs/recorder.md).")
+    proposal = ProposalOutputSerializer(
+        allow_null=True, help_text="The grade the policy in force proposes; null without one."
+    )
 
 
 class LedgerEntryOutputSerializer(serializers.ModelSerializer[LedgerEntry]):

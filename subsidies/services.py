@@ -20,6 +20,7 @@ from core.services import model_create, model_update, require, transition
 from operators.models import Operator
 
 from .computation import line_figures, operator_year_lock
+from .grading import decision_fields
 from .models import Assessment, LedgerEntry, Statement, StatementLine, SubsidyPolicy
 from .money import ZERO, Reason
 from .selectors import contributing_trip_days, paid_years
@@ -110,6 +111,8 @@ def assessment_set(
     require(actor, GRADE)
     existing = Assessment.objects.select_for_update().filter(operator=operator, year=year).first()
     data = {"grade": grade, "score": score, "notes": notes}
+    # The scorecard's proposal under the grading policy in force, and the reason to differ.
+    data.update(decision_fields(operator_id=operator.pk, year=year, grade=grade, reason=reason))
     if existing is None:
         return model_create(
             instance=Assessment(

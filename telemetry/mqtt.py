@@ -115,10 +115,17 @@ class Ingest:
         topic: str,
         client_id: str,
         refresh_s: float = 10.0,
+        events: tuple[str, Callable[[str, bytes], object]] | None = None,
     ) -> None:
+        """`events` is another topic filter and the handler of its messages (the recorder's
+        `yq/av/+/events`), given by the process that wires the apps together: telemetry
+        knows nothing of what they mean. A handler that raises leaves the message
+        unacknowledged, so the broker delivers it again."""
         self.fix_writer = fix_writer
         self.host, self.port = host, port
         self.subscription = f"$share/{group}/{topic}"
+        self.events_subscription = None if events is None else f"$share/{group}/{events[0]}"
+        self.on_event = None if events is None else events[1]
         self.stats: Counter[str] = Counter()
         self.refresh_s = refresh_s
         self._terminals: dict[str, tuple[int, int]] = {}
@@ -136,6 +143,8 @@ class Ingest:
 
     def _on_connect(self, client: mqtt.Client, *_args: Any) -> None:
         client.subscribe(self.subscription, qos=1)
+        if self.events_subscription is not None:
+            client.subscribe(self.events_subscription, qos=1)
 
     def _on_subscribe(self, *_args: Any) -> None:
         self.subscribed.set()
@@ -158,6 +167,9 @@ class Ingest:
             if qos:
                 client.ack(mid, qos)
 
+        if self.on_event is not None and message.topic.endswith("/events"):
+            self._on_event_message(message.topic, message.payload, ack)
+            return
         try:
             vin = vin_of(message.topic)
             fix = parse_payload(message.payload)
@@ -189,6 +201,22 @@ class Ingest:
         line = f"{received.isoformat()} {message.topic} {message.payload.decode(errors='replace')}"
         self.fix_writer.put([row], [(terminal_pk, received, line)], ack)
         self.stats["taken"] += 1
+
+    def _on_event_message(self, topic: str, payload: bytes, ack: Callable[[], None]) -> None:
+        parts = topic.split("/")
+        if len(parts) != 4 or parts[:2] != ["yq", "av"] or not parts[2]:
+            self.stats["malformed_topic"] += 1
+            ack()
+            return
+        assert self.on_event is not None  # noqa: S101 - checked by the caller
+        try:
+            self.on_event(parts[2].upper(), payload)
+        except Exception:
+            self.stats["event_failed"] += 1
+            logger.exception("The event handler failed on %s; left for redelivery.", topic)
+            return
+        self.stats["events"] += 1
+        ack()
 
     def start(self) -> None:
         self.client.connect(self.host, self.port, keepalive=30)

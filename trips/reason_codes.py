@@ -68,6 +68,8 @@ class TripReason(StrEnum):
     PERMIT_LAPSED = "permit_lapsed"
     OVERLAPS_ACCEPTED_TRIP = "overlaps_accepted_trip"  # by trips.services (the database)
     LIVE_MISMATCH = "live_mismatch"  # by trips.live_check (the live stream)
+    # The trace claims autonomous metres the data recorder does not support (GB 44497).
+    MODE_UNSUPPORTED_BY_RECORDER = "mode_unsupported_by_recorder"
     # Metres or fixes that earned nothing, and why: information.
     DUPLICATE = "duplicate"
     SPEED_OUTLIER = "speed_outlier"
@@ -131,6 +133,7 @@ REVIEW_CODES = frozenset(
         TripReason.GAP_JUMP,
         TripReason.ODOMETER_DISAGREEMENT,
         TripReason.PERMIT_LAPSED,
+        TripReason.MODE_UNSUPPORTED_BY_RECORDER,
     }
 )
 # ...and the overlap check, which needs the database (trips.services).

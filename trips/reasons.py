@@ -96,6 +96,9 @@ REASON_TEXT: dict[str, StrOrPromise] = {
     TripReason.GAP_JUMP: _("The vehicle reappeared far away after a gap."),
     TripReason.ODOMETER_DISAGREEMENT: _("The odometer and the trace disagree."),
     TripReason.PERMIT_LAPSED: _("The vehicle's permit starts or ends during the trip."),
+    TripReason.MODE_UNSUPPORTED_BY_RECORDER: _(
+        "The trace claims autonomous driving that the data recorder does not support."
+    ),
     TripReason.OVERLAPS_ACCEPTED_TRIP: _(
         "The trip overlaps in time an accepted trip of the same vehicle."
     ),

@@ -26,6 +26,7 @@ from core.units import centimetres
 from operators.identifiers import normalise_vin
 from operators.models import User, Vehicle, local_day_start
 from operators.selectors import vehicle_list
+from recorder.selectors import recorder_intervals
 from routes.selectors import zone_timeline
 from trips import parsers
 from trips.live_check import live_mismatch
@@ -256,6 +257,8 @@ def _verify(trip: Trip) -> _Verified:
         permit=vehicle.permit_window() if vehicle.status != Vehicle.Status.REJECTED else None,
         eligible_from=local_day_start(eligible_from) if eligible_from else None,
         params=verify_params(),
+        # The data recorder decides what was autonomous where it covers the trip.
+        recorder_intervals=recorder_intervals(vehicle_id=vehicle.pk, start=start, end=end),
     )
     reasons = _reason_dicts(result.reasons)  # the parser's notes are among them
     outcome = result.outcome

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "operators",
     "routes",
     "telemetry",
+    "recorder",
     "trips",
     "subsidies",
     "yangquan_av",
@@ -271,6 +272,8 @@ SPECTACULAR_SETTINGS = {
         "StatementKindEnum": "subsidies.models.Statement.Kind",
         "LedgerEntryKindEnum": "subsidies.models.LedgerEntry.Kind",
         "SegmentKindEnum": "routes.models.RoadSegment.Kind",
+        "GradeEnum": "subsidies.models.Assessment.Grade",
+        "IncidentStatusEnum": "recorder.models.Incident.Status",
     },
 }
 
@@ -325,6 +328,8 @@ TRIP_VERIFY: dict[str, float | int | str] = {
     "REVIEW_ODOMETER_SHARE": _verify_env("REVIEW_ODOMETER_SHARE", 0.05),
     "REVIEW_ODOMETER_MIN_M": _verify_env("REVIEW_ODOMETER_MIN_M", 200.0),
     "EDGE_GRID_M": _verify_env("EDGE_GRID_M", 8.0),
+    "REVIEW_RECORDER_SHARE": _verify_env("REVIEW_RECORDER_SHARE", 0.01),
+    "REVIEW_RECORDER_MIN_M": _verify_env("REVIEW_RECORDER_MIN_M", 100.0),
 }
 # Uploads per API token (DRF rate syntax: N/s, N/min, N/hour, N/day); beyond it 429.
 TRIP_UPLOAD_RATE = env.str("TRIP_UPLOAD_RATE", default="120/min")
@@ -362,6 +367,14 @@ TELEMETRY_ARCHIVE_MESSAGES = env.int("TELEMETRY_ARCHIVE_MESSAGES", default=20_00
 TELEMETRY_ARCHIVE_S = env.float("TELEMETRY_ARCHIVE_S", default=300.0)
 # Days fixes stay in the database; older days may go to Parquet (`export_fixes`).
 TELEMETRY_FIX_RETENTION_DAYS = env.int("TELEMETRY_FIX_RETENTION_DAYS", default=90)
+# Data-recorder events (docs/recorder.md): an exit from ADS is system-initiated when a
+# takeover request came this many seconds before it; a collision's report is due this many
+# hours after it; the raw file of a trip with an incident is kept at least this many days
+# after the incident whatever TRIP_RAW_RETENTION_DAYS says; the import's size limit.
+TAKEOVER_WINDOW_S = env.float("TAKEOVER_WINDOW_S", default=10.0)
+INCIDENT_REPORT_DUE_H = env.float("INCIDENT_REPORT_DUE_H", default=24.0)
+INCIDENT_RAW_RETENTION_DAYS = env.int("INCIDENT_RAW_RETENTION_DAYS", default=366)
+ADS_EVENT_IMPORT_MAX_BYTES = env.int("ADS_EVENT_IMPORT_MAX_BYTES", default=256 * 1024 * 1024)
 
 # Content-Security-Policy for the web UI (django-csp): scripts and styles only from our own
 # static files; style attributes are allowed because the templates size bars and colour

@@ -32,6 +32,8 @@ api_v1: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's settings as a script file: the CSP allows no inline one.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
+    path("", include("recorder.urls")),
+    path("", include("subsidies.grading_urls")),
     path("", include(router.urls)),
 ]
 
@@ -55,5 +57,7 @@ urlpatterns = [
     path("", include("trips.urls")),
     path("", include("telemetry.urls")),
     path("", include("subsidies.urls")),
+    path("", include("recorder.web_urls")),
+    path("", include("subsidies.grading_web_urls")),
     path("", views.home, name="home"),
 ]

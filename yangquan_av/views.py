@@ -16,6 +16,7 @@ from rest_framework.exceptions import NotFound
 from core.roles import Role
 from core.web import acting_user
 from operators import views as operators_views
+from recorder import views as recorder_views
 from routes import views as routes_views
 from subsidies import views as subsidies_views
 from trips import views as trips_views
@@ -34,6 +35,7 @@ def home(request: HttpRequest) -> HttpResponse:
         **routes_views.dashboard(user=user, today=today),
         **subsidies_views.dashboard(user=user, today=today),
         **trips_views.dashboard(user=user, today=today),
+        **recorder_views.dashboard(user=user, today=today),
     }
     return render(request, "home.html", context)
 

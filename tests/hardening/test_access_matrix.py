@@ -34,6 +34,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from subsidies import services as subsidies_services
+from subsidies.grading import grading_policy_create
 from tests import factories
 from tests.hardening.seed import ISSUED_YEAR, Seeded
 from tests.trips.csvtrace import straight_east
@@ -123,6 +124,33 @@ def _segment_file(w: Seeded) -> dict[str, Any]:
     upload = io.BytesIO(content)
     upload.name = "roads.geojson"
     return {"file": upload, "crs": "EPSG:4326"}
+
+
+def _event_file(w: Seeded) -> dict[str, Any]:
+    data = f"time,vin,event,initiator\n2026-05-04T09:00:00+08:00,{w.a.vehicle.vin},activation,\n"
+    return {"file": io.BytesIO(data.encode())}
+
+
+def _grading_policy(w: Seeded) -> None:
+    grading_policy_create(actor=w.world.admin, **_grading_policy_fields(9))
+
+
+def _grading_policy_fields(version: int) -> dict[str, Any]:
+    return {
+        "version": version,
+        "name": "评定规则",
+        "valid_from": dt.date(ISSUED_YEAR, 1, 1),
+        "valid_to": dt.date(ISSUED_YEAR, 12, 31),
+        "a_min_zone_km": 1000,
+        "a_max_per_1000_km": 1,
+        "a_max_collisions": 0,
+        "b_min_zone_km": 100,
+        "b_max_per_1000_km": 5,
+        "b_max_collisions": 1,
+        "c_min_zone_km": 0,
+        "c_max_per_1000_km": 50,
+        "c_max_collisions": 5,
+    }
 
 
 def _approve_a_draft_statement(w: Seeded) -> None:
@@ -487,6 +515,43 @@ MATRIX: list[Cell] = [
         GOVERNMENT_ONLY,
         query=lambda w: {"operator": w.a.operator.pk, "year": ISSUED_YEAR},
     ),
+    # --- the recorder's scorecard, grading policies and the disengagement report ----------
+    Cell(
+        "assessment-accept-proposal",
+        "POST",
+        # Company A's year already graded: the proposal regrades it (200).
+        BUREAU_WRITES,
+        body=lambda w: {"operator": w.a.operator.pk, "year": ISSUED_YEAR},
+        prepare=_grading_policy,
+    ),
+    Cell(
+        "assessment-disengagement-report",
+        "GET",
+        GOVERNMENT_AND_OWN,
+        query=lambda w: {"operator": w.a.operator.pk, "year": ISSUED_YEAR, "file": "csv"},
+        variant="download",
+    ),
+    Cell("grading-policy-list", "GET", EVERYONE),
+    Cell(
+        "grading-policy-list",
+        "POST",
+        row(403, 403, 201, 403, 403),
+        body=lambda w: {
+            k: str(v) if isinstance(v, dt.date) else v
+            for k, v in _grading_policy_fields(10).items()
+        },
+    ),
+    # --- data-recorder events and incidents ----------------------------------------------
+    Cell(
+        "ads-event-import",
+        "POST",
+        # Another company's VIN reads as "no such vehicle" (400), line and all.
+        row(201, 403, 201, 201, 400),
+        body=_event_file,
+        multipart=True,
+        variant="upload",
+    ),
+    Cell("incident-list", "GET", EVERYONE),
     # --- statements and their exports -----------------------------------------------------
     Cell(
         "statement-list",
@@ -680,6 +745,12 @@ WEB: list[Page] = [
         # A draft statement: no company sees it; the bureau does, but may not act on it.
         row(403, 200, 200, 404, 404),
         lambda w: {"pk": w.a.draft_statement.pk, "action": "approve"},
+    ),
+    Page("recorder:incident_list", EVERYONE),
+    Page(
+        "grading:grade_accept",
+        row(405, 405, 405, 405, 405),  # POST only
+        lambda w: {"operator_pk": w.a.operator.pk, "year": ISSUED_YEAR},
     ),
     Page("logout", row(405, 405, 405, 405, 405)),  # POST only: a link cannot sign you out
     Page("set_language", row(302, 302, 302, 302, 302)),

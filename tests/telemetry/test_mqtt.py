@@ -16,6 +16,9 @@ import pytest
 from django.utils import timezone
 from paho.mqtt.enums import CallbackAPIVersion
 
+from recorder.models import AdsEvent
+from recorder.mqtt import TOPIC_FILTER as EVENTS_TOPIC
+from recorder.mqtt import handle_event_message
 from telemetry import services
 from telemetry.models import Fix, Terminal
 from telemetry.mqtt import Ingest, PayloadError, parse_payload
@@ -147,3 +150,40 @@ def test_a_malformed_payload_names_what_is_wrong(payload: bytes, reason: str) ->
     with pytest.raises(PayloadError) as refused:
         parse_payload(payload)
     assert refused.value.reason == reason
+
+
+def test_recorder_events_on_the_same_connection_reach_the_recorder(
+    live_world: World, broker: int
+) -> None:
+    # As run_mqtt_ingest wires it: the recorder's topic and handler beside the fixes.
+    writer = FixWriter(batch_s=0.02, archive_s=0.0).start()
+    ingest = Ingest(
+        fix_writer=writer,
+        host="127.0.0.1",
+        port=broker,
+        group="test",
+        topic="yq/av/+/telemetry",
+        client_id="ingest-events",
+        refresh_s=0.0,
+        events=(
+            EVENTS_TOPIC,
+            lambda vin, payload: handle_event_message(vin=vin, payload=payload),
+        ),
+    )
+    ingest.start()
+    assert ingest.subscribed.wait(10)
+    car = publisher(broker)
+    at = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=5)
+    vin = live_world.vehicle_a.vin
+    event = {"time": at.isoformat(), "event": "activation", "initiator": "driver"}
+    car.publish(f"yq/av/{vin}/events", json.dumps(event).encode(), 1)
+    car.publish(f"yq/av/{vin}/events", json.dumps(event).encode(), 1)  # delivered twice
+    wait_until(lambda: ingest.stats["events"] >= 2)
+    ingest.stop()
+    writer.stop()
+    car.loop_stop()
+
+    recorded = AdsEvent.objects.get(vehicle=live_world.vehicle_a)
+    assert (recorded.at, recorded.type) == (at, "activation")
+    assert ingest.stats["events"] == 2
+    assert Fix.objects.count() == 0

@@ -20,6 +20,7 @@ STORED = {
     "encoding", "gap", "gap_jump", "geojson_invalid", "geojson_not_point", "gpx_invalid",
     "gpx_no_track", "implausible_jump", "json_invalid", "line_too_long", "long_gap", "manual",
     "many_gaps", "many_outliers", "missing_column", "missing_value", "mode_invalid",
+    "mode_unsupported_by_recorder",
     "mode_missing", "nmea_bad_checksum", "nmea_no_date", "nmea_no_fix_sentences",
     "nmea_other_talker", "nmea_repeated_epoch", "nmea_unreadable", "no_fixes", "not_a_number",
     "not_permitted", "null_island", "odometer_disagreement", "operator_not_eligible",

@@ -38,6 +38,7 @@ from .findings import (
     odometer_flag,
     outlier_flags,
 )
+from .recorder import supported_modes, unsupported_flag
 from .times import NS, epoch_ns, local_days, utc_datetime
 from .zones import prepare_zones, steps_by_interval, zone_metres
 
@@ -90,6 +91,9 @@ class VerifyParams:
     review_odometer_min_m: float
     # Grid cell of the exact zone cut (a performance knob; results do not depend on it).
     edge_grid_m: float
+    # The recorder against the trace: unsupported autonomous metres that hold a trip.
+    review_recorder_share: float
+    review_recorder_min_m: float
 
 
 @dataclass
@@ -144,11 +148,13 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
     eligible_from: datetime | None,
     params: VerifyParams,
     now: datetime | None = None,
+    recorder_intervals: npt.NDArray[np.int64] | None = None,
 ) -> VerificationResult:
     """Measure a parsed trace. `crs` is "wgs84" or "gcj02"; see docs/verification.md.
 
     `permit` None means no valid permit, `eligible_from` None an operator not (yet)
-    eligible: the trip is still measured, but nothing is eligible.
+    eligible: the trip is still measured, but nothing is eligible. `recorder_intervals`:
+    the data recorder's control intervals ([from, to) epoch ns) where it covers the trip.
     """
     n = len(trace)
     reasons = [
@@ -174,7 +180,8 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
         lon, lat = gcj02_to_wgs84(lon, lat)
     elif crs != "wgs84":
         raise ValueError(f"unknown crs {crs!r}")
-    auto_all = trace.auto if trace.auto is not None else np.full(n, bool(default_auto))
+    claimed_all = trace.auto if trace.auto is not None else np.full(n, bool(default_auto))
+    auto_all = supported_modes(trace.t_ns, claimed_all, recorder_intervals)
     if permit is not None and eligible_from is not None:
         prepare_zones(zones, int(trace.t_ns[0]), int(trace.t_ns[-1]), params.edge_grid_m)
 
@@ -335,6 +342,15 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
                 metres=float(measured[auto_step & ~permit_ok].sum()),
             )
         )
+    unsupported_flag(
+        flags,
+        intervals=recorder_intervals,
+        claimed=claimed_all[kept] if recorder_intervals is not None else None,
+        auto_step=auto_step,
+        measured=measured,
+        share=params.review_recorder_share,
+        min_m=params.review_recorder_min_m,
+    )
     if trace.odometer_km is not None:
         odometer_flag(
             flags,

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from recorder.mqtt import TOPIC_FILTER as EVENTS_TOPIC
+from recorder.mqtt import handle_event_message
 from telemetry.mqtt import Ingest, run_periodically
 from telemetry.partitions import ensure_fix_partitions
 from telemetry.runner import make_writer
@@ -18,7 +20,10 @@ from trips.live import close_live_trips
 
 
 class Command(BaseCommand):
-    help = "Consume vehicles' MQTT fixes; with eager Celery it also closes live trips itself."
+    help = (
+        "Consume vehicles' MQTT fixes and recorder events; with eager Celery it also closes "
+        "live trips itself."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--broker", default="mqtt://127.0.0.1:1883")
@@ -43,6 +48,11 @@ class Command(BaseCommand):
             group=group,
             topic=settings.MQTT_TOPIC,
             client_id=options["client_id"] or f"{group}-{socket.gethostname()}",
+            # The data recorder's live events (docs/recorder.md) on the same connection.
+            events=(
+                EVENTS_TOPIC,
+                lambda vin, payload: handle_event_message(vin=vin, payload=payload),
+            ),
         )
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -1,0 +1,266 @@
+"""Reading a file of data-recorder events: CSV or JSON lines, vectorised with pandas.
+
+No Django: bytes and the VINs the importer may use in, a frame of rows or the refused lines
+out. A row is refused, with its line, for an unknown VIN (a VIN the importer may not use is
+unknown to it), event or initiator, a time that is not ISO 8601 with an offset, or an
+impossible place; one refused row refuses the file (the services make it all or nothing).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd  # type: ignore[import-untyped]  # no stubs installed
+
+EVENT_TYPES = (
+    "activation",
+    "deactivation",
+    "takeover_request",
+    "mrm_start",
+    "mrm_end",
+    "severe_failure",
+    "collision",
+)
+INITIATORS = ("system", "driver", "")
+REQUIRED = ("time", "vin", "event", "initiator")
+OPTIONAL = ("lat", "lon", "note")
+# Offset at the end: Z, ±HH:MM or ±HHMM (ISO 8601); a time without one is ambiguous.
+OFFSET = r"(?:[Zz]|[+-]\d\d:?\d\d)$"
+NOTE_MAX = 500
+# How many refused lines one answer lists (the first ones, in file order).
+MAX_PROBLEMS = 20
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    field: str
+    message: str
+
+
+class EventFileError(Exception):
+    """The file cannot be read, or rows of it were refused (each with its line)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(f"line {p.line}: {p.message}" for p in problems))
+        self.problems = problems
+
+
+def detect_format(data: bytes, name: str = "") -> str:
+    lowered = name.lower()
+    if lowered.endswith((".jsonl", ".ndjson", ".json")):
+        return "jsonl"
+    if lowered.endswith(".csv"):
+        return "csv"
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    return "jsonl" if head == b"{" else "csv"
+
+
+def _read_csv(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
+    try:
+        frame = pd.read_csv(
+            io.BytesIO(data),
+            dtype=str,
+            keep_default_na=False,
+            encoding="utf-8-sig",
+            skip_blank_lines=True,
+            engine="c",
+        )
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError):
+        raise EventFileError([Problem(1, "file", "not a readable CSV file")]) from None
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    # The header is line 1; rows are one line each (event files carry no line breaks in
+    # fields). Blank lines are skipped by the reader: counted back from the raw bytes.
+    lines = _csv_line_numbers(data, len(frame))
+    return frame, lines
+
+
+def _csv_line_numbers(data: bytes, rows: int) -> np.ndarray:
+    """Each row's line number in the file; blank lines (skipped by the reader) counted."""
+    body_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if body_lines == rows + 1:  # no blank line anywhere: rows are lines 2, 3, ...
+        return np.arange(2, rows + 2, dtype=np.int64)
+    raw = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(raw == ord("\n"))
+    starts = np.r_[0, newlines + 1]
+    ends = np.r_[newlines, len(raw)]
+    blank = _blank_lines(raw, starts, ends)
+    numbers: np.ndarray = np.flatnonzero(~blank) + 1
+    return numbers[1 : rows + 1]
+
+
+def _blank_lines(raw: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Which lines hold nothing but whitespace, vectorised for large files."""
+    space = np.isin(raw, np.frombuffer(b" \t\r", dtype=np.uint8))
+    non_space = np.r_[0, np.cumsum(~space)]
+    blank: np.ndarray = (non_space[ends] - non_space[starts]) == 0
+    return blank
+
+
+def _read_jsonl(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
+    records: list[dict[str, object]] = []
+    lines: list[int] = []
+    problems: list[Problem] = []
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise EventFileError([Problem(1, "file", "not UTF-8 text")]) from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            problems.append(Problem(number, "file", "not a JSON object"))
+            continue
+        if not isinstance(record, dict):
+            problems.append(Problem(number, "file", "not a JSON object"))
+            continue
+        records.append(record)
+        lines.append(number)
+        if len(problems) >= MAX_PROBLEMS:
+            break
+    if problems:
+        raise EventFileError(problems)
+    frame = pd.DataFrame.from_records(records)
+    # A key missing from a record is NaN in the frame: read as an empty field, as in CSV.
+    frame = frame.astype(object).where(frame.notna(), "")
+    for column in frame.columns:
+        frame[column] = frame[column].map(str)
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    return frame, np.asarray(lines, dtype=np.int64)
+
+
+def read_events(
+    data: bytes,
+    *,
+    fmt: str,
+    vehicles: Mapping[str, int],
+    normalise_vin: Callable[[str], str] = str.upper,
+) -> pd.DataFrame:
+    """The file's rows as columns vehicle_id, at (UTC), type, initiator, lat, lon, note, line.
+
+    `vehicles` maps the VINs (as `normalise_vin` writes them) the importer may use to
+    vehicle ids.
+    Raises EventFileError naming the first refused lines.
+    """
+    frame, lines = _read_jsonl(data) if fmt == "jsonl" else _read_csv(data)
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise EventFileError([Problem(1, c, "missing column") for c in missing])
+    unknown = sorted(set(frame.columns) - set(REQUIRED) - set(OPTIONAL))
+    if unknown:
+        raise EventFileError([Problem(1, unknown[0], "unknown column")])
+    n = len(frame)
+    if n == 0:
+        raise EventFileError([Problem(1, "file", "the file has no events")])
+    bad: dict[str, tuple[np.ndarray, str]] = {}
+
+    time_text = frame["time"].str.strip()
+    at = pd.to_datetime(time_text, format="ISO8601", utc=True, errors="coerce")
+    bad["time"] = (
+        (at.isna() | ~time_text.str.contains(OFFSET, regex=True)).to_numpy(),
+        "the time is not ISO 8601 with an offset",
+    )
+    # Few distinct values in many rows: each is normalised and checked once.
+    vehicle = _by_distinct(frame["vin"], lambda v: vehicles.get(normalise_vin(v.strip())))
+    bad["vin"] = (vehicle == MISSING, "no such vehicle")
+    event = _categorical(frame["event"], EVENT_TYPES)
+    bad["event"] = (event.codes < 0, "unknown event")
+    initiator = _categorical(frame["initiator"], INITIATORS)
+    bad["initiator"] = (initiator.codes < 0, "unknown initiator")
+    lat, lon = _place(frame, bad)
+    note = frame["note"].str.strip() if "note" in frame.columns else pd.Series([""] * n)
+    bad["note"] = ((note.str.len() > NOTE_MAX).to_numpy(), "the note is too long")
+
+    any_bad = np.zeros(n, dtype=bool)
+    for mask, _message in bad.values():
+        any_bad |= mask
+    if any_bad.any():
+        problems = []
+        for row in np.flatnonzero(any_bad)[:MAX_PROBLEMS]:
+            field, message = next((f, m) for f, (mask, m) in bad.items() if mask[row])
+            problems.append(Problem(int(lines[row]), field, message))
+        raise EventFileError(problems)
+    return pd.DataFrame(
+        {
+            "vehicle_id": vehicle.astype(np.int64),
+            # Aware, to the microsecond (what PostgreSQL and Django keep): to_numpy would make
+            # objects of them.
+            "at": at.dt.as_unit("us").reset_index(drop=True),
+            "type": event,
+            "initiator": initiator,
+            "lat": lat,
+            "lon": lon,
+            "note": note.to_numpy(),
+            "line": lines[:n],
+        }
+    )
+
+
+MISSING = object()
+
+
+def _among(allowed: tuple[str, ...]) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        value = value.strip().lower()
+        return value if value in allowed else None
+
+    return check
+
+
+def _by_distinct(column: pd.Series, convert: Callable[[str], object]) -> np.ndarray:
+    """`convert` applied to each distinct value once, spread back over the rows as an object
+    array; MISSING where it answered None."""
+    codes, distinct = pd.factorize(column)
+    converted = [convert(str(value)) for value in distinct]
+    table = np.array([MISSING if v is None else v for v in converted], dtype=object)
+    result: np.ndarray = table[codes]
+    return result
+
+
+def _categorical(column: pd.Series, allowed: tuple[str, ...]) -> pd.Categorical:
+    """The column as a categorical of `allowed` (code -1 where a value is not allowed), each
+    distinct value normalised once."""
+    codes, distinct = pd.factorize(column)
+    lookup = np.array(
+        [
+            allowed.index(v) if v in allowed else -1
+            for v in (str(d).strip().lower() for d in distinct)
+        ],
+        dtype=np.int64,
+    )
+    values = lookup[codes] if len(distinct) else np.full(len(codes), -1, dtype=np.int64)
+    return pd.Categorical.from_codes(values, categories=list(allowed))
+
+
+def _place(
+    frame: pd.DataFrame, bad: dict[str, tuple[np.ndarray, str]]
+) -> tuple[np.ndarray, np.ndarray]:
+    n = len(frame)
+    if "lat" not in frame.columns and "lon" not in frame.columns:
+        return np.full(n, np.nan), np.full(n, np.nan)
+    empty = pd.Series([""] * n, index=frame.index)
+    lat_text = (frame["lat"] if "lat" in frame.columns else empty).str.strip()
+    lon_text = (frame["lon"] if "lon" in frame.columns else empty).str.strip()
+    lat = pd.to_numeric(lat_text, errors="coerce").to_numpy(dtype=np.float64)
+    lon = pd.to_numeric(lon_text, errors="coerce").to_numpy(dtype=np.float64)
+    given = (lat_text != "").to_numpy() | (lon_text != "").to_numpy()
+    with np.errstate(invalid="ignore"):
+        impossible = given & (
+            np.isnan(lat) | np.isnan(lon) | (np.abs(lat) > 90) | (np.abs(lon) > 180)
+        )
+    bad["lat"] = (impossible, "the place is not a latitude and longitude")
+    return np.where(given, lat, np.nan), np.where(given, lon, np.nan)
+
+
+def read_message(payload: bytes) -> dict[str, object]:
+    """One live message (a JSON object with the CSV's fields) as a record for `read_events`."""
+    record = json.loads(payload.decode("utf-8"))
+    if not isinstance(record, dict):
+        raise ValueError("not a JSON object")
+    return record

@@ -1,0 +1,309 @@
+"""Every write of the recorder: importing event files, recording live events, incidents."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd  # type: ignore[import-untyped]  # no stubs installed
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from core.errors import ApplicationError
+from core.roles import IMPORT_ADS_EVENTS, REVIEW_TRIPS
+from core.services import audit_record, model_create, require, transition
+from operators.identifiers import normalise_vin
+from operators.models import User, Vehicle
+from operators.selectors import vehicle_list
+
+from .importer import EventFileError, Problem, detect_format, read_events
+from .models import AdsEvent, EventFile, EventType, Incident, Source
+
+# Below this many rows the ORM inserts; above it PostgreSQL gets the rows by COPY.
+COPY_FROM_ROWS = 5000
+COLUMNS = ("vehicle_id", "at", "type", "initiator", "lat", "lon", "note")
+
+
+# The importer's refusals (recorder/importer.py is pure), here so the catalogue has them.
+IMPORTER_MESSAGES = (
+    gettext_noop("the time is not ISO 8601 with an offset"),
+    gettext_noop("no such vehicle"),
+    gettext_noop("unknown event"),
+    gettext_noop("unknown initiator"),
+    gettext_noop("the note is too long"),
+    gettext_noop("the place is not a latitude and longitude"),
+    gettext_noop("the file has no events"),
+    gettext_noop("not a JSON object"),
+    gettext_noop("not UTF-8 text"),
+    gettext_noop("not a readable CSV file"),
+    gettext_noop("missing column"),
+    gettext_noop("unknown column"),
+)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    file: EventFile
+    rows: int
+    created: int
+    incidents: int
+
+
+def _problem_message(problems: list[Problem]) -> str:
+    return "; ".join(
+        _("line %(line)s: %(problem)s (%(field)s)")
+        % {"line": p.line, "problem": _(p.message), "field": p.field}
+        for p in problems
+    )
+
+
+def _vins(actor: User | None) -> dict[str, int]:
+    """The VINs the importer may use: a company's own; everyone's for the bureau or the
+    system. Another company's VIN is absent, so it is answered exactly as an unknown one."""
+    vehicles = vehicle_list(user=actor) if actor is not None else Vehicle.objects.all()
+    return dict(vehicles.values_list("vin", "pk"))
+
+
+def _store(data: bytes, sha256: str) -> str:
+    path = f"ads-events/{sha256[:2]}/{sha256}"
+    if not default_storage.exists(path):
+        saved = default_storage.save(path, ContentFile(data))
+        if saved != path:  # the same bytes stored meanwhile
+            default_storage.delete(saved)
+    return path
+
+
+def _copy_insert(frame: pd.DataFrame, *, source: str, source_file_id: int | None) -> int:
+    """PostgreSQL: the rows by COPY into a temporary table (written as CSV by pyarrow, times
+    as integer microseconds), then one INSERT … ON CONFLICT DO NOTHING into the events (the
+    idempotency), returning how many were new."""
+    table = pa.table(
+        {
+            "vehicle_id": pa.array(frame["vehicle_id"].to_numpy()),
+            "at_us": pa.array(frame["at"].astype("int64").to_numpy()),
+            "type": pa.array(frame["type"]),
+            "initiator": pa.array(frame["initiator"]),
+            "lat": pa.array(frame["lat"].to_numpy(), from_pandas=True),
+            "lon": pa.array(frame["lon"].to_numpy(), from_pandas=True),
+            "note": pa.array(frame["note"]),
+        }
+    )
+    buffer = io.BytesIO()
+    pa_csv.write_csv(table, buffer, pa_csv.WriteOptions(include_header=False))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS recorder_import (vehicle_id bigint, at_us bigint, "
+            "type text, initiator text, lat float8, lon float8, note text) "
+            "ON COMMIT DELETE ROWS"
+        )
+        raw = cursor.cursor  # psycopg 3
+        with raw.copy(
+            "COPY recorder_import FROM STDIN (FORMAT csv, FORCE_NOT_NULL (initiator, note))"
+        ) as copy:
+            view = buffer.getbuffer()
+            for offset in range(0, len(view), 1 << 20):
+                copy.write(view[offset : offset + (1 << 20)])
+            del view
+        cursor.execute(
+            "INSERT INTO recorder_adsevent "
+            "(vehicle_id, at, type, initiator, lat, lon, note, source, source_file_id) "
+            "SELECT vehicle_id, TIMESTAMPTZ 'epoch' + at_us * INTERVAL '1 microsecond', type, "
+            "initiator, lat, lon, note, %s, %s "
+            "FROM recorder_import ON CONFLICT (vehicle_id, at, type) DO NOTHING",
+            [source, source_file_id],
+        )
+        created = cursor.rowcount
+        cursor.execute("DELETE FROM recorder_import")
+    return int(created)
+
+
+def _orm_insert(frame: pd.DataFrame, *, source: str, source_file_id: int | None) -> int:
+    before = AdsEvent.objects.count()
+    AdsEvent.objects.bulk_create(
+        (
+            AdsEvent(
+                vehicle_id=int(row.vehicle_id),
+                at=row.at.to_pydatetime(),
+                type=str(row.type),
+                initiator=str(row.initiator),
+                lat=None if pd.isna(row.lat) else float(row.lat),
+                lon=None if pd.isna(row.lon) else float(row.lon),
+                note=row.note,
+                source=source,
+                source_file_id=source_file_id,
+            )
+            for row in frame.itertuples(index=False)
+        ),
+        batch_size=2000,
+        ignore_conflicts=True,
+    )
+    return AdsEvent.objects.count() - before
+
+
+def _insert(frame: pd.DataFrame, *, source: str, source_file_id: int | None) -> int:
+    if connection.vendor == "postgresql" and len(frame) >= COPY_FROM_ROWS:
+        return _copy_insert(frame, source=source, source_file_id=source_file_id)
+    return _orm_insert(frame, source=source, source_file_id=source_file_id)
+
+
+def _open_incidents(frame: pd.DataFrame, *, actor: User | None) -> int:
+    """An incident for each collision among the rows that has none yet."""
+    collisions = frame[frame["type"] == EventType.COLLISION]
+    opened = 0
+    for row in collisions.itertuples(index=False):
+        event = (
+            AdsEvent.objects.select_related("vehicle")
+            .filter(
+                vehicle_id=int(row.vehicle_id),
+                at=row.at.to_pydatetime(),
+                type=EventType.COLLISION,
+                incident__isnull=True,
+            )
+            .first()
+        )
+        if event is not None:
+            incident_open(event=event, actor=actor)
+            opened += 1
+    return opened
+
+
+@transaction.atomic
+def ads_events_import(*, actor: User, data: bytes, original_name: str = "") -> ImportResult:
+    """Import a file of recorder events (CSV or JSON lines), all or nothing.
+
+    A refused row refuses the file, naming its line; rows already recorded (same vehicle,
+    time and event) are skipped, so importing a file again adds nothing. Each new collision
+    opens an incident.
+    """
+    require(actor, IMPORT_ADS_EVENTS)
+    if not data:
+        raise ApplicationError(_("The file is empty."), field="file")
+    if len(data) > settings.ADS_EVENT_IMPORT_MAX_BYTES:
+        raise ApplicationError(_("The file is larger than the limit."), field="file")
+    fmt = detect_format(data, original_name)
+    try:
+        frame = read_events(data, fmt=fmt, vehicles=_vins(actor), normalise_vin=normalise_vin)
+    except EventFileError as error:
+        raise ApplicationError(_problem_message(error.problems), field="file") from None
+    sha256 = hashlib.sha256(data).hexdigest()
+    event_file = EventFile.objects.filter(sha256=sha256).first()
+    if event_file is None:
+        event_file = EventFile(
+            sha256=sha256,
+            raw_file=_store(data, sha256),
+            size=len(data),
+            original_name=original_name[:255],
+            format=fmt,
+            rows=len(frame),
+            created_events=0,
+            uploaded_by=actor,
+        )
+        event_file.full_clean(validate_unique=False)
+        event_file.save()
+    created = _insert(frame, source=Source.FILE, source_file_id=event_file.pk)
+    if created and event_file.created_events == 0:
+        event_file.created_events = created
+        event_file.save(update_fields=["created_events"])
+    incidents = _open_incidents(frame, actor=actor)
+    audit_record(
+        actor=actor,
+        obj=event_file,
+        action="import",
+        changes={"rows": [None, len(frame)], "created": [None, created]},
+    )
+    return ImportResult(file=event_file, rows=len(frame), created=created, incidents=incidents)
+
+
+@transaction.atomic
+def ads_event_record(
+    *, vin: str, record: Mapping[str, Any], actor: User | None = None
+) -> tuple[AdsEvent, bool]:
+    """Record one live event (the stream's message for `vin`); returns (event, created).
+
+    The message carries the import's fields; its `vin`, if given, must be the topic's. The
+    same event again (same vehicle, time and type) returns the stored one.
+    """
+    vin = normalise_vin(vin)
+    fields = {key: value for key, value in record.items() if value is not None}
+    if normalise_vin(str(fields.setdefault("vin", vin))) != vin:
+        raise ApplicationError(_("The message is for another vehicle."), field="vin")
+    vehicles = _vins(actor)
+    try:
+        frame = read_events(json.dumps(fields).encode(), fmt="jsonl", vehicles={vin: vehicles[vin]})
+    except KeyError:
+        raise ApplicationError(_("No such vehicle."), field="vin") from None
+    except EventFileError as error:
+        raise ApplicationError(
+            _problem_message(error.problems), field=error.problems[0].field
+        ) from None
+    row = next(frame.itertuples(index=False))
+    key = {"vehicle_id": int(row.vehicle_id), "at": row.at.to_pydatetime(), "type": row.type}
+    existing = AdsEvent.objects.filter(**key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            _orm_insert(frame, source=Source.STREAM, source_file_id=None)
+    except IntegrityError:  # pragma: no cover - the same message from two consumers at once
+        pass
+    event = AdsEvent.objects.get(**key)
+    if event.type == EventType.COLLISION and not hasattr(event, "incident"):
+        incident_open(event=event, actor=actor)
+    return event, True
+
+
+def incident_open(*, event: AdsEvent, actor: User | None) -> Incident:
+    """Open the incident a collision calls for, its report due INCIDENT_REPORT_DUE_H later."""
+    vehicle: Vehicle = event.vehicle
+    return model_create(
+        instance=Incident(
+            event=event,
+            operator_id=vehicle.operator_id,
+            vehicle=vehicle,
+            occurred_at=event.at,
+            report_due_at=event.at + dt.timedelta(hours=settings.INCIDENT_REPORT_DUE_H),
+        ),
+        actor=actor,
+        reason="collision recorded",
+    )
+
+
+@transaction.atomic
+def incident_report(*, actor: User, incident: Incident, report: str) -> Incident:
+    """The company's (or the bureau's) report on an open incident."""
+    require(actor, IMPORT_ADS_EVENTS)
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if actor.role == "operator" and incident.operator_id != actor.operator_id:
+        raise ApplicationError(_("No such incident."), field="incident")
+    if not report.strip():
+        raise ApplicationError(_("Write the report."), field="report")
+    return transition(
+        instance=incident,
+        to=Incident.Status.REPORTED,
+        actor=actor,
+        data={"report": report, "reported_at": timezone.now()},
+    )
+
+
+@transaction.atomic
+def incident_close(*, actor: User, incident: Incident, reason: str) -> Incident:
+    require(actor, REVIEW_TRIPS)
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    data: dict[str, Any] = {}
+    if incident.reported_at is None:
+        data["reported_at"] = timezone.now()
+    return transition(
+        instance=incident, to=Incident.Status.CLOSED, actor=actor, reason=reason, data=data
+    )

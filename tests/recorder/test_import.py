@@ -1,0 +1,175 @@
+"""Importing recorder event files: good files, refused rows, idempotency, scoping."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+
+from recorder import services
+from recorder.models import AdsEvent, EventFile, Incident
+from tests.conftest import World, client_for
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "time,vin,event,initiator,lat,lon,note\n"
+
+
+def csv_file(vin: str, *rows: str) -> bytes:
+    return (HEADER + "".join(f"{row.format(vin=vin)}\n" for row in rows)).encode()
+
+
+GOOD = (
+    "2026-03-02T09:00:00+08:00,{vin},activation,driver,37.86,113.55,",
+    "2026-03-02T09:10:00+08:00,{vin},takeover_request,system,37.86,113.56,construction",
+    "2026-03-02T09:10:04+08:00,{vin},deactivation,driver,37.86,113.56,",
+)
+
+
+def post(client: Any, data: bytes, name: str = "events.csv") -> Any:
+    return client.post("/api/v1/ads-events/import/", {"file": io.BytesIO(data)}, format="multipart")
+
+
+def test_a_good_csv_file_is_imported_with_its_source(world: World) -> None:
+    response = post(client_for(world.staff_a), csv_file(world.vehicle_a.vin, *GOOD))
+    assert response.status_code == 201, response.json()
+    assert response.json()["rows"] == 3
+    assert response.json()["created"] == 3
+    events = list(AdsEvent.objects.order_by("at"))
+    assert [e.type for e in events] == ["activation", "takeover_request", "deactivation"]
+    # 09:00 in Shanghai is 01:00 UTC.
+    assert events[0].at == dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
+    assert events[1].note == "construction"
+    assert events[0].source_file == EventFile.objects.get()
+    assert events[0].source == "file"
+
+
+def test_json_lines_are_read_like_csv(world: World) -> None:
+    data = (
+        b'{"time": "2026-03-02T01:00:00Z", "vin": "%s", "event": "activation", '
+        b'"initiator": "driver"}\n\n'
+        b'{"time": "2026-03-02T01:05:00Z", "vin": "%s", "event": "mrm_start", '
+        b'"initiator": "system", "lat": 37.86, "lon": 113.55}\n'
+    ) % (world.vehicle_a.vin.encode(), world.vehicle_a.vin.encode())
+    result = services.ads_events_import(actor=world.staff_a, data=data, original_name="e.jsonl")
+    assert (result.rows, result.created) == (2, 2)
+    assert AdsEvent.objects.get(type="mrm_start").lat == 37.86
+
+
+def test_importing_the_same_events_again_adds_nothing(world: World) -> None:
+    data = csv_file(world.vehicle_a.vin, *GOOD)
+    services.ads_events_import(actor=world.staff_a, data=data)
+    # The same rows in another file (one more row): only the new row is added.
+    again = services.ads_events_import(
+        actor=world.bureau,
+        data=csv_file(world.vehicle_a.vin, *GOOD, "2026-03-02T10:00:00+08:00,{vin},activation,,,,"),
+    )
+    assert (again.rows, again.created) == (4, 1)
+    assert AdsEvent.objects.count() == 4
+
+
+def test_a_bad_row_refuses_the_whole_file_naming_its_line(world: World) -> None:
+    data = csv_file(
+        world.vehicle_a.vin,
+        GOOD[0],
+        "2026-03-02T09:10:00,{vin},deactivation,driver,,,",  # line 3: no offset
+        "2026-03-02T09:11:00+08:00,{vin},engine_start,driver,,,",  # line 4: unknown event
+    )
+    response = post(client_for(world.staff_a), data)
+    assert response.status_code == 400
+    message = response.json()["file"][0]  # in Chinese, the API's default language
+    assert "第 3 行：时间不是带时区偏移的 ISO 8601 格式（time）" in message
+    assert "第 4 行：未知事件类型（event）" in message
+    assert AdsEvent.objects.count() == 0
+    assert EventFile.objects.count() == 0
+
+
+def test_another_companys_vin_is_answered_like_an_unknown_one(world: World) -> None:
+    client = client_for(world.staff_a)
+    theirs = post(client, csv_file(world.vehicle_b.vin, GOOD[0])).json()
+    unknown = post(client, csv_file("LFV2A2BS0N9999999", GOOD[0])).json()
+    assert theirs == unknown
+    assert AdsEvent.objects.count() == 0
+
+
+def test_the_bureau_imports_any_companys_events(world: World) -> None:
+    data = csv_file(world.vehicle_b.vin, *GOOD)
+    assert post(client_for(world.bureau), data).status_code == 201
+
+
+def test_finance_may_not_import(world: World) -> None:
+    assert post(client_for(world.finance), csv_file(world.vehicle_a.vin, *GOOD)).status_code == 403
+
+
+def test_an_impossible_place_and_unknown_initiator_are_refused(world: World) -> None:
+    data = csv_file(
+        world.vehicle_a.vin,
+        "2026-03-02T09:00:00+08:00,{vin},activation,driver,137.86,113.55,",
+        "2026-03-02T09:01:00+08:00,{vin},activation,robot,,,",
+    )
+    response = post(client_for(world.staff_a), data)
+    assert response.status_code == 400
+    assert "第 2 行" in response.json()["file"][0]
+    assert "第 3 行" in response.json()["file"][0]
+
+
+def test_a_file_with_a_missing_column_is_refused(world: World) -> None:
+    response = post(client_for(world.staff_a), b"time,vin,event\n2026-03-02T01:00:00Z,X,y\n")
+    assert response.status_code == 400
+    assert "initiator" in response.json()["file"][0]
+
+
+@override_settings(INCIDENT_REPORT_DUE_H=24)
+def test_a_collision_opens_an_incident_due_in_24_hours(world: World) -> None:
+    services.ads_events_import(
+        actor=world.staff_a,
+        data=csv_file(world.vehicle_a.vin, "2026-03-02T09:00:00+08:00,{vin},collision,,,,"),
+    )
+    incident = Incident.objects.get()
+    # 09:00 Shanghai = 01:00 UTC; due 24 h later, 01:00 UTC on 3 March.
+    assert incident.report_due_at == dt.datetime(2026, 3, 3, 1, 0, tzinfo=dt.UTC)
+    assert incident.operator == world.company_a
+    assert incident.status == "open"
+
+
+def test_importing_a_collision_again_opens_no_second_incident(world: World) -> None:
+    data = csv_file(world.vehicle_a.vin, "2026-03-02T09:00:00+08:00,{vin},collision,,,,")
+    services.ads_events_import(actor=world.staff_a, data=data)
+    services.ads_events_import(actor=world.staff_a, data=data)
+    assert Incident.objects.count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY and triggers: PostgreSQL")
+def test_a_large_file_goes_by_copy_and_stays_idempotent(world: World) -> None:
+    start = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+    rows = [
+        f"{(start + dt.timedelta(seconds=i)).isoformat()},{{vin}},"
+        f"{'activation' if i % 2 == 0 else 'deactivation'},driver,,,"
+        for i in range(services.COPY_FROM_ROWS + 10)
+    ]
+    data = csv_file(world.vehicle_a.vin, *rows)
+    first = services.ads_events_import(actor=world.staff_a, data=data)
+    second = services.ads_events_import(actor=world.staff_a, data=data)
+    assert first.created == services.COPY_FROM_ROWS + 10
+    assert second.created == 0
+    assert AdsEvent.objects.filter(note="").count() == services.COPY_FROM_ROWS + 10
+    # Times go through COPY as integer microseconds: exact.
+    assert AdsEvent.objects.order_by("at").first().at == start  # type: ignore[union-attr]
+    assert AdsEvent.objects.filter(at=start + dt.timedelta(seconds=5001)).get().type == (
+        "deactivation"
+    )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
+def test_the_database_refuses_to_change_or_delete_an_event(world: World) -> None:
+    from django.db import DatabaseError, transaction  # noqa: PLC0415
+
+    services.ads_events_import(actor=world.staff_a, data=csv_file(world.vehicle_a.vin, GOOD[0]))
+    for sql in ("UPDATE recorder_adsevent SET type = 'collision'", "DELETE FROM recorder_adsevent"):
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql)
+    assert AdsEvent.objects.count() == 1
