@@ -96,8 +96,24 @@ REASON_TEXT: dict[str, StrOrPromise] = {
     TripReason.GAP_JUMP: _("The vehicle reappeared far away after a gap."),
     TripReason.ODOMETER_DISAGREEMENT: _("The odometer and the trace disagree."),
     TripReason.PERMIT_LAPSED: _("The vehicle's permit starts or ends during the trip."),
+    TripReason.IMPLAUSIBLE_ACCELERATION: _(
+        "The speed changes faster, for seconds on end, than a road vehicle can."
+    ),
+    TripReason.SPEED_DISAGREEMENT: _(
+        "The file's speed column disagrees with the speed from its positions."
+    ),
+    TripReason.TOO_SMOOTH: _(
+        "The trace is too smooth for a satellite receiver's recording: it looks generated."
+    ),
     TripReason.OVERLAPS_ACCEPTED_TRIP: _(
         "The trip overlaps in time an accepted trip of the same vehicle."
+    ),
+    TripReason.SAME_CONTENT: _("This recording was already submitted: the same file."),
+    TripReason.SAME_FIXES: _(
+        "This recording was already submitted: the same fixes in another file."
+    ),
+    TripReason.REPLAYED_TRACE: _(
+        "This recording was already submitted: a near copy, moved in time or to another vehicle."
     ),
     # Metres or fixes that earned nothing, and why: information.
     TripReason.DUPLICATE: _("Exact duplicate fixes were dropped."),
