@@ -120,7 +120,11 @@ def signatures(trip_ids: list[int], scheme: str) -> dict[int, ShapeSignature]:
     rows = TripFingerprint.objects.filter(
         trip_id__in=trip_ids, scheme=scheme, signature__isnull=False
     ).values_list("trip_id", "signature")
-    return {trip_id: ShapeSignature.from_bytes(bytes(blob)) for trip_id, blob in rows}
+    return {
+        trip_id: ShapeSignature.from_bytes(bytes(blob))
+        for trip_id, blob in rows
+        if blob is not None
+    }
 
 
 def replayed(

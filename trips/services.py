@@ -240,7 +240,7 @@ def _plausibility(result: VerificationResult, params: ReplayParams) -> list[dict
     ]
 
 
-_PLAUSIBILITY_MESSAGES = {
+_PLAUSIBILITY_MESSAGES: dict[str, str] = {
     TripReason.IMPLAUSIBLE_ACCELERATION: (
         "Speed from the positions changes by up to {max_accel_mps2:.1f} m/s² gained and "
         "{max_decel_mps2:.1f} m/s² lost, sustained: beyond a road vehicle."

@@ -28,7 +28,7 @@ def metres_per_degree_lon(lat: float) -> float:
 def metres_per_degree_lat(lat: float) -> float:
     """Length of one degree of latitude at `lat` (meridional radius of curvature)."""
     phi = math.radians(lat)
-    return math.radians(1) * A_M * (1 - E2) / (1 - E2 * math.sin(phi) ** 2) ** 1.5
+    return float(math.radians(1) * A_M * (1 - E2) / (1 - E2 * math.sin(phi) ** 2) ** 1.5)
 
 
 def wander(seed: int, metres: float) -> tuple[np.ndarray, np.ndarray]:
