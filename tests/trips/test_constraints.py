@@ -71,10 +71,12 @@ def test_postgresql_allows_back_to_back_accepted_trips_of_one_vehicle(
     # [started, ended) ranges: a trip may start at the instant the previous one ended.
     first = process(world, straight_east(start=T0, metres=600))
     second = process(world, straight_east(start=T0 + dt.timedelta(hours=1), metres=600))
+    assert first.ended_at is not None
+    ended = first.ended_at
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "UPDATE trips_trip SET started_at = %s, ended_at = %s WHERE id = %s",
-            [first.ended_at, first.ended_at + dt.timedelta(minutes=1), second.pk],
+            [ended, ended + dt.timedelta(minutes=1), second.pk],
         )
     assert Trip.objects.filter(status="accepted").count() == 2
 
