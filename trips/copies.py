@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from trips.reason_codes import CONFLICT_CODES, TripReason
 from trips.replay import Match, ReplayParams, ShapeSignature, confirm
@@ -64,13 +64,11 @@ _MESSAGES = {
 }
 
 
-def _pool(trip: Trip) -> Q:
-    """The trips `trip` may conflict with (see the module's docstring)."""
-    return (
-        ~Q(pk=trip.pk)
-        & ~Q(status=Trip.Status.REJECTED)
-        & (Q(status=Trip.Status.ACCEPTED) | Q(pk__lt=trip.pk))
-    )
+def _pool(trip: Trip, *, any_order: bool = False) -> Q:
+    """The trips `trip` may conflict with (see the module's docstring); `any_order` for the
+    sweep, which looks at every other trip that was not rejected."""
+    pool = ~Q(pk=trip.pk) & ~Q(status=Trip.Status.REJECTED)
+    return pool if any_order else pool & (Q(status=Trip.Status.ACCEPTED) | Q(pk__lt=trip.pk))
 
 
 def overlapping_accepted(*, trip: Trip, started: datetime, ended: datetime) -> list[int]:
@@ -88,27 +86,31 @@ def overlapping_accepted(*, trip: Trip, started: datetime, ended: datetime) -> l
     )
 
 
-def same_content(*, trip: Trip) -> list[int]:
+def same_content(*, trip: Trip, any_order: bool = False) -> list[int]:
     return list(
-        Trip.objects.filter(_pool(trip), raw_sha256=trip.raw_sha256)
+        Trip.objects.filter(_pool(trip, any_order=any_order), raw_sha256=trip.raw_sha256)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
 
 
-def same_fixes(*, trip: Trip, fixes_sha256: str) -> list[int]:
+def same_fixes(*, trip: Trip, fixes_sha256: str, any_order: bool = False) -> list[int]:
     return list(
-        Trip.objects.filter(_pool(trip), fingerprint__fixes_sha256=fixes_sha256)
+        Trip.objects.filter(
+            _pool(trip, any_order=any_order), fingerprint__fixes_sha256=fixes_sha256
+        )
         .order_by("pk")
         .values_list("pk", flat=True)
     )
 
 
-def candidates(*, trip: Trip, band_keys: Iterable[int], limit: int) -> list[int]:
+def candidates(
+    *, trip: Trip, band_keys: Iterable[int], limit: int, any_order: bool = False
+) -> list[int]:
     """Trips sharing at least one band key, most shared first (ties by id), at most `limit`."""
     rows = (
         TripBandKey.objects.filter(band_key__in=list(band_keys))
-        .filter(trip__in=Trip.objects.filter(_pool(trip)))
+        .filter(trip__in=Trip.objects.filter(_pool(trip, any_order=any_order)))
         .values("trip_id")
         .annotate(shared=Count("pk"))
         .order_by("-shared", "trip_id")[:limit]
@@ -128,10 +130,15 @@ def signatures(trip_ids: list[int], scheme: str) -> dict[int, ShapeSignature]:
 
 
 def replayed(
-    *, trip: Trip, signature: ShapeSignature, params: ReplayParams
+    *, trip: Trip, signature: ShapeSignature, params: ReplayParams, any_order: bool = False
 ) -> tuple[int, Match] | None:
     """The earlier (or accepted) trip this one copies, the closest if several, with figures."""
-    ids = candidates(trip=trip, band_keys=signature.band_keys, limit=params.max_candidates)
+    ids = candidates(
+        trip=trip,
+        band_keys=signature.band_keys,
+        limit=params.max_candidates,
+        any_order=any_order,
+    )
     best: tuple[int, Match] | None = None
     for trip_id, other in sorted(signatures(ids, signature.scheme).items()):
         match = confirm(signature, other, params=params)
@@ -164,6 +171,7 @@ def conflicts(
     fixes_sha256: str | None,
     signature: ShapeSignature | None,
     params: ReplayParams,
+    any_order: bool = False,
 ) -> list[Conflict]:
     """Every conflict of `trip`, whatever else verification found."""
     found: list[Conflict] = []
@@ -172,17 +180,17 @@ def conflicts(
             Conflict(TripReason.OVERLAPS_ACCEPTED_TRIP, pk)
             for pk in overlapping_accepted(trip=trip, started=started, ended=ended)
         ]
-    same = same_content(trip=trip)
+    same = same_content(trip=trip, any_order=any_order)
     found += [Conflict(TripReason.SAME_CONTENT, pk) for pk in same]
     if fixes_sha256:
         found += [
             Conflict(TripReason.SAME_FIXES, pk)
-            for pk in same_fixes(trip=trip, fixes_sha256=fixes_sha256)
+            for pk in same_fixes(trip=trip, fixes_sha256=fixes_sha256, any_order=any_order)
             if pk not in same
         ]
     if signature is not None:
         exact = {c.trip_id for c in found if c.code != TripReason.OVERLAPS_ACCEPTED_TRIP}
-        copy = replayed(trip=trip, signature=signature, params=params)
+        copy = replayed(trip=trip, signature=signature, params=params, any_order=any_order)
         if copy is not None and copy[0] not in exact:
             found.append(Conflict(TripReason.REPLAYED_TRACE, copy[0], match_figures(copy[1])))
     return found
@@ -205,3 +213,71 @@ def stored_conflicts_now(trip: Trip) -> list[Conflict]:
         return recorded
     overlaps = overlapping_accepted(trip=trip, started=trip.started_at, ended=trip.ended_at)
     return [Conflict(TripReason.OVERLAPS_ACCEPTED_TRIP, pk) for pk in overlaps] + recorded
+
+
+def accepted_overlaps(*, trip_ids: Iterable[int] | None = None) -> list[tuple[int, int]]:
+    """Pairs (smaller id, larger id) of one vehicle's accepted trips that overlap in time.
+
+    Never any on PostgreSQL (the exclusion constraint); on SQLite the services' rule is the
+    only guard, and this is how the computation and the ledger check make sure.
+    """
+    accepted = Trip.objects.filter(status=Trip.Status.ACCEPTED, started_at__isnull=False)
+    mine = accepted if trip_ids is None else accepted.filter(pk__in=trip_ids)
+    others = accepted.filter(
+        vehicle_id=OuterRef("vehicle_id"),
+        started_at__lt=OuterRef("ended_at"),
+        ended_at__gt=OuterRef("started_at"),
+    ).exclude(pk=OuterRef("pk"))
+    pairs: set[tuple[int, int]] = set()
+    for trip in mine.filter(Exists(others)).only("pk", "vehicle_id", "started_at", "ended_at"):
+        if trip.started_at is None or trip.ended_at is None:
+            continue
+        for other in overlapping_accepted(trip=trip, started=trip.started_at, ended=trip.ended_at):
+            pairs.add((min(trip.pk, other), max(trip.pk, other)))
+    return sorted(pairs)
+
+
+@dataclass(frozen=True)
+class SweepFinding:
+    """A trip and another trip (any status but rejected) counting the same drive."""
+
+    trip_id: int
+    other_id: int
+    code: TripReason
+    figures: dict[str, float]
+
+    def __str__(self) -> str:
+        figures = ", ".join(f"{k}={v:g}" for k, v in self.figures.items())
+        text = f"trip {self.trip_id} {self.code} trip {self.other_id}"
+        return f"{text} ({figures})" if figures else text
+
+
+def copies_sweep(*, trip_ids: Iterable[int], params: ReplayParams) -> list[SweepFinding]:
+    """Check `trip_ids` again against every other trip, whatever the order they came in
+    (a copy found only now, a threshold changed, a trip verified before detection existed).
+
+    A dry read: it writes nothing; each pair is reported once.
+    """
+    findings: dict[tuple[int, int, str], SweepFinding] = {}
+    trips = Trip.objects.filter(pk__in=list(trip_ids)).select_related("fingerprint").order_by("pk")
+    for trip in trips.iterator(chunk_size=500):
+        stored: TripFingerprint | None = getattr(trip, "fingerprint", None)
+        signature = (
+            ShapeSignature.from_bytes(bytes(stored.signature))
+            if stored is not None and stored.signature and stored.scheme == params.scheme()
+            else None
+        )
+        for found in conflicts(
+            trip=trip,
+            started=trip.started_at,
+            ended=trip.ended_at,
+            fixes_sha256=stored.fixes_sha256 if stored is not None else None,
+            signature=signature,
+            params=params,
+            any_order=True,
+        ):
+            a, b = sorted((trip.pk, found.trip_id))
+            kind = "copy" if found.code == TripReason.REPLAYED_TRACE else str(found.code)
+            finding = SweepFinding(trip.pk, found.trip_id, found.code, found.figures)
+            findings.setdefault((a, b, kind), finding)
+    return sorted(findings.values(), key=lambda f: (f.trip_id, f.other_id, f.code))

@@ -219,6 +219,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "subsidies.check_ledger",
         "schedule": crontab(hour=4, minute=30),
     },
+    "subsidies-sweep-copies": {
+        "task": "subsidies.sweep_copies",
+        "schedule": crontab(hour=5, minute=0),
+    },
 }
 
 REST_FRAMEWORK = {
