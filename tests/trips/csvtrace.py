@@ -1,15 +1,16 @@
 """Tiny hand-made CSV traces for the Django-side trip tests.
 
 Each drive wanders a few metres either side of its parallel, as a receiver's slow noise
-does (two sinusoids, drawn from the drive's start, place and length), and its fixes sit at
-exact arc lengths along that curve: the measured length is `metres` to well under a
-millimetre, a trace is not "too smooth" to be a recording (trips.replay.plausibility), and
-two drives of the same road at other times are honest repeats, not copies of each other.
+does (two sinusoids, drawn afresh for every call), and its fixes sit at exact arc lengths
+along that curve: the measured length is `metres` to well under a millimetre, a trace is
+not "too smooth" to be a recording (trips.replay.plausibility), and two calls are two
+honest drives, never copies of each other. The same file twice is the same bytes reused.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 
 import numpy as np
@@ -17,6 +18,7 @@ import numpy as np
 # WGS-84 ellipsoid: semi-major axis and first eccentricity squared.
 A_M = 6_378_137.0
 E2 = 0.00669437999014
+_drives = itertools.count(1)
 
 
 def metres_per_degree_lon(lat: float) -> float:
@@ -60,8 +62,7 @@ def straight_east(
     m_per_deg_lon = metres_per_degree_lon(lat)
     m_per_deg_lat = metres_per_degree_lat(lat)
     steps = round(metres / speed_ms * hz)
-    seed = hash((int(start.timestamp() * 1000), round(lon0 * 1e7), round(lat * 1e7), metres))
-    east, north = wander(seed & 0xFFFFFFFF, metres)
+    east, north = wander(next(_drives), metres)
     arc = np.concatenate(([0.0], np.cumsum(np.hypot(np.diff(east), np.diff(north)))))
     at = np.arange(steps + 1) * (speed_ms / hz)
     x, y = np.interp(at, arc, east), np.interp(at, arc, north)
