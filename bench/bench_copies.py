@@ -319,7 +319,7 @@ def main() -> None:  # noqa: PLR0912, PLR0915 - one script, its steps in order
         "CSV -> GPX, same times": lambda t: (None, via_gpx(t, 0)),
         "CSV -> GPX, a day later": lambda t: (None, via_gpx(t, DAY_NS)),
     }
-    for name, make in kinds.items():
+    for name, make in kinds.items() if originals else ():
         hits, times = 0, []
         codes: dict[str, int] = {}
         for trace in originals:

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q
 
 from trips.reason_codes import CONFLICT_CODES, TripReason
 from trips.replay import Match, ReplayParams, ShapeSignature, confirm
+from trips.verification.params import verify_params
 
 from .models import Trip, TripBandKey, TripFingerprint
 
@@ -72,11 +73,18 @@ def _pool(trip: Trip, *, any_order: bool = False) -> Q:
 
 
 def overlapping_accepted(*, trip: Trip, started: datetime, ended: datetime) -> list[int]:
-    """The same vehicle's accepted trips overlapping [started, ended)."""
+    """The same vehicle's accepted trips overlapping [started, ended).
+
+    No trip lasts longer than `max_duration_s` (verification refuses it), so one that
+    overlaps started at most that long before: the lower bound keeps the look-up a short
+    range of the (vehicle, started_at) index however long the vehicle's history.
+    """
+    earliest = started - timedelta(seconds=verify_params().max_duration_s)
     return list(
         Trip.objects.filter(
             vehicle_id=trip.vehicle_id,
             status=Trip.Status.ACCEPTED,
+            started_at__gt=earliest,
             started_at__lt=ended,
             ended_at__gt=started,
         )

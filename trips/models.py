@@ -159,6 +159,8 @@ class Trip(models.Model):
             models.Index(fields=["operator", "status", "started_at"]),
             models.Index(fields=["vehicle", "started_at"]),
             models.Index(fields=["status"]),
+            # The same file under any vehicle or company (trips.copies.same_content).
+            models.Index(fields=["raw_sha256"], name="trip_raw_sha256_idx"),
         ]
 
     def __str__(self) -> str:
