@@ -24,6 +24,7 @@ from core.roles import SETTLE
 from core.services import model_create, model_update, require, transition
 from core.units import centimetres
 from operators.models import Operator
+from trips.copies import accepted_overlaps
 from trips.models import Trip, TripDay
 
 from .models import Assessment, Statement, StatementLine, SubsidyPolicy
@@ -230,6 +231,29 @@ def _write(
     summary.updated.append(statement.pk)
 
 
+def _refuse_overlapping_trips(year: int) -> None:
+    """A kilometre is paid once: one vehicle's accepted trips overlapping in time are not
+    counted, the year is refused until the bureau rejects one of each pair.
+
+    PostgreSQL's exclusion constraint makes such a pair impossible; on SQLite only the
+    trips' services keep the rule, so it is checked here before any metre is summed.
+    """
+    if connection.vendor == "postgresql":
+        return
+    first, last = year_bounds(year)
+    trips = contributing_trip_days(first=first, last=last).values_list("trip_id", flat=True)
+    pairs = accepted_overlaps(trip_ids=trips)
+    if pairs:
+        raise ApplicationError(
+            _(
+                "Accepted trips of one vehicle overlap in time (%(pairs)s): their kilometres "
+                "would be paid twice. Reject one trip of each pair before computing the year."
+            )
+            % {"pairs": ", ".join(f"#{a} / #{b}" for a, b in pairs)},
+            field="year",
+        )
+
+
 @transaction.atomic
 def statements_compute(*, year: int, actor: User | None = None) -> ComputeSummary:
     """Compute every operator's statement for `year`: idempotent, safe to run concurrently.
@@ -248,6 +272,7 @@ def statements_compute(*, year: int, actor: User | None = None) -> ComputeSummar
     operators = list(Operator.objects.order_by("pk"))
     for operator in operators:
         operator_year_lock(operator.pk, year)
+    _refuse_overlapping_trips(year)
     daily = daily_figures(year)
 
     stated = set(Statement.objects.filter(year=year).values_list("operator_id", flat=True))

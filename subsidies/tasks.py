@@ -49,3 +49,14 @@ def check_ledger() -> dict[str, int]:
         "broken": len(check.broken),
         "pending": len(check.pending),
     }
+
+
+@shared_task(name="subsidies.sweep_copies", **RETRYING)
+def sweep_copies() -> dict[str, int]:
+    """Nightly: accepted trips not yet issued against all others (logged; a dry report)."""
+    report = integrity.copies_report()
+    return {
+        "trips": report.trips,
+        "conflicts": len(report.findings),
+        "overlaps": len(report.overlaps),
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import PurePath
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
@@ -31,7 +32,7 @@ from . import serializers as s
 from . import services
 from .filters import TripFilter
 from .models import Trip
-from .selectors import trip_list
+from .selectors import trip_conflicts, trip_list
 from .throttling import UploadThrottle
 
 _FORM_ROOM_BYTES = 64 * 1024
@@ -96,7 +97,11 @@ class TripViewSet(viewsets.GenericViewSet[Trip]):
     @extend_schema(responses=s.TripDetailOutputSerializer)
     def retrieve(self, request: Request, pk: str) -> Response:
         trip = self.get_object()
-        return Response(s.TripDetailOutputSerializer(trip).data)
+        return Response(self._detail(trip))
+
+    def _detail(self, trip: Trip) -> dict[str, Any]:
+        conflicts = trip_conflicts(user=acting_user(self.request), trip=trip)
+        return dict(s.TripDetailOutputSerializer(trip, context={"conflicts": conflicts}).data)
 
     @extend_schema(
         request={"multipart/form-data": s.TripUploadInputSerializer},
@@ -193,7 +198,7 @@ class TripViewSet(viewsets.GenericViewSet[Trip]):
             accept=data.validated_data["decision"] == "accept",
             reason=data.validated_data["reason"],
         )
-        return Response(s.TripDetailOutputSerializer(trip).data)
+        return Response(self._detail(trip))
 
     @extend_schema(
         request=s.TripReverifyInputSerializer, responses={202: s.TripAcceptedOutputSerializer}

@@ -122,6 +122,16 @@ class Trip(models.Model):
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     review_reason = models.TextField(_("review reason"), blank=True)
+    # The review of a trip held for a conflict (overlap, same content, near copy) names the
+    # trip whose kilometres stand: this one (accepted) or the other (this one rejected).
+    review_kept_trip = models.ForeignKey(
+        "self",
+        verbose_name=_("trip kept at review"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("trip")
@@ -145,11 +155,22 @@ class Trip(models.Model):
                 condition=Q(points_used__lte=models.F("points_total")),
                 name="trip_points_used_within_total",
             ),
+            # A kilometre is paid once: two accepted trips never share their raw content
+            # (any vehicle, any company). Overlapping accepted trips of one vehicle are
+            # refused by an exclusion constraint on PostgreSQL (migration
+            # 0004_accepted_trips_never_overlap) and by trips.services under its lock.
+            models.UniqueConstraint(
+                fields=["raw_sha256"],
+                condition=Q(status="accepted"),
+                name="trip_accepted_content_once",
+            ),
         ]
         indexes = [
             models.Index(fields=["operator", "status", "started_at"]),
             models.Index(fields=["vehicle", "started_at"]),
             models.Index(fields=["status"]),
+            # The same file under any vehicle or company (trips.copies.same_content).
+            models.Index(fields=["raw_sha256"], name="trip_raw_sha256_idx"),
         ]
 
     def __str__(self) -> str:
@@ -198,3 +219,43 @@ class TripSegment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trip_id} {self.segment_id}"
+
+
+class TripFingerprint(models.Model):
+    """What is kept of a verified trip to find its copies (docs/decisions/0004).
+
+    `fixes_sha256` is the exact fingerprint of its kept fixes (the same recording in another
+    encoding has the same value); `signature` is the shape signature (`ShapeSignature.to_bytes`,
+    about 0.9 KB for 3 km), None for a path too short to tell a copy. Its band keys are rows of
+    `TripBandKey`, the candidate index.
+    """
+
+    trip = models.OneToOneField(Trip, on_delete=models.CASCADE, related_name="fingerprint")
+    fixes_sha256 = models.CharField(_("SHA-256 of the fixes"), max_length=64, db_index=True)
+    scheme = models.CharField(_("signature scheme"), max_length=100, blank=True)
+    signature = models.BinaryField(_("shape signature"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("trip fingerprint")
+        verbose_name_plural = _("trip fingerprints")
+
+    def __str__(self) -> str:
+        return f"{self.trip_id} {self.fixes_sha256[:12]}"
+
+
+class TripBandKey(models.Model):
+    """One MinHash LSH band key of a trip's shape signature: the candidate index.
+
+    A new trip's candidates are the trips sharing at least one key (an index on band_key).
+    """
+
+    trip = models.ForeignKey(Trip, on_delete=models.CASCADE, related_name="+")
+    band_key = models.BigIntegerField(_("band key"))
+
+    class Meta:
+        verbose_name = _("trip band key")
+        verbose_name_plural = _("trip band keys")
+        indexes = [models.Index(fields=["band_key", "trip"], name="trip_band_key_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.trip_id} {self.band_key}"

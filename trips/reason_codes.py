@@ -66,7 +66,14 @@ class TripReason(StrEnum):
     GAP_JUMP = "gap_jump"
     ODOMETER_DISAGREEMENT = "odometer_disagreement"
     PERMIT_LAPSED = "permit_lapsed"
-    OVERLAPS_ACCEPTED_TRIP = "overlaps_accepted_trip"  # by trips.services (the database)
+    IMPLAUSIBLE_ACCELERATION = "implausible_acceleration"  # trips.replay.plausibility
+    SPEED_DISAGREEMENT = "speed_disagreement"
+    TOO_SMOOTH = "too_smooth"
+    # Conflicts with other trips, found in the database (trips.copies); each names the trip.
+    OVERLAPS_ACCEPTED_TRIP = "overlaps_accepted_trip"
+    SAME_CONTENT = "same_content"
+    SAME_FIXES = "same_fixes"
+    REPLAYED_TRACE = "replayed_trace"
     LIVE_MISMATCH = "live_mismatch"  # by trips.live_check (the live stream)
     # The trace claims autonomous metres the data recorder does not support (GB 44497).
     MODE_UNSUPPORTED_BY_RECORDER = "mode_unsupported_by_recorder"
@@ -136,6 +143,19 @@ REVIEW_CODES = frozenset(
         TripReason.MODE_UNSUPPORTED_BY_RECORDER,
     }
 )
-# ...and the overlap check, which needs the database (trips.services).
-FLAG_CODES = REVIEW_CODES | {TripReason.OVERLAPS_ACCEPTED_TRIP, TripReason.LIVE_MISMATCH}
+# Physical plausibility (trips.replay.plausibility, run by trips.services).
+PLAUSIBILITY_CODES = frozenset(
+    {TripReason.IMPLAUSIBLE_ACCELERATION, TripReason.SPEED_DISAGREEMENT, TripReason.TOO_SMOOTH}
+)
+# ...and the conflicts with other trips, which need the database (trips.copies).
+CONFLICT_CODES = frozenset(
+    {
+        TripReason.OVERLAPS_ACCEPTED_TRIP,
+        TripReason.SAME_CONTENT,
+        TripReason.SAME_FIXES,
+        TripReason.REPLAYED_TRACE,
+    }
+)
+# ...and the live stream's cross-check (trips.live_check).
+FLAG_CODES = REVIEW_CODES | PLAUSIBILITY_CODES | CONFLICT_CODES | {TripReason.LIVE_MISMATCH}
 # Every other code is information: fixes or metres that earned nothing, and why.

@@ -99,11 +99,27 @@ REASON_TEXT: dict[str, StrOrPromise] = {
     TripReason.MODE_UNSUPPORTED_BY_RECORDER: _(
         "The trace claims autonomous driving that the data recorder does not support."
     ),
+    TripReason.IMPLAUSIBLE_ACCELERATION: _(
+        "The speed changes faster, for seconds on end, than a road vehicle can."
+    ),
+    TripReason.SPEED_DISAGREEMENT: _(
+        "The file's speed column disagrees with the speed from its positions."
+    ),
+    TripReason.TOO_SMOOTH: _(
+        "The trace is too smooth for a satellite receiver's recording: it looks generated."
+    ),
     TripReason.OVERLAPS_ACCEPTED_TRIP: _(
         "The trip overlaps in time an accepted trip of the same vehicle."
     ),
     TripReason.LIVE_MISMATCH: _(
         "The uploaded file disagrees with the vehicle's live stream over the same time."
+    ),
+    TripReason.SAME_CONTENT: _("This recording was already submitted: the same file."),
+    TripReason.SAME_FIXES: _(
+        "This recording was already submitted: the same fixes in another file."
+    ),
+    TripReason.REPLAYED_TRACE: _(
+        "This recording was already submitted: a near copy, moved in time or to another vehicle."
     ),
     # Metres or fixes that earned nothing, and why: information.
     TripReason.DUPLICATE: _("Exact duplicate fixes were dropped."),

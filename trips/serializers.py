@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api import InputSerializer
@@ -94,8 +95,57 @@ class TripOutputSerializer(serializers.ModelSerializer[Trip]):
         read_only_fields = fields
 
 
+class TripConflictDetailOutputSerializer(serializers.ModelSerializer[Trip]):
+    """The other trip of a conflict, beside this one (only a trip the reader may see)."""
+
+    vin = serializers.CharField(source="vehicle.vin", read_only=True)
+    plate = serializers.CharField(source="vehicle.plate", read_only=True)
+    operator_name = serializers.CharField(source="operator.name", read_only=True)
+
+    class Meta:
+        model = Trip
+        fields = [
+            "id",
+            "operator",
+            "operator_name",
+            "vehicle",
+            "vin",
+            "plate",
+            "status",
+            "raw_sha256",
+            "received_at",
+            "started_at",
+            "ended_at",
+            "points_used",
+            "total_m",
+            "eligible_m",
+        ]
+        read_only_fields = fields
+
+
+class TripConflictOutputSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField(
+        help_text="overlaps_accepted_trip, same_content, same_fixes or replayed_trace."
+    )
+    trip = serializers.IntegerField(
+        allow_null=True,
+        help_text="The other trip; null when it is another company's (only that the "
+        "recording was already submitted is told).",
+    )
+    own = serializers.BooleanField(help_text="The other trip is the same company's.")
+    figures = serializers.DictField(
+        child=serializers.FloatField(),
+        help_text="For a near copy: median_distance_m, matched_share, matched_m, spread_m, "
+        "path_median_m, time_offset_s.",
+    )
+    detail = TripConflictDetailOutputSerializer(source="other", allow_null=True)
+
+
 class TripDetailOutputSerializer(TripOutputSerializer):
     reasons = TripReasonOutputSerializer(many=True, read_only=True)
+    # The conflicting trips as the reader may see them (trips.selectors.trip_conflicts),
+    # handed in by the view as context["conflicts"].
+    conflicts = serializers.SerializerMethodField()
     segments = TripSegmentOutputSerializer(many=True, read_only=True)
     days = TripDayOutputSerializer(many=True, read_only=True)
 
@@ -110,8 +160,15 @@ class TripDetailOutputSerializer(TripOutputSerializer):
             "reviewed_by",
             "reviewed_at",
             "review_reason",
+            "review_kept_trip",
+            "conflicts",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(TripConflictOutputSerializer(many=True))
+    def get_conflicts(self, trip: Trip) -> list[dict[str, Any]]:
+        shown = self.context.get("conflicts", [])
+        return list(TripConflictOutputSerializer(shown, many=True).data)
 
 
 class TripReviewInputSerializer(InputSerializer):

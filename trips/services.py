@@ -31,11 +31,19 @@ from routes.selectors import zone_timeline
 from trips import parsers
 from trips.live_check import live_mismatch
 from trips.reason_codes import TripReason
+from trips.replay import (
+    ReplayParams,
+    ShapeSignature,
+    fingerprint,
+    fix_fingerprint,
+    plausibility_flags,
+)
 from trips.verification.geojson import trace_geojson
-from trips.verification.params import verify_params
+from trips.verification.params import replay_params, verify_params
 from trips.verification.verify import VERSION, VerificationResult, verify
 
-from .models import Trip, TripDay, TripSegment
+from . import copies
+from .models import Trip, TripBandKey, TripDay, TripFingerprint, TripSegment
 
 logger = logging.getLogger(__name__)
 
@@ -206,24 +214,48 @@ def _reason_dicts(reasons: list[Any]) -> list[dict[str, Any]]:
     return [dataclasses.asdict(r) for r in reasons]
 
 
-def _overlapping_accepted(trip: Trip, started: datetime, ended: datetime) -> list[int]:
-    return list(
-        Trip.objects.filter(
-            vehicle_id=trip.vehicle_id,
-            status=Trip.Status.ACCEPTED,
-            started_at__lt=ended,
-            ended_at__gt=started,
-        )
-        .exclude(pk=trip.pk)
-        .values_list("pk", flat=True)
-    )
-
-
 class _Verified(NamedTuple):
     format: str
     result: VerificationResult | None  # None: the file could not be parsed
     reasons: list[dict[str, Any]]
     outcome: str
+    fixes_sha256: str = ""
+    signature: ShapeSignature | None = None
+
+
+def _plausibility(result: VerificationResult, params: ReplayParams) -> list[dict[str, Any]]:
+    """Physical plausibility of the kept fixes (trips.replay.plausibility), with figures."""
+    if result.lon.size < 3:
+        return []
+    speed = None if result.speed_kmh is None else result.speed_kmh / 3.6
+    flags = plausibility_flags(result.lon, result.lat, result.t_ns, speed_mps=speed, params=params)
+    return [
+        {
+            "code": TripReason(flag.code),
+            "message": _PLAUSIBILITY_MESSAGES[flag.code].format(**flag.figures),
+            "count": 0,
+            "metres": 0.0,
+            "line": None,
+            "figures": {k: round(v, 4) for k, v in flag.figures.items()},
+        }
+        for flag in flags
+    ]
+
+
+_PLAUSIBILITY_MESSAGES: dict[str, str] = {
+    TripReason.IMPLAUSIBLE_ACCELERATION: (
+        "Speed from the positions changes by up to {max_accel_mps2:.1f} m/s² gained and "
+        "{max_decel_mps2:.1f} m/s² lost, sustained: beyond a road vehicle."
+    ),
+    TripReason.SPEED_DISAGREEMENT: (
+        "The speed column differs from the speed from positions by {median_abs_diff_mps:.1f} m/s "
+        "(median over {samples:.0f} fixes; ratio {median_ratio:.2f})."
+    ),
+    TripReason.TOO_SMOOTH: (
+        "{straight_share:.0%} of the minute-long windows lie on a straight line at a constant "
+        "speed to within centimetres (median {median_residual_m:.3f} m): no receiver's noise."
+    ),
+}
 
 
 def _verify(trip: Trip) -> _Verified:
@@ -262,28 +294,31 @@ def _verify(trip: Trip) -> _Verified:
     )
     reasons = _reason_dicts(result.reasons)  # the parser's notes are among them
     outcome = result.outcome
-    if outcome == Trip.Status.ACCEPTED and result.started_at and result.ended_at:
-        overlapping = _overlapping_accepted(trip, result.started_at, result.ended_at)
-        if overlapping:
-            ids = ", ".join(f"#{pk}" for pk in overlapping)
-            outcome = Trip.Status.NEEDS_REVIEW
-            # Stored messages are evidence in one language (English, as the verifier's);
-            # pages show each code's translated sentence (trips/reasons.py).
-            reasons.append(
-                {
-                    "code": TripReason.OVERLAPS_ACCEPTED_TRIP,
-                    "message": f"Overlaps in time accepted trip(s) {ids} of the same vehicle.",
-                    "count": len(overlapping),
-                    "metres": 0.0,
-                    "line": None,
-                }
-            )
+    if result.lon.size == 0:
+        return _Verified(trace.format, result, reasons, outcome)
+    # A kilometre is paid once: whatever verification found, the conflicts with other
+    # trips (overlaps, the same content, near copies) and the plausibility flags are all
+    # looked for, so one flag never hides another (trips.copies).
+    replay = replay_params()
+    fixes_sha256 = fix_fingerprint(result.lon, result.lat, result.t_ns)
+    signature = fingerprint(result.lon, result.lat, result.t_ns, params=replay)
+    found = copies.conflicts(
+        trip=trip,
+        started=result.started_at,
+        ended=result.ended_at,
+        fixes_sha256=fixes_sha256,
+        signature=signature,
+        params=replay,
+    )
+    flags = _plausibility(result, replay) + [conflict.reason() for conflict in found]
     if outcome != Trip.Status.REJECTED:  # an upload over time a live stream covers
         mismatch = live_mismatch(trip=trip, trace=trace, total_m=result.total_m)
         if mismatch is not None:
-            reasons.append(mismatch)
-            outcome = Trip.Status.NEEDS_REVIEW
-    return _Verified(trace.format, result, reasons, outcome)
+            flags.append(mismatch)
+    reasons += flags
+    if flags and outcome == Trip.Status.ACCEPTED:
+        outcome = Trip.Status.NEEDS_REVIEW
+    return _Verified(trace.format, result, reasons, outcome, fixes_sha256, signature)
 
 
 def _time_range(trace: parsers.ParsedTrace) -> tuple[datetime, datetime]:
@@ -307,9 +342,15 @@ def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -
         return trip
     if trip.status == Trip.Status.RECEIVED:
         trip = transition(instance=trip, to=Trip.Status.PROCESSING, actor=actor, reason=reason)
-    fmt, result, reasons, outcome = _verify(trip)
+    # One vehicle's trips are decided one at a time: the overlap check and the decision
+    # are then one step (PostgreSQL; its exclusion constraint stands behind it). SQLite runs
+    # one writer at a time anyway.
+    Vehicle.objects.select_for_update().filter(pk=trip.vehicle_id).exists()
+    verified = _verify(trip)
+    fmt, result, reasons, outcome = verified[:4]
     trip.days.all().delete()
     trip.segments.all().delete()
+    _store_fingerprint(trip, verified.fixes_sha256, verified.signature)
     data: dict[str, Any] = {
         "reasons": reasons,
         "params": {**dataclasses.asdict(verify_params()), "max_points": settings.TRIP_MAX_POINTS},
@@ -356,6 +397,26 @@ def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -
     return transition(instance=trip, to=outcome, actor=actor, reason=reason, data=data)
 
 
+def _store_fingerprint(trip: Trip, fixes_sha256: str, signature: ShapeSignature | None) -> None:
+    """The trip's rows in the copy index (trips.copies), replaced on every verification."""
+    TripBandKey.objects.filter(trip=trip).delete()
+    if not fixes_sha256:
+        TripFingerprint.objects.filter(trip=trip).delete()
+        return
+    TripFingerprint.objects.update_or_create(
+        trip=trip,
+        defaults={
+            "fixes_sha256": fixes_sha256,
+            "scheme": signature.scheme if signature else "",
+            "signature": signature.to_bytes() if signature else None,
+        },
+    )
+    if signature is not None:
+        TripBandKey.objects.bulk_create(
+            TripBandKey(trip=trip, band_key=key) for key in sorted(set(signature.band_keys))
+        )
+
+
 def _store_trace(trip: Trip, result: VerificationResult) -> str:
     path = f"traces/{trip.pk}-{VERSION}-{timezone.now():%Y%m%d%H%M%S%f}.geojson"
     body = json.dumps(trace_geojson(result), separators=(",", ":"))
@@ -368,15 +429,40 @@ def trip_review(*, actor: User, trip: Trip, accept: bool, reason: str) -> Trip:
     require(actor, REVIEW_TRIPS)
     if not reason.strip():
         raise ApplicationError(_("Give a reason."), field="reason")
+    Vehicle.objects.select_for_update().filter(pk=trip.vehicle_id).exists()
     trip = Trip.objects.select_for_update().get(pk=trip.pk)
     if trip.status != Trip.Status.NEEDS_REVIEW:
         raise ApplicationError(_("Only a trip that needs review can be reviewed."), field="status")
+    # The conflicts as they are now: overlaps looked for again, copies as recorded.
+    conflicts = copies.stored_conflicts_now(trip)
+    if accept:
+        accepted = set(
+            Trip.objects.filter(
+                pk__in=[c.trip_id for c in conflicts], status=Trip.Status.ACCEPTED
+            ).values_list("pk", flat=True)
+        )
+        standing = sorted({c.trip_id for c in conflicts if c.trip_id in accepted})
+        if standing:
+            raise ApplicationError(
+                _(
+                    "This trip cannot be accepted while accepted trip(s) %(ids)s count the "
+                    "same kilometres. Reject one of them first (or the company withdraws one)."
+                )
+                % {"ids": ", ".join(f"#{pk}" for pk in standing)},
+                field="decision",
+            )
+    kept = trip.pk if accept else next((c.trip_id for c in conflicts), None)
     return transition(
         instance=trip,
         to=Trip.Status.ACCEPTED if accept else Trip.Status.REJECTED,
         actor=actor,
         reason=reason,
-        data={"reviewed_by": actor, "reviewed_at": timezone.now(), "review_reason": reason},
+        data={
+            "reviewed_by": actor,
+            "reviewed_at": timezone.now(),
+            "review_reason": reason,
+            "review_kept_trip": Trip.objects.get(pk=kept) if kept and conflicts else None,
+        },
     )
 
 

@@ -34,8 +34,8 @@ from . import services
 from .forms import TripFilterForm, TripReverifyForm, TripReviewForm, TripUploadForm
 from .models import Trip, TripDay
 from .reason_codes import FLAG_CODES
-from .reasons import ReasonShown, describe
-from .selectors import review_queue, trip_list
+from .reasons import REASON_TEXT, ReasonShown, describe
+from .selectors import review_queue, trip_conflicts, trip_list
 from .throttling import UploadThrottle
 
 if TYPE_CHECKING:
@@ -109,6 +109,53 @@ def _trace_map(trip: Trip, reasons: list[ReasonShown]) -> dict[str, Any]:
             "kind": _("Kind"),
             "failed": _("The trace could not be loaded."),
         },
+    }
+
+
+@dataclass(frozen=True)
+class ConflictRow:
+    """A conflicting trip as the pages show it (trips/_conflicts.html)."""
+
+    code: str
+    text: str
+    figures: dict[str, float]
+    share_percent: float
+    other: Trip | None
+
+
+# One colour per conflicting trip drawn on the map (dashed, under the trip's own trace).
+CONFLICT_COLORS = ("#6a3d9a", "#0b4fa8", "#8c564b", "#d6338a")
+
+
+def _conflicts(user: User, trip: Trip, *, review: bool = False) -> dict[str, Any]:
+    shown = trip_conflicts(user=user, trip=trip)
+    rows = [
+        ConflictRow(
+            code=c.code,
+            text=str(REASON_TEXT.get(c.code, c.code)),
+            figures=c.figures,
+            share_percent=100 * float(c.figures.get("matched_share", 0.0)),
+            other=c.other,
+        )
+        for c in shown
+    ]
+    traces = [
+        {
+            "url": reverse("trip-trace", args=[row.other.pk]),
+            "label": _("Trip #%(id)s") % {"id": row.other.pk},
+            "color": CONFLICT_COLORS[i % len(CONFLICT_COLORS)],
+        }
+        for i, row in enumerate(rows)
+        if row.other is not None and row.other.trace_file and row.other.raw_purged_at is None
+    ]
+    return {
+        "conflicts": rows,
+        "conflict_traces": traces,
+        "show_keep_note": review,
+        # Named only where the reader may see it (another company's trip number never).
+        "kept_trip": trip_list(user=user).filter(pk=trip.review_kept_trip_id).first()
+        if trip.review_kept_trip_id
+        else None,
     }
 
 
@@ -247,6 +294,7 @@ def trip_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "audit_entries": audit_trail(user=user, obj=trip),
             **_trace_map(trip, reasons),
+            **_conflicts(user, trip),
         },
     )
 
@@ -289,6 +337,7 @@ def trip_review(request: HttpRequest, pk: int) -> HttpResponse:
             "reasons": reasons,
             "show_company": True,
             **_trace_map(trip, reasons),
+            **_conflicts(user, trip, review=True),
         },
     )
 

@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from core.security import tile_source
+from trips.replay.params import DEFAULT_REPLAY_PARAMS
 
 django_stubs_ext.monkeypatch()  # lets admin and DRF generics be subscripted at run time
 
@@ -238,6 +239,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "trips.close_live_trips",
         "schedule": env.float("LIVE_SWEEP_S", default=30.0),
     },
+    "subsidies-sweep-copies": {
+        "task": "subsidies.sweep_copies",
+        "schedule": crontab(hour=5, minute=0),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -330,6 +335,17 @@ TRIP_VERIFY: dict[str, float | int | str] = {
     "EDGE_GRID_M": _verify_env("EDGE_GRID_M", 8.0),
     "REVIEW_RECORDER_SHARE": _verify_env("REVIEW_RECORDER_SHARE", 0.01),
     "REVIEW_RECORDER_MIN_M": _verify_env("REVIEW_RECORDER_MIN_M", 100.0),
+    # Copy detection and plausibility (trips.replay.ReplayParams; docs/decisions/0004):
+    # each default from DEFAULT_REPLAY_PARAMS, overridable as TRIP_VERIFY_<KEY>.
+    **{
+        key.upper(): (
+            env.int(f"TRIP_VERIFY_{key.upper()}", default=value)
+            if isinstance(value, int)
+            else _verify_env(key.upper(), value)
+        )
+        for key, value in DEFAULT_REPLAY_PARAMS.items()
+        if key not in ("metric_crs", "max_gap_s")  # the same as verification's
+    },
 }
 # Uploads per API token (DRF rate syntax: N/s, N/min, N/hour, N/day); beyond it 429.
 TRIP_UPLOAD_RATE = env.str("TRIP_UPLOAD_RATE", default="120/min")

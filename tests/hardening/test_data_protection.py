@@ -407,6 +407,8 @@ def test_a_raw_file_shared_with_another_vehicles_trip_stays_until_both_are_purge
     assert first.raw_file.name == other.raw_file.name  # stored once by content
     for trip in (first, other):
         trip_services.trip_process(trip_id=trip.pk)
+    # The same bytes for a second vehicle are held as a copy (issue 11); rejected, it is final.
+    trip_services.trip_review(actor=world.bureau, trip=other, accept=False, reason="a copy")
     with django_capture_on_commit_callbacks(execute=True):
         trip_services.trip_raw_purge(trip_id=first.pk, actor=None, reason="test")
     assert default_storage.exists(str(other.raw_file.name))

@@ -53,6 +53,9 @@ def trip(
     eligible = sum((e for _, e in pairs.values()), Decimal(0))
     first, last = min(pairs), max(pairs)
     serial = next(_serial)
+    # Each trip its own half minute of the local day(s): one vehicle's accepted trips never
+    # overlap in time (the database refuses it on PostgreSQL, the computation on SQLite).
+    slot = dt.timedelta(minutes=serial % 1380)
     made = Trip.objects.create(
         operator=vehicle.operator,
         vehicle=vehicle,
@@ -62,8 +65,10 @@ def trip(
         crs=Trip.Crs.WGS84,
         format=Trip.Format.CSV,
         status=status,
-        started_at=timezone.make_aware(dt.datetime.combine(first, dt.time(23, 0))),
-        ended_at=timezone.make_aware(dt.datetime.combine(last, dt.time(23, 30))),
+        started_at=timezone.make_aware(dt.datetime.combine(first, dt.time.min) + slot),
+        ended_at=timezone.make_aware(
+            dt.datetime.combine(last, dt.time.min) + slot + dt.timedelta(seconds=30)
+        ),
         total_m=autonomous,
         autonomous_m=autonomous,
         eligible_m=eligible,

@@ -11,20 +11,39 @@ from django.conf import settings
 from django.test import override_settings
 
 from tests.trips.params import params
-from trips.verification.params import verify_params
+from trips.replay import DEFAULT_REPLAY_PARAMS, ReplayParams
+from trips.verification.params import replay_params, verify_params
 from trips.verification.verify import VerifyParams
 
 PACKAGE = Path(__file__).resolve().parents[2] / "trips" / "verification"
 
 
 def test_every_parameter_is_a_trip_verify_key_and_every_key_a_parameter() -> None:
-    fields = {f.name.upper() for f in dataclasses.fields(VerifyParams)}
+    fields = {
+        f.name.upper()
+        for dataclass in (VerifyParams, ReplayParams)
+        for f in dataclasses.fields(dataclass)
+    }
     assert set(settings.TRIP_VERIFY) == fields
+
+
+def test_the_replay_parameters_default_to_the_detectors_own_values() -> None:
+    assert dataclasses.asdict(replay_params()) == {
+        **DEFAULT_REPLAY_PARAMS,
+        "metric_crs": settings.METRIC_CRS,
+    }
+
+
+def test_a_changed_replay_setting_reaches_the_replay_parameters() -> None:
+    with override_settings(TRIP_VERIFY={**settings.TRIP_VERIFY, "MAX_MEDIAN_M": 0.8}):
+        assert replay_params().max_median_m == 0.8
 
 
 def test_the_parameters_are_the_settings_values() -> None:
     built = dataclasses.asdict(verify_params())
-    assert built == {key.lower(): value for key, value in settings.TRIP_VERIFY.items()}
+    assert built == {
+        key.lower(): value for key, value in settings.TRIP_VERIFY.items() if key.lower() in built
+    }
     assert built["max_speed_kmh"] == settings.TRIP_VERIFY["MAX_SPEED_KMH"] == 150.0
     assert built["metric_crs"] == settings.METRIC_CRS
     assert built["tz"] == settings.TIME_ZONE

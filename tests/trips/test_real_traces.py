@@ -20,7 +20,15 @@ from tests.trips.params import params
 from trips.parsers import parse
 from trips.verification.verify import STEP_TAGS, verify
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "real-traces"
+# ../shared/real-traces beside the clone, or beside the folder of worktrees holding it.
+REAL = next(
+    (
+        p / "shared" / "real-traces"
+        for p in Path(__file__).resolve().parents[2].parents
+        if (p / "shared" / "real-traces").is_dir()
+    ),
+    Path("shared/real-traces"),
+)
 NOW = datetime(2026, 11, 27, tzinfo=UTC)
 ALWAYS = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC))
 

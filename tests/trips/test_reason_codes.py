@@ -29,6 +29,9 @@ STORED = {
     "timestamp_invalid", "timestamp_no_offset", "too_deep", "too_few_fixes", "too_long",
     "too_many_columns", "too_many_points", "unknown_format", "untimed_points", "xml_forbidden",
     "xml_invalid", "xml_token_too_long",
+    # Added with copy detection (trips.copies, trips.replay.plausibility).
+    "implausible_acceleration", "speed_disagreement", "too_smooth", "same_content",
+    "same_fixes", "replayed_trace",
 }  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute  # binds pa.compute, which to_csv uses
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from shapely import LineString

@@ -181,6 +181,7 @@ class Columns(NamedTuple):
     auto: np.ndarray | None
     odometer_km: np.ndarray | None
     epoch_scale: int | None  # the one used, for the next batch of the same file
+    speed_kmh: np.ndarray | None = None  # the receiver's speed, for the plausibility check
 
 
 def table_columns(
@@ -229,4 +230,11 @@ def table_columns(
         auto=table_mode(table.column("mode"), lines) if "mode" in names else None,
         odometer_km=odometer,
         epoch_scale=epoch_scale,
+        speed_kmh=_optional_float(table, names, "speed_kmh"),
     )
+
+
+def _optional_float(table: pa.Table, names: list[str], name: str) -> np.ndarray | None:
+    if name not in names:
+        return None
+    return np.asarray(to_numpy(table.column(name).cast(pa.float64())), dtype=np.float64)

@@ -66,7 +66,9 @@ def parse_csv(data: bytes) -> ParsedTrace:
     # Only the columns read here are converted; any other is skipped unread.
     read = pacsv.ReadOptions(use_threads=False, block_size=_CSV_BLOCK)
     convert = pacsv.ConvertOptions(column_types=column_types, include_columns=list(column_types))
-    columns = {name: _Filled() for name in ("t_ns", "lon", "lat", "auto", "odometer_km")}
+    columns = {
+        name: _Filled() for name in ("t_ns", "lon", "lat", "auto", "odometer_km", "speed_kmh")
+    }
     row = 2  # the file line of the batch's first row
     scale: int | None = None
     try:
@@ -100,6 +102,7 @@ def parse_csv(data: bytes) -> ParsedTrace:
         lat=columns["lat"].values(np.float64),
         auto=columns["auto"].values(np.bool_) if "mode" in header else None,
         odometer_km=columns["odometer_km"].values(np.float64) if "odometer_km" in header else None,
+        speed_kmh=columns["speed_kmh"].values(np.float64) if "speed_kmh" in header else None,
         fmt="csv",
         notes=[],
         lines=None,

@@ -31,6 +31,7 @@ def _from_table(table: pa.Table, fmt: str, first_line: int) -> ParsedTrace:
         lat=columns.lat,
         auto=columns.auto,
         odometer_km=columns.odometer_km,
+        speed_kmh=columns.speed_kmh,
         fmt=fmt,
         notes=[],
         lines=None,

@@ -45,6 +45,8 @@ class ParsedTrace:
     # array: fix i is on line first_line + i.
     line: npt.NDArray[np.int64] | None = None
     first_line: int | None = None
+    # The optional speed column (km/h; NaN where empty): compared with the positions.
+    speed_kmh: npt.NDArray[np.float64] | None = None
 
     def __len__(self) -> int:
         return int(self.t_ns.shape[0])
@@ -89,6 +91,7 @@ def build_trace(
     notes: list[Note],
     lines: np.ndarray | None,
     first_line: int | None = None,
+    speed_kmh: np.ndarray | None = None,
 ) -> ParsedTrace:
     """Common final checks: impossible coordinates refuse the file; (0, 0) is dropped.
 
@@ -115,6 +118,7 @@ def build_trace(
         t_ns, lon, lat, lines = t_ns[keep], lon[keep], lat[keep], lines[keep]
         auto = None if auto is None else auto[keep]
         odometer_km = None if odometer_km is None else odometer_km[keep]
+        speed_kmh = None if speed_kmh is None else speed_kmh[keep]
         first_line = None  # rows are no longer consecutive
     return ParsedTrace(
         t_ns=np.ascontiguousarray(t_ns, dtype=np.int64),
@@ -128,4 +132,5 @@ def build_trace(
         notes=notes,
         line=None if first_line is not None or lines is None else np.ascontiguousarray(lines),
         first_line=first_line,
+        speed_kmh=None if speed_kmh is None else np.ascontiguousarray(speed_kmh, dtype=np.float64),
     )

@@ -115,6 +115,10 @@ class VerificationResult:
     step_tag: npt.NDArray[np.uint8]
     outlier_lon: FloatArray = field(default_factory=lambda: np.zeros(0))
     outlier_lat: FloatArray = field(default_factory=lambda: np.zeros(0))
+    # The kept fixes' times (ns since the epoch, UTC), beside `lon` and `lat`: copy
+    # detection and the plausibility checks (trips.replay) read the kept fixes.
+    t_ns: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    speed_kmh: FloatArray | None = None  # the file's speed column at the kept fixes
     version: str = VERSION
 
 
@@ -391,4 +395,6 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
         step_tag=tag,
         outlier_lon=np.ascontiguousarray(lon[outliers]),
         outlier_lat=np.ascontiguousarray(lat[outliers]),
+        t_ns=t_all[kept] if m < n else t_all,
+        speed_kmh=None if trace.speed_kmh is None else trace.speed_kmh[kept],
     )

@@ -18,10 +18,14 @@ class Command(BaseCommand):
         check = ledger_check()
         for finding in check.findings:
             self.stdout.write(str(finding))
+        for a, b in check.overlaps:
+            self.stdout.write(f"BROKEN: accepted trips {a} and {b} of one vehicle overlap")
         summary = (
             f"{check.statements} issued statements checked: {len(check.broken)} broken, "
             f"{len(check.pending)} pending adjustment"
         )
-        if check.broken:
+        if check.overlaps:
+            summary += f", {len(check.overlaps)} overlap(s) of accepted trips"
+        if check.broken or check.overlaps:
             raise CommandError(summary)
         self.stdout.write(summary)

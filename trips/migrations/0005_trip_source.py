@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trips', '0002_trip_raw_purged_at'),
+        ('trips', '0004_accepted_trips_never_overlap'),
     ]
 
     operations = [
