@@ -83,7 +83,9 @@ def recorder_intervals(*, vehicle_id: int, start: dt.datetime, end: dt.datetime)
         kinds == EventType.ACTIVATION,
         kinds == EventType.DEACTIVATION,
         start_ns=_epoch_ns(start),
-        end_ns=_epoch_ns(end),
+        # Intervals are [from, to): a trip's last fix, at `end` itself, is inside an interval
+        # still open then, so the clip goes one nanosecond past it.
+        end_ns=_epoch_ns(end) + 1,
         active_at_start=before == EventType.ACTIVATION,
     )
 

@@ -48,6 +48,9 @@ def test_a_trip_the_recorder_supports_throughout_is_accepted(world: World) -> No
     trip = upload_and_process(world, straight_east(start=T0, metres=1000))
     assert trip.status == Trip.Status.ACCEPTED
     assert "mode_unsupported_by_recorder" not in reasons(trip)
+    # Every step autonomous, the last one (ending on the trip's last fix) included.
+    assert "manual" not in reasons(trip)
+    assert trip.autonomous_m == trip.total_m
 
 
 def test_an_unsupported_claim_is_held_then_credited_only_where_supported(world: World) -> None:
