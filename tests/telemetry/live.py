@@ -9,6 +9,9 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import numpy as np
 
 from telemetry.gateway import Gateway
 from telemetry.jt808 import (
@@ -24,7 +27,7 @@ from telemetry.jt808 import (
 )
 from telemetry.runner import serve_jt808
 from tests.telemetry.frames import FIX
-from tests.trips.csvtrace import metres_per_degree_lon
+from tests.trips.csvtrace import metres_per_degree_lat, metres_per_degree_lon, wander
 
 LAT = 37.86
 LON0 = 113.55
@@ -127,14 +130,28 @@ class Terminal:
         self.sock.close()
 
 
+@lru_cache(maxsize=16)
+def drive_positions(seconds: int, speed_ms: float = 10.0) -> tuple[tuple[float, float], ...]:
+    """(lat, lon) of a drive east from LON0 along LAT, one a second, `speed_ms` along its
+    path, which wanders 2-5 m about the parallel as a receiver's slow noise does
+    (csvtrace.wander, one fixed curve): a ruler-straight line would be held as too smooth
+    to be a recording (trips.replay.plausibility)."""
+    east, north = wander(7, seconds * speed_ms)
+    arc = np.concatenate(([0.0], np.cumsum(np.hypot(np.diff(east), np.diff(north)))))
+    at = np.arange(seconds + 1) * speed_ms
+    x, y = np.interp(at, arc, east), np.interp(at, arc, north)
+    m_lon, m_lat = metres_per_degree_lon(LAT), metres_per_degree_lat(LAT)
+    return tuple(
+        (LAT + float(dy) / m_lat, LON0 + float(dx) / m_lon) for dx, dy in zip(x, y, strict=True)
+    )
+
+
 def drive(start: dt.datetime, seconds: int, *, speed_ms: float = 10.0) -> Iterator[Location]:
-    """A drive due east along 37.86°N at `speed_ms`, one autonomous fix a second."""
-    m_per_deg = metres_per_degree_lon(LAT)
-    for i in range(seconds + 1):
-        lon = LON0 + i * speed_ms / m_per_deg
+    """A drive east (drive_positions) at `speed_ms`, one autonomous fix a second."""
+    for i, (lat, lon) in enumerate(drive_positions(seconds, speed_ms)):
         yield replace(
             FIX,
-            lat_e6=round(LAT * 1e6),
+            lat_e6=round(lat * 1e6),
             lon_e6=round(lon * 1e6),
             time=start + dt.timedelta(seconds=i),
             speed_kmh_x10=round(speed_ms * 36),

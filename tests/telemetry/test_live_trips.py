@@ -14,7 +14,8 @@ from telemetry import services
 from telemetry.models import Fix, Terminal
 from telemetry.services import FixRow
 from tests.conftest import World
-from tests.trips.csvtrace import metres_per_degree_lon, straight_east
+from tests.telemetry.live import drive_positions
+from tests.trips.csvtrace import straight_east
 from trips import services as trip_services
 from trips.live import close_live_trips
 from trips.models import Trip
@@ -32,7 +33,6 @@ def stream(world: World, start: dt.datetime, seconds: int, *, speed_ms: float = 
         protocol=Terminal.Protocol.MQTT,
         terminal_id=world.vehicle_a.vin,
     )
-    m_per_deg = metres_per_degree_lon(LAT)
     services.fixes_store(
         rows=[
             FixRow(
@@ -40,11 +40,11 @@ def stream(world: World, start: dt.datetime, seconds: int, *, speed_ms: float = 
                 vehicle_pk=world.vehicle_a.pk,
                 t=start + dt.timedelta(seconds=i),
                 received_at=start + dt.timedelta(seconds=i, milliseconds=300),
-                lat=LAT,
-                lon=113.55 + i * speed_ms / m_per_deg,
+                lat=lat,
+                lon=lon,
                 autonomous=True,
             )
-            for i in range(seconds + 1)
+            for i, (lat, lon) in enumerate(drive_positions(seconds, speed_ms))
         ]
     )
     return terminal

@@ -24,7 +24,7 @@ from telemetry.models import Fix, Terminal
 from telemetry.mqtt import Ingest, PayloadError, parse_payload
 from telemetry.writer import FixWriter
 from tests.conftest import World, make_world
-from tests.trips.csvtrace import metres_per_degree_lon
+from tests.telemetry.live import drive_positions
 from trips.live import close_live_trips
 from trips.models import Trip
 
@@ -97,9 +97,9 @@ def wait_until(check: Any, timeout: float = 10.0) -> None:
 
 
 def fix_payload(t: dt.datetime, i: int) -> bytes:
-    lon = 113.55 + i * 10.0 / metres_per_degree_lon(37.86)
+    lat, lon = drive_positions(60)[i]
     return json.dumps(
-        {"t": t.isoformat(), "lat": 37.86, "lon": lon, "mode": "auto", "seq": i, "speed_kmh": 36}
+        {"t": t.isoformat(), "lat": lat, "lon": lon, "mode": "auto", "seq": i, "speed_kmh": 36}
     ).encode()
 
 
