@@ -219,7 +219,8 @@ def test_a_number_for_a_text_field_is_a_400_anywhere(
 def test_a_string_reason_is_still_taken(seeded: Seeded, tokens: dict[str, str]) -> None:
     response = api(tokens, "bureau").post(
         f"/api/v1/trips/{seeded.a.flagged_trip.pk}/review/",
-        {"decision": "accept", "reason": "重叠已核实"},
+        # Rejected: the seed's flagged trip overlaps an accepted one, which cannot be accepted.
+        {"decision": "reject", "reason": "重叠已核实"},
         format="json",
     )
     assert response.status_code == 200
