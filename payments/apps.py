@@ -14,9 +14,7 @@ class PaymentsConfig(AppConfig):
 
         from . import notice  # noqa: PLC0415
 
-        for hooks, hook in (
-            (subsidies_services.AFTER_ISSUE, notice.open_on_issue),
-            (subsidies_services.BEFORE_PAYMENT, notice.payment_refusal),
-        ):
-            if hook not in hooks:
-                hooks.append(hook)
+        if notice.open_on_issue not in subsidies_services.AFTER_ISSUE:
+            subsidies_services.AFTER_ISSUE.append(notice.open_on_issue)
+        if notice.payment_refusal not in subsidies_services.BEFORE_PAYMENT:
+            subsidies_services.BEFORE_PAYMENT.append(notice.payment_refusal)

@@ -113,8 +113,9 @@ def table_xlsx(sheets: Sequence[Sheet]) -> bytes:
             values = []
             for index, (column, raw) in enumerate(zip(spec.columns, row, strict=True)):
                 value = _typed(column, raw)
-                if totals[index] is not None and isinstance(value, Decimal):
-                    totals[index] += value  # exact, in Decimal
+                total = totals[index]
+                if total is not None and isinstance(value, Decimal):
+                    totals[index] = total + value  # exact, in Decimal
                 # Decimals go in as numbers (exact to the fen at these magnitudes) for sums.
                 values.append(_cell(float(value) if isinstance(value, Decimal) else value))
             sheet.append(values)

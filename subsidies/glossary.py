@@ -44,7 +44,9 @@ GLOSSARY: list[tuple[Any, Any]] = [
 
 def label(model: type[models.Model], field: str) -> str:
     """A field's label as the web shows it, in the active language."""
-    return str(model._meta.get_field(field).verbose_name)
+    found = model._meta.get_field(field)
+    assert isinstance(found, models.Field)  # noqa: S101 - a programming error, not input
+    return str(found.verbose_name)
 
 
 def statement_label(field: str) -> str:

@@ -244,9 +244,7 @@ class Statement(models.Model):
     )
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
     # The document number (文号) and date finance issues the statement under.
-    document_number = models.CharField(
-        _("document number"), max_length=100, blank=True, default=""
-    )
+    document_number = models.CharField(_("document number"), max_length=100, blank=True, default="")
     issued_on = models.DateField(_("issued on"), null=True, blank=True)
     paid_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -9,6 +9,13 @@ from rest_framework.routers import DefaultRouter
 from core.audit_api import AuditRecordViewSet
 from operators.api import OperatorViewSet, TokenView, VehicleViewSet
 from operators.forms import LoginForm
+from payments.api import (
+    ClawbackViewSet,
+    ObjectionCreateView,
+    ObjectionViewSet,
+    PaymentBatchViewSet,
+    PublicNoticeView,
+)
 from routes.api import SegmentViewSet
 from subsidies.api import AssessmentViewSet, PolicyViewSet, StatementViewSet
 from trips.api import TripViewSet
@@ -24,12 +31,21 @@ router.register("trips", TripViewSet, basename="trip")
 router.register("policies", PolicyViewSet, basename="policy")
 router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("statements", StatementViewSet, basename="statement")
+router.register("objections", ObjectionViewSet, basename="objection")
+router.register("payment-batches", PaymentBatchViewSet, basename="payment-batch")
+router.register("clawbacks", ClawbackViewSet, basename="clawback")
 
 api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's settings as a script file: the CSP allows no inline one.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
+    path("public-notice/", PublicNoticeView.as_view(), name="public-notice"),
+    path(
+        "statements/<int:pk>/objections/",
+        ObjectionCreateView.as_view(),
+        name="statement-objections",
+    ),
     path("", include(router.urls)),
 ]
 
@@ -52,5 +68,6 @@ urlpatterns = [
     path("", include("routes.urls")),
     path("", include("trips.urls")),
     path("", include("subsidies.urls")),
+    path("", include("payments.urls")),
     path("", views.home, name="home"),
 ]
