@@ -107,7 +107,7 @@ def notice_pdf(year: int, rows: list[PublicNoticeRow], how_to_object: str) -> by
         table.row([str(g.TOTAL), "", f"{km3(km):,}", f"{yuan:,.2f}", "", ""])
     pdf.ln(3)
     pdf.set_font("cjk", size=9)
-    pdf.multi_cell(0, 5, f"{_('Total')}：{amount_in_words(yuan)}", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, f"{g.TOTAL}：{amount_in_words(yuan)}", new_x="LMARGIN", new_y="NEXT")
     pdf.multi_cell(0, 5, how_to_object, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=7)
     pdf.multi_cell(

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import Statement, SubsidyPolicy
 
@@ -20,7 +21,7 @@ REVIEWED_BY = _("Reviewed by")  # 审核人: who approved
 HEAD = _("Person in charge")  # 负责人: signs by hand
 SEAL_BOX = _("Seal here")
 AMOUNT_IN_WORDS = _("Amount in words")
-TOTAL = _("Total")
+TOTAL = pgettext_lazy("sum", "Total")
 POLICY_BASIS = _("Policy basis")
 
 GLOSSARY: list[tuple[Any, Any]] = [
