@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from fpdf.fonts import FontFace
 
 from subsidies import glossary as g
 from subsidies.exports import (
@@ -15,6 +16,7 @@ from subsidies.exports import (
     DocumentPDF,
     Sheet,
     amount_in_words,
+    date_range,
     km3,
     print_chain_head,
     table_csv,
@@ -80,7 +82,10 @@ def notice_pdf(year: int, rows: list[PublicNoticeRow], how_to_object: str) -> by
     pdf.set_font("cjk", size=8)
     widths = (34, 30, 20, 24, 36, 36)
     with pdf.table(
-        col_widths=widths, text_align=("LEFT", "LEFT", "RIGHT", "RIGHT", "LEFT", "LEFT")
+        col_widths=widths,
+        text_align=("LEFT", "LEFT", "RIGHT", "RIGHT", "LEFT", "LEFT"),
+        # The font has one weight: headings are shaded instead of bold.
+        headings_style=FontFace(emphasis="", fill_color=(230, 230, 230)),
     ) as table:
         table.row(
             [
@@ -100,7 +105,7 @@ def notice_pdf(year: int, rows: list[PublicNoticeRow], how_to_object: str) -> by
                     f"{km3(row.km):,}",
                     f"{row.amount_yuan:,.2f}",
                     row.document_number,
-                    f"{row.starts_on} – {row.ends_on}",
+                    date_range(row.starts_on, row.ends_on),
                 ]
             )
         km, yuan = notice_totals(rows)

@@ -62,6 +62,11 @@ def amount_in_words(amount: Decimal) -> str:
     }
 
 
+def date_range(first: Any, last: Any) -> str:
+    """Two days as documents print them (the embedded font has no en dash)."""
+    return _("%(first)s to %(last)s") % {"first": first, "last": last}
+
+
 def _local(value: Any) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
@@ -175,7 +180,7 @@ def _line_rows(statement: Statement, lines: Iterable[DrillDownLine]) -> Iterable
 def summary_pairs(statement: Statement) -> list[tuple[str, Any]]:
     """The statement's figures as (glossary word, value), for the PDF and the workbook."""
     s = statement
-    period = f"{s.counted_from} – {s.counted_to}" if s.counted_from else "—"
+    period = date_range(s.counted_from, s.counted_to) if s.counted_from else "—"
     return [
         (str(g.DOCUMENT_NUMBER), s.document_number or "—"),
         (g.statement_label("kind"), s.get_kind_display()),
