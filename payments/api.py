@@ -268,20 +268,22 @@ class ClawbackViewSet(viewsets.GenericViewSet[Clawback]):
     @extend_schema(request=s.ClawbackRecoverInputSerializer, responses=s.ClawbackOutputSerializer)
     @action(detail=True, methods=["post"])
     def recover(self, request: Request, pk: str) -> Response:
+        clawback = self.get_object()
         data = s.ClawbackRecoverInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         clawback = services.clawback_recover(
-            actor=acting_user(request), clawback=self.get_object(), **data.validated_data
+            actor=acting_user(request), clawback=clawback, **data.validated_data
         )
         return Response(s.ClawbackOutputSerializer(clawback).data)
 
     @extend_schema(request=s.ClawbackRecoverInputSerializer, responses=s.ClawbackOutputSerializer)
     @action(detail=True, methods=["post"], url_path="recover-penalty")
     def recover_penalty(self, request: Request, pk: str) -> Response:
+        clawback = self.get_object()
         data = s.ClawbackRecoverInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         clawback = services.clawback_recover_penalty(
-            actor=acting_user(request), clawback=self.get_object(), **data.validated_data
+            actor=acting_user(request), clawback=clawback, **data.validated_data
         )
         return Response(s.ClawbackOutputSerializer(clawback).data)
 
