@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from django.apps import apps
+from django.utils import translation
 
 from core.roles import Role
 from operators.models import Operator, User
@@ -30,6 +32,13 @@ def default_policy(request: pytest.FixtureRequest) -> None:
     else:
         return
     _seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def in_chinese() -> Iterator[None]:
+    # Messages are matched in Chinese, whatever language an earlier test left active.
+    with translation.override("zh-hans"):
+        yield
 
 
 @dataclass

@@ -4,9 +4,10 @@ and the years the computation refuses."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.errors import ApplicationError
 from core.models import AuditRecord
@@ -18,6 +19,13 @@ from tests.conftest import World, client_for
 from tests.subsidies import factories as sf
 
 pytestmark = [pytest.mark.django_db, pytest.mark.after_statement]
+
+
+@pytest.fixture(autouse=True)
+def in_chinese() -> Iterator[None]:
+    # Messages are matched in Chinese, whatever language an earlier test left active.
+    with translation.override("zh-hans"):
+        yield
 
 
 def _approved(world: World, year: int = 2024) -> Statement:
