@@ -38,7 +38,8 @@ class OperatorViewSet(viewsets.GenericViewSet[Operator]):
         return operator_list(user=acting_user(self.request))
 
     def get_permissions(self) -> list[BasePermission]:
-        if self.action in ("list", "retrieve"):
+        # A company's own staff may ask to change its bank details (the service checks whose).
+        if self.action in ("list", "retrieve", "bank_details"):
             return [IsAuthenticated()]
         return [IsAuthenticated(), GovernmentWriter()]
 
@@ -87,6 +88,38 @@ class OperatorViewSet(viewsets.GenericViewSet[Operator]):
             actor=acting_user(request), operator=operator, **data.validated_data
         )
         return Response(s.OperatorOutputSerializer(operator).data)
+
+    @extend_schema(
+        request=s.BankDetailsInputSerializer, responses={201: s.BankDetailsChangeOutputSerializer}
+    )
+    @action(detail=True, methods=["post"], url_path="bank-details")
+    def bank_details(self, request: Request, pk: str) -> Response:
+        """Ask to change where the company is paid; the bureau confirms (audited)."""
+        operator = self.get_object()
+        data = s.BankDetailsInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        change = services.bank_details_request(
+            actor=acting_user(request), operator=operator, **data.validated_data
+        )
+        return Response(
+            s.BankDetailsChangeOutputSerializer(change).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        request=s.BankDetailsDecisionInputSerializer, responses=s.BankDetailsChangeOutputSerializer
+    )
+    @action(detail=True, methods=["post"], url_path="bank-details/decide")
+    def bank_details_decide(self, request: Request, pk: str) -> Response:
+        """The bureau confirms or rejects a pending change (not the person who asked)."""
+        operator = self.get_object()
+        data = s.BankDetailsDecisionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        change = operator.bank_changes.filter(pk=fields.pop("change")).first()
+        if change is None:
+            raise exceptions.ValidationError({"change": [_("No such change.")]})
+        change = services.bank_details_decide(actor=acting_user(request), change=change, **fields)
+        return Response(s.BankDetailsChangeOutputSerializer(change).data)
 
 
 class VehicleViewSet(viewsets.GenericViewSet[Vehicle]):

@@ -52,6 +52,9 @@ class Operator(models.Model):
     contact_name = models.CharField(_("contact person"), max_length=100, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    # Where subsidies are paid: changed only through a request the bureau confirms.
+    bank_name = models.CharField(_("bank"), max_length=200, blank=True)
+    bank_account = models.CharField(_("account number"), max_length=40, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -74,6 +77,74 @@ class Operator(models.Model):
         if self.settled_on is None or self.pilot_admitted_on is None:
             return None
         return max(self.settled_on, self.pilot_admitted_on)
+
+
+def mask_account(account: str) -> str:
+    """An account number as pages show it: the first four and last four digits."""
+    digits = account.replace(" ", "")
+    if len(digits) <= 8:
+        return "*" * len(digits)
+    return f"{digits[:4]} **** {digits[-4:]}"
+
+
+class BankDetailsChange(models.Model):
+    """A requested change of a company's bank details; the bureau confirms or rejects it,
+    never the person who asked."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the bureau")
+        CONFIRMED = "confirmed", _("Confirmed")
+        REJECTED = "rejected", _("Rejected")
+
+    TRANSITIONS: ClassVar[dict[str, set[str]]] = {
+        Status.PENDING: {Status.CONFIRMED, Status.REJECTED},
+        Status.CONFIRMED: set(),
+        Status.REJECTED: set(),
+    }
+
+    operator = models.ForeignKey(
+        Operator, verbose_name=_("company"), on_delete=models.PROTECT, related_name="bank_changes"
+    )
+    bank_name = models.CharField(_("bank"), max_length=200)
+    bank_account = models.CharField(_("account number"), max_length=40)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    requested_by = models.ForeignKey(
+        "operators.User",
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("requested at"))
+    decided_by = models.ForeignKey(
+        "operators.User",
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bank details change")
+        verbose_name_plural = _("bank details changes")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["operator"],
+                condition=Q(status="pending"),
+                name="bank_change_one_pending_per_operator",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending") | ~Q(decided_by=models.F("requested_by")),
+                name="bank_change_decided_by_another",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operator} {mask_account(self.bank_account)} {self.status}"
 
 
 class Vehicle(models.Model):

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from core.api import InputSerializer
 
-from .models import Operator, Vehicle
+from .models import BankDetailsChange, Operator, Vehicle, mask_account
 
 
 class OperatorOutputSerializer(serializers.ModelSerializer[Operator]):
@@ -14,6 +14,7 @@ class OperatorOutputSerializer(serializers.ModelSerializer[Operator]):
     # A string, not an EmailField: the schema's "format: email" refused the empty value a
     # company without a contact address has.
     contact_email = serializers.CharField(read_only=True, help_text="An e-mail address, or empty.")
+    bank_account = serializers.SerializerMethodField(help_text="Masked: the first and last four.")
 
     class Meta:
         model = Operator
@@ -28,9 +29,47 @@ class OperatorOutputSerializer(serializers.ModelSerializer[Operator]):
             "contact_name",
             "contact_phone",
             "contact_email",
+            "bank_name",
+            "bank_account",
             "created_at",
         ]
         read_only_fields = fields
+
+    def get_bank_account(self, operator: Operator) -> str:
+        return mask_account(operator.bank_account)
+
+
+class BankDetailsInputSerializer(InputSerializer):
+    bank_name = serializers.CharField(max_length=200)
+    bank_account = serializers.CharField(max_length=60)
+
+
+class BankDetailsDecisionInputSerializer(InputSerializer):
+    change = serializers.IntegerField(help_text="The pending change's id.")
+    confirm = serializers.BooleanField()
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class BankDetailsChangeOutputSerializer(serializers.ModelSerializer[BankDetailsChange]):
+    bank_account = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BankDetailsChange
+        fields = [
+            "id",
+            "operator",
+            "bank_name",
+            "bank_account",
+            "status",
+            "requested_by",
+            "requested_at",
+            "decided_by",
+            "decided_at",
+        ]
+        read_only_fields = fields
+
+    def get_bank_account(self, change: BankDetailsChange) -> str:
+        return mask_account(change.bank_account)
 
 
 class OperatorCreateInputSerializer(InputSerializer):

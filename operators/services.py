@@ -7,6 +7,7 @@ import secrets
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +18,7 @@ from core.services import audit_record, model_create, model_update, require, tra
 
 from .auth import hash_key
 from .identifiers import normalise_credit_code, normalise_plate, normalise_vin
-from .models import ApiToken, Operator, User, Vehicle
+from .models import ApiToken, BankDetailsChange, Operator, User, Vehicle
 
 OPERATOR_FIELDS = frozenset(
     {"name", "credit_code", "settled_on", "contact_name", "contact_phone", "contact_email"}
@@ -220,3 +221,70 @@ def token_create(*, user: User) -> str:
 
 def token_revoke(*, token: ApiToken) -> None:
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+# --- bank details ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def bank_details_request(
+    *, actor: User, operator: Operator, bank_name: str, bank_account: str
+) -> BankDetailsChange:
+    """Ask to change where a company's subsidies are paid: its own staff, finance or the
+    bureau may ask; the bureau confirms (bank_details_decide)."""
+    if not (
+        (actor.role == Role.OPERATOR and actor.operator_id == operator.pk) or actor.is_government
+    ):
+        raise PermissionDenied
+    account = "".join(bank_account.split())
+    if not account.isdigit() or not 8 <= len(account) <= 40:
+        raise ApplicationError(_("An account number is 8 to 40 digits."), field="bank_account")
+    if BankDetailsChange.objects.filter(
+        operator=operator, status=BankDetailsChange.Status.PENDING
+    ).exists():
+        raise ApplicationError(
+            _("A change of the bank details is waiting for the bureau already."),
+            field="bank_account",
+        )
+    return model_create(
+        instance=BankDetailsChange(
+            operator=operator,
+            bank_name=bank_name.strip(),
+            bank_account=account,
+            requested_by=actor,
+            requested_at=timezone.now(),
+        ),
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def bank_details_decide(
+    *, actor: User, change: BankDetailsChange, confirm: bool, reason: str = ""
+) -> BankDetailsChange:
+    """The bureau confirms (the company's details change, audited old → new) or rejects;
+    never the person who asked."""
+    require(actor, MANAGE_COMPANIES)
+    change = BankDetailsChange.objects.select_for_update().get(pk=change.pk)
+    if change.requested_by_id == actor.pk:
+        raise ApplicationError(
+            _("You asked for this change: another person of the bureau confirms it."),
+            field="status",
+        )
+    change = transition(
+        instance=change,
+        to=BankDetailsChange.Status.CONFIRMED if confirm else BankDetailsChange.Status.REJECTED,
+        actor=actor,
+        reason=reason,
+        data={"decided_by": actor, "decided_at": timezone.now()},
+    )
+    if confirm:
+        operator = Operator.objects.select_for_update().get(pk=change.operator_id)
+        model_update(
+            instance=operator,
+            data={"bank_name": change.bank_name, "bank_account": change.bank_account},
+            actor=actor,
+            action="bank_details",
+            reason=reason,
+        )
+    return change

@@ -189,13 +189,15 @@ class StatementViewSet(viewsets.GenericViewSet[Statement]):
         request=s.ComputeInputSerializer,
         responses={202: s.ComputeOutputSerializer},
         description="Queue the computation of every company's statement for the year "
-        "(idempotent; the nightly job does the same).",
+        "(idempotent; the nightly job does the same). A year not yet started, or outside "
+        "the policy's window, is a 400 naming the reason.",
     )
     @action(detail=False, methods=["post"], filterset_class=None)
     def compute(self, request: Request) -> Response:
         data = s.ComputeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         year = data.validated_data["year"]
+        services.compute_refusal(year=year)
         tasks.compute_statements.delay(year, actor_id=acting_user(request).pk)
         return Response({"year": year, "queued": True}, status=status.HTTP_202_ACCEPTED)
 
@@ -214,12 +216,20 @@ class StatementViewSet(viewsets.GenericViewSet[Statement]):
         return self._act(request, services.statement_approve)
 
     @extend_schema(
-        request=s.StatementActionInputSerializer, responses=s.StatementDetailOutputSerializer
+        request=s.StatementIssueInputSerializer, responses=s.StatementDetailOutputSerializer
     )
     @action(detail=True, methods=["post"])
     def issue(self, request: Request, pk: str) -> Response:
-        """Issue an approved statement: immutable from now on; its amount accrues."""
-        return self._act(request, services.statement_issue)
+        """Issue an approved statement under a document number (文号) and date: immutable
+        from now on, its amount accrues and its public notice opens. Not by whoever
+        approved it (FOUR_EYES); a regular statement only once its year is over."""
+        statement = self.get_object()
+        data = s.StatementIssueInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        statement = services.statement_issue(
+            actor=acting_user(request), statement=statement, **data.validated_data
+        )
+        return Response(s.StatementDetailOutputSerializer(statement).data)
 
     @extend_schema(
         request=s.StatementActionInputSerializer, responses=s.StatementDetailOutputSerializer

@@ -20,7 +20,7 @@ from recorder.models import AdsEvent, EventType
 from recorder.selectors import Disengagement, disengagement_list
 from trips.models import Trip, TripDay
 
-from .exports import FONT, _csv, _xlsx
+from .exports import FONT, Column, Sheet, table_csv, table_xlsx
 from .money import km_from_metres
 from .scorecard import Scorecard, scorecard, year_instants
 
@@ -148,15 +148,23 @@ def _summary(report: Report) -> list[tuple[str, Any]]:
 
 
 VEHICLE_COLUMNS = [
-    "车牌号",
-    "车辆识别代号",
-    "自动驾驶里程（公里）",
-    "系统发起脱离",
-    "驾驶员发起脱离",
-    "最小风险策略",
-    "碰撞",
+    Column("车牌号", width=12),
+    Column("车辆识别代号", width=20),
+    Column("自动驾驶里程（公里）", "km", 18),
+    Column("系统发起脱离", "int"),
+    Column("驾驶员发起脱离", "int"),
+    Column("最小风险策略", "int"),
+    Column("碰撞", "int", 8),
 ]
-EXIT_COLUMNS = ["时间", "车牌号", "地点（纬度, 经度）", "发起方", "记录的发起方", "情形"]
+EXIT_COLUMNS = [
+    Column("时间", width=20),
+    Column("车牌号", width=12),
+    Column("地点（纬度, 经度）", width=22),
+    Column("发起方", width=10),
+    Column("记录的发起方", width=12),
+    Column("情形", width=40),
+]
+SUMMARY_COLUMNS = [Column("项目", width=24), Column("数值", width=24)]
 
 
 def _vehicle_rows(report: Report) -> list[list[Any]]:
@@ -182,15 +190,15 @@ def _exit_rows(report: Report) -> list[list[Any]]:
 
 def report_csv(report: Report) -> bytes:
     """The disengagements, one a row (the per-vehicle figures are in the XLSX and PDF)."""
-    return _csv(EXIT_COLUMNS, _exit_rows(report))
+    return table_csv(EXIT_COLUMNS, _exit_rows(report))
 
 
 def report_xlsx(report: Report) -> bytes:
-    return _xlsx(
+    return table_xlsx(
         [
-            ("概况", ["项目", "数值"], _summary(report)),
-            ("按车辆", VEHICLE_COLUMNS, _vehicle_rows(report)),
-            ("脱离明细", EXIT_COLUMNS, _exit_rows(report)),
+            Sheet("概况", SUMMARY_COLUMNS, _summary(report), total=False),
+            Sheet("按车辆", VEHICLE_COLUMNS, _vehicle_rows(report)),
+            Sheet("脱离明细", EXIT_COLUMNS, _exit_rows(report), total=False),
         ]
     )
 
@@ -203,13 +211,15 @@ class _ReportPDF(FPDF):
         self.cell(0, 6, f"第 {self.page_no()} 页", align="C")
 
 
-def _table(pdf: FPDF, widths: Sequence[int], heading: Sequence[str], rows: list[list[Any]]) -> None:
+def _table(
+    pdf: FPDF, widths: Sequence[int], heading: Sequence[Column], rows: list[list[Any]]
+) -> None:
     pdf.set_font("cjk", size=8)
     with pdf.table(
         col_widths=tuple(widths),
         headings_style=FontFace(emphasis="", fill_color=(230, 230, 230)),
     ) as table:
-        table.row(list(heading))
+        table.row([str(column.label) for column in heading])
         for row in rows:
             table.row([str(value) for value in row])
 

@@ -1,5 +1,8 @@
 """Statement exports: PDF (Chinese, embedded font), XLSX and CSV per trip line, and the
-public-notice list (公示). Machine-read columns have English keys; people read Chinese.
+public-notice list (公示). Headers and sheet names are the glossary's words
+(subsidies/glossary.py) in the active language: Chinese by default, English with the
+language switch. XLSX columns have widths and number formats (km to 3 decimals, yuan to 2),
+a frozen header and a total row; CSV carries a UTF-8 byte-order mark for Excel.
 
 Text cells that a spreadsheet would run as a formula (= + - @, tab, CR) get a leading
 apostrophe, in CSV and XLSX alike.
@@ -10,40 +13,27 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
+from . import glossary as g
 from .models import Statement
 from .money import capital_yuan, km_from_metres
 from .selectors import DrillDownLine, NoticeRow, SummaryRow
 
 FONT = Path(__file__).resolve().parent / "fonts" / "NotoSansSC-Regular-GB2312.otf"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-KIND = {"regular": "常规结算", "adjustment": "调整结算"}
-STATUS = {
-    "draft": "草稿",
-    "approved": "已审核",
-    "issued": "已出具",
-    "paid": "已拨付",
-    "void": "已作废",
-}
-REASON = {
-    "not_eligible": "当年未同时落户并获准参与示范应用，不予补贴",
-    "outside_window": "里程不在政策有效期内",
-    "paid_years_used": "已享受补贴满规定年数",
-    "no_grade": "尚未评定示范应用效果等级（待评定）",
-    "zero_rate": "示范应用效果等级对应补贴标准为零",
-    "no_kilometres": "无有效里程",
-    "capped": "按里程计算超过年度上限，按上限补贴",
-    "computed": "有效里程 × 补贴标准",
-}
+KM_3 = Decimal("0.001")
+FORMATS = {"km": "#,##0.000", "yuan": "#,##0.00", "m": "#,##0.00", "int": "0"}
 
 
 def safe_text(value: str) -> str:
@@ -55,26 +45,120 @@ def _cell(value: Any) -> Any:
     return safe_text(value) if isinstance(value, str) else value
 
 
+def km3(km: Decimal) -> Decimal:
+    """Kilometres as every page and file shows them: 3 decimals (display only)."""
+    return Decimal(km).quantize(KM_3, rounding=ROUND_HALF_UP)
+
+
 def _yuan(amount: Decimal) -> str:
     return f"{amount:,.2f}"
+
+
+def amount_in_words(amount: Decimal) -> str:
+    """人民币 + capitals + (¥ figures), as a voucher reads."""
+    return _("RMB %(words)s (¥%(figures)s)") % {
+        "words": capital_yuan(amount),
+        "figures": _yuan(amount),
+    }
+
+
+def date_range(first: Any, last: Any) -> str:
+    """Two days as documents print them (the embedded font has no en dash)."""
+    return _("%(first)s to %(last)s") % {"first": first, "last": last}
 
 
 def _local(value: Any) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-LINE_COLUMNS = [
-    "statement_id",
-    "operator_credit_code",
-    "year",
-    "day",
-    "trip_id",
-    "external_id",
-    "vehicle_plate",
-    "trip_started_at",
-    "eligible_m",
-    "eligible_km",
-]
+# ---- tables: one shape for XLSX and CSV ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    label: Any  # a lazy translation: the glossary's word
+    kind: str = "text"  # text, km, yuan, m, int
+    width: int = 14
+
+
+@dataclass(frozen=True)
+class Sheet:
+    title: Any
+    columns: Sequence[Column]
+    rows: Iterable[Sequence[Any]]
+    total: bool = True  # a total row under km and yuan columns
+
+
+def _typed(column: Column, value: Any) -> Any:
+    if column.kind == "km" and isinstance(value, Decimal):
+        return km3(value)
+    return value
+
+
+def table_csv(columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([str(c.label) for c in columns])
+    for row in rows:
+        writer.writerow([_cell(_typed(c, v)) for c, v in zip(columns, row, strict=True)])
+    # A byte-order mark so that spreadsheet programs read the Chinese as UTF-8.
+    return ("\ufeff" + out.getvalue()).encode()
+
+
+def table_xlsx(sheets: Sequence[Sheet]) -> bytes:
+    book = Workbook()
+    book.remove(book.active)
+    for spec in sheets:
+        sheet = book.create_sheet(str(spec.title)[:31])
+        sheet.append([str(c.label) for c in spec.columns])
+        totals = [Decimal(0) if c.kind in ("km", "yuan", "m") else None for c in spec.columns]
+        count = 0
+        for row in spec.rows:
+            count += 1
+            values = []
+            for index, (column, raw) in enumerate(zip(spec.columns, row, strict=True)):
+                value = _typed(column, raw)
+                total = totals[index]
+                if total is not None and isinstance(value, Decimal):
+                    totals[index] = total + value  # exact, in Decimal
+                # Decimals go in as numbers (exact to the fen at these magnitudes) for sums.
+                values.append(_cell(float(value) if isinstance(value, Decimal) else value))
+            sheet.append(values)
+        if spec.total and count and any(t is not None for t in totals):
+            sheet.append(
+                [
+                    str(g.TOTAL) if i == 0 else (float(t) if t is not None else None)
+                    for i, t in enumerate(totals)
+                ]
+            )
+        for index, column in enumerate(spec.columns, start=1):
+            letter = get_column_letter(index)
+            sheet.column_dimensions[letter].width = column.width
+            if column.kind in FORMATS:
+                for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                    cell.number_format = FORMATS[column.kind]
+        sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# ---- statements ------------------------------------------------------------------------
+
+
+def line_columns() -> list[Column]:
+    return [
+        Column(_("Statement"), "int", 10),
+        Column(_("Unified social credit code"), "text", 22),
+        Column(_("Year"), "int", 8),
+        Column(_("Day"), "text", 12),
+        Column(_("Trip"), "int", 10),
+        Column(_("External id"), "text", 18),
+        Column(_("Number plate"), "text", 12),
+        Column(_("Trip started at"), "text", 18),
+        Column(g.statement_label("eligible_m"), "m", 16),
+        Column(g.statement_label("km"), "km", 16),
+    ]
 
 
 def _line_rows(statement: Statement, lines: Iterable[DrillDownLine]) -> Iterable[list[Any]]:
@@ -93,87 +177,77 @@ def _line_rows(statement: Statement, lines: Iterable[DrillDownLine]) -> Iterable
         ]
 
 
-def _csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_cell(value) for value in row])
-    # A byte-order mark so that spreadsheet programs read the Chinese as UTF-8.
-    return ("\ufeff" + out.getvalue()).encode()
-
-
-def _xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
-    book = Workbook()
-    book.remove(book.active)
-    for title, columns, rows in sheets:
-        sheet = book.create_sheet(title)
-        sheet.append(list(columns))
-        for row in rows:
-            # Decimals go in as numbers (exact to the fen at these magnitudes) for sums.
-            sheet.append([_cell(float(v) if isinstance(v, Decimal) else v) for v in row])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _summary_pairs(statement: Statement) -> list[tuple[str, str, Any]]:
-    policy = statement.policy
+def summary_pairs(statement: Statement) -> list[tuple[str, Any]]:
+    """The statement's figures as (glossary word, value), for the PDF and the workbook."""
+    s = statement
+    period = date_range(s.counted_from, s.counted_to) if s.counted_from else "—"
     return [
-        ("statement_id", "结算单编号", statement.pk),
-        ("kind", "类型", KIND[statement.kind]),
-        ("operator_name", "企业名称", statement.operator.name),
-        ("operator_credit_code", "统一社会信用代码", statement.operator.credit_code),
-        ("year", "年度", statement.year),
-        ("policy", "政策依据", f"{policy.name}（第{policy.version}版 {policy.reference}）"),
-        (
-            "counted_period",
-            "里程计入区间",
-            f"{statement.counted_from} 至 {statement.counted_to}"
-            if statement.counted_from
-            else "—",
-        ),
-        ("eligible_km", "有效里程（公里）", statement.km),
-        ("trip_count", "计入行程数", statement.trip_count),
-        ("grade", "示范应用效果等级", statement.grade or "未评定"),
-        ("rate_yuan_per_km", "补贴标准（元/公里）", statement.rate_yuan_per_km),
-        ("gross_yuan", "按里程计算（元）", statement.gross_yuan),
-        ("cap_yuan", "年度上限（元）", statement.cap_yuan),
-        ("cap_reduction_yuan", "上限扣减（元）", statement.cap_reduction_yuan),
-        ("year_total_yuan", "本年度补贴合计（元）", statement.year_total_yuan),
-        ("previously_issued_yuan", "此前已出具（元）", statement.previously_issued_yuan),
-        ("amount_yuan", "本单金额（元）", statement.amount_yuan),
-        ("amount_capital", "本单金额（大写）", capital_yuan(statement.amount_yuan)),
-        ("reason", "说明", REASON[statement.reason]),
-        ("status", "状态", STATUS[statement.status]),
-        ("issued_at", "出具时间", _local(statement.issued_at)),
+        (str(g.DOCUMENT_NUMBER), s.document_number or "—"),
+        (g.statement_label("kind"), s.get_kind_display()),
+        (g.statement_label("operator"), s.operator.name),
+        (str(_("Unified social credit code")), s.operator.credit_code),
+        (g.statement_label("year"), s.year),
+        (str(g.POLICY_BASIS), g.policy_basis(s.policy)),
+        (str(_("Kilometres counted")), period),
+        (g.statement_label("km"), km3(s.km)),
+        (g.statement_label("trip_count"), s.trip_count),
+        (g.statement_label("grade"), s.grade or "—"),
+        (g.statement_label("rate_yuan_per_km"), s.rate_yuan_per_km),
+        (g.statement_label("gross_yuan"), s.gross_yuan),
+        (g.statement_label("cap_yuan"), s.cap_yuan),
+        (g.statement_label("cap_reduction_yuan"), s.cap_reduction_yuan),
+        (g.statement_label("year_total_yuan"), s.year_total_yuan),
+        (g.statement_label("previously_issued_yuan"), s.previously_issued_yuan),
+        (g.statement_label("amount_yuan"), s.amount_yuan),
+        (str(g.AMOUNT_IN_WORDS), amount_in_words(s.amount_yuan)),
+        (g.statement_label("reason"), s.get_reason_display()),
+        (g.statement_label("status"), s.get_status_display()),
+        (str(g.ISSUED_ON), s.issued_on.isoformat() if s.issued_on else "—"),
     ]
 
 
+def _glossary_sheet() -> Sheet:
+    return Sheet(
+        _("Glossary"),
+        [Column(_("Term"), "text", 22), Column(_("Meaning"), "text", 90)],
+        [[str(term), str(meaning)] for term, meaning in g.GLOSSARY],
+        total=False,
+    )
+
+
 def statement_csv(statement: Statement, lines: Iterable[DrillDownLine]) -> bytes:
-    return _csv(LINE_COLUMNS, _line_rows(statement, lines))
+    return table_csv(line_columns(), _line_rows(statement, lines))
 
 
 def statement_xlsx(statement: Statement, lines: Iterable[DrillDownLine]) -> bytes:
-    summary = [(key, label, value) for key, label, value in _summary_pairs(statement)]
-    return _xlsx(
+    return table_xlsx(
         [
-            ("statement", ["key", "项目", "value"], summary),
-            ("lines", LINE_COLUMNS, _line_rows(statement, lines)),
+            Sheet(
+                _("Statement"),
+                [Column(_("Item"), "text", 26), Column(_("Value"), "text", 60)],
+                [[label, value] for label, value in summary_pairs(statement)],
+                total=False,
+            ),
+            Sheet(_("Trip lines"), line_columns(), _line_rows(statement, lines)),
+            _glossary_sheet(),
         ]
     )
 
 
-NOTICE_COLUMNS = [
-    "operator_name",
-    "operator_credit_code",
-    "year",
-    "eligible_km",
-    "grade",
-    "amount_yuan",
-    "amount_capital",
-    "issued_on",
-]
+# ---- the public-notice list ------------------------------------------------------------
+
+
+def notice_columns() -> list[Column]:
+    return [
+        Column(g.statement_label("operator"), "text", 24),
+        Column(_("Unified social credit code"), "text", 22),
+        Column(g.statement_label("year"), "int", 8),
+        Column(g.statement_label("km"), "km", 16),
+        Column(g.statement_label("grade"), "text", 8),
+        Column(g.statement_label("amount_yuan"), "yuan", 16),
+        Column(str(g.AMOUNT_IN_WORDS), "text", 44),
+        Column(g.ISSUED_ON, "text", 12),
+    ]
 
 
 def _notice_rows(rows: Iterable[NoticeRow]) -> Iterable[list[Any]]:
@@ -185,65 +259,147 @@ def _notice_rows(rows: Iterable[NoticeRow]) -> Iterable[list[Any]]:
             row.eligible_km,
             row.grade,
             row.amount_yuan,
-            capital_yuan(row.amount_yuan),
+            amount_in_words(row.amount_yuan),
             row.issued_on.isoformat() if row.issued_on else "",
         ]
 
 
 def public_notice_csv(rows: Iterable[NoticeRow]) -> bytes:
-    return _csv(NOTICE_COLUMNS, _notice_rows(rows))
+    return table_csv(notice_columns(), _notice_rows(rows))
 
 
 def public_notice_xlsx(rows: Iterable[NoticeRow]) -> bytes:
-    return _xlsx([("notice", NOTICE_COLUMNS, _notice_rows(rows))])
+    return table_xlsx([Sheet(_("Public notice"), notice_columns(), _notice_rows(rows))])
 
 
-class _StatementPDF(FPDF):
+# ---- PDF -------------------------------------------------------------------------------
+
+
+class DocumentPDF(FPDF):
+    """An A4 document in Chinese with the embedded font and page numbers."""
+
+    def __init__(self, title: str) -> None:
+        super().__init__(format="A4")
+        self.add_font("cjk", fname=str(FONT))
+        self.set_title(title)
+        self.set_creator("yangquan-av")
+        self.set_auto_page_break(auto=True, margin=18)
+        self.add_page()
+
     def footer(self) -> None:
         self.set_y(-12)
         self.set_font("cjk", size=8)
         self.set_text_color(120)
-        self.cell(0, 6, f"第 {self.page_no()} 页", align="C")
+        self.cell(0, 6, _("Page %(n)s") % {"n": self.page_no()}, align="C")
+
+    def heading(self, text: str, size: int = 16) -> None:
+        self.set_font("cjk", size=size)
+        self.cell(0, 10, text, align="C", new_x="LMARGIN", new_y="NEXT")
+
+
+# ---- chain head --------------------------------------------------------------------------
+# Another issue prints the hash chain's head on documents that leave the system: it fills
+# this one function; the statement PDF and the notice PDF call it in their footers.
+
+
+def chain_head_text() -> str | None:
+    return None
+
+
+def print_chain_head(pdf: FPDF) -> None:
+    text = chain_head_text()
+    if text:
+        pdf.set_font("cjk", size=7)
+        pdf.multi_cell(0, 4, text, new_x="LMARGIN", new_y="NEXT")
+
+
+# ---- the statement PDF -------------------------------------------------------------------
 
 
 def statement_pdf(
     statement: Statement, by_month: Sequence[SummaryRow], by_vehicle: Sequence[SummaryRow]
 ) -> bytes:
-    """The statement as finance files it: figures, 大写, trip summaries and the issue stamp."""
-    pdf = _StatementPDF(format="A4")
-    pdf.add_font("cjk", fname=str(FONT))
-    pdf.set_title(f"补贴结算单 {statement.operator.name} {statement.year}")
-    pdf.set_creator("yangquan-av")
-    pdf.set_auto_page_break(auto=True, margin=18)
-    pdf.add_page()
-    pdf.set_font("cjk", size=16)
-    pdf.cell(
-        0, 10, "阳泉市智能网联汽车示范应用资金补贴结算单", align="C", new_x="LMARGIN", new_y="NEXT"
-    )
+    """The statement as finance files it: document number, figures, amount in words, the
+    people who acted, a box for the seal, trip summaries and the glossary."""
+    pdf = DocumentPDF(f"{_('Subsidy statement')} {statement.operator.name} {statement.year}")
+    pdf.heading(_("Yangquan intelligent connected vehicle demonstration subsidy statement"))
+    _pdf_subtitle(pdf, statement)
+    _pdf_figures(pdf, statement)
+    _pdf_signatures(pdf, statement)
+    _pdf_summaries(pdf, by_month, by_vehicle)
+    _pdf_glossary(pdf)
+    print_chain_head(pdf)
+    return bytes(pdf.output())
+
+
+def _pdf_subtitle(pdf: FPDF, statement: Statement) -> None:
     pdf.set_font("cjk", size=10)
+    number = statement.document_number or _("(not issued)")
     pdf.cell(
         0,
         6,
-        f"{KIND[statement.kind]}　编号 {statement.pk}　状态：{STATUS[statement.status]}",
+        f"{g.DOCUMENT_NUMBER}：{number}　{g.statement_label('status')}："
+        f"{statement.get_status_display()}",
         align="C",
         new_x="LMARGIN",
         new_y="NEXT",
     )
     pdf.ln(3)
+
+
+def _pdf_figures(pdf: FPDF, statement: Statement) -> None:
     rows = [
         (label, _pdf_value(value))
-        for key, label, value in _summary_pairs(statement)
-        if key not in ("statement_id", "kind", "status")
+        for label, value in summary_pairs(statement)
+        if label not in (str(g.DOCUMENT_NUMBER), g.statement_label("status"))
     ]
     with pdf.table(
         col_widths=(45, 135), text_align=("LEFT", "LEFT"), first_row_as_headings=False
     ) as table:
         for label, value in rows:
             table.row([label, value])
-    _stamp(pdf, statement)
+
+
+def _pdf_signatures(pdf: FPDF, statement: Statement) -> None:
+    """Lines for 经办人, 审核人 and 负责人 with the names of those who acted, and an empty
+    box where the office stamps its seal (the system draws no seal)."""
+    pdf.ln(4)
+    top = pdf.get_y()
+    pdf.set_font("cjk", size=10)
+    for title, name in (
+        (g.HANDLED_BY, g.person(statement.issued_by)),
+        (g.REVIEWED_BY, g.person(statement.approved_by)),
+        (g.HEAD, ""),
+    ):
+        pdf.cell(24, 9, f"{title}：")
+        pdf.cell(56, 9, name, border="B", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(24, 9, f"{g.ISSUED_ON}：")
+    pdf.cell(
+        56,
+        9,
+        statement.issued_on.isoformat() if statement.issued_on else "",
+        border="B",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    box_x = pdf.w - pdf.r_margin - 50
+    pdf.set_draw_color(120)
+    pdf.rect(box_x, top, 50, 36)
+    pdf.set_xy(box_x, top + 30)
+    pdf.set_font("cjk", size=8)
+    pdf.set_text_color(120)
+    pdf.cell(50, 5, str(g.SEAL_BOX), align="C")
+    pdf.set_text_color(0)
+    pdf.set_draw_color(0)
+    pdf.set_xy(pdf.l_margin, max(pdf.get_y(), top + 38))
+
+
+def _pdf_summaries(
+    pdf: FPDF, by_month: Sequence[SummaryRow], by_vehicle: Sequence[SummaryRow]
+) -> None:
     for title, summary, heading in (
-        ("按月汇总", by_month, "月份"),
-        ("按车辆汇总", by_vehicle, "车牌号"),
+        (_("By month"), by_month, _("Month")),
+        (_("By vehicle"), by_vehicle, _("Number plate")),
     ):
         pdf.ln(4)
         pdf.set_font("cjk", size=12)
@@ -255,44 +411,30 @@ def statement_pdf(
             # The font has one weight: headings are shaded instead of bold.
             headings_style=FontFace(emphasis="", fill_color=(230, 230, 230)),
         ) as table:
-            table.row([heading, "行程数", "有效里程（公里）"])
+            table.row([heading, _("Trips"), g.statement_label("km")])
             for row in summary:
-                table.row([row.key, str(row.trips), f"{row.km:,f}"])
+                table.row([row.key, str(row.trips), f"{km3(row.km):,}"])
+
+
+def _pdf_glossary(pdf: FPDF) -> None:
     pdf.ln(4)
     pdf.set_font("cjk", size=8)
+    for term, meaning in g.GLOSSARY:
+        pdf.multi_cell(0, 4, f"{term}：{meaning}", new_x="LMARGIN", new_y="NEXT")
     pdf.multi_cell(
         0,
         4,
-        "依据：对落户阳泉且共同参与示范应用的智能驾驶企业，根据累计测试里程和示范应用效果给予"
-        "最高3元/公里的资金补贴，单个企业享受补贴金额不超过30万元/年，累计不超过3年。"
-        "金额 = 四舍五入至分（min(有效里程 × 补贴标准, 年度上限)）。"
-        f"生成于 {_local(timezone.now())}。",
+        _(
+            "Amount = rounded half up to the fen (min(eligible km × rate, annual cap)). "
+            "Generated %(at)s."
+        )
+        % {"at": _local(timezone.now())},
+        new_x="LMARGIN",
+        new_y="NEXT",
     )
-    return bytes(pdf.output())
 
 
 def _pdf_value(value: Any) -> str:
     if isinstance(value, Decimal):
-        return _yuan(value) if value.as_tuple().exponent == -2 else f"{value:,f}"
+        return _yuan(value) if value.as_tuple().exponent == -2 else f"{value:,}"
     return "—" if value is None or value == "" else str(value)
-
-
-def _stamp(pdf: FPDF, statement: Statement) -> None:
-    """A red issue stamp under the figures once issued; a grey 草稿 mark before."""
-    x, y = pdf.w - pdf.r_margin - 46, pdf.get_y() + 3
-    issued = statement.status in Statement.ISSUED_STATUSES
-    colour = (200, 30, 30) if issued else (150, 150, 150)
-    pdf.set_draw_color(*colour)
-    pdf.set_text_color(*colour)
-    pdf.set_line_width(0.8)
-    pdf.ellipse(x, y, 44, 30)
-    pdf.set_font("cjk", size=12)
-    pdf.set_xy(x, y + 7)
-    pdf.cell(44, 7, "财政局 已出具" if issued else "草稿 未出具", align="C")
-    pdf.set_font("cjk", size=8)
-    pdf.set_xy(x, y + 15)
-    pdf.cell(44, 6, _local(statement.issued_at)[:10] if issued else "", align="C")
-    pdf.set_text_color(0)
-    pdf.set_draw_color(0)
-    pdf.set_line_width(0.2)
-    pdf.set_xy(pdf.l_margin, y + 32)

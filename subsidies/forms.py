@@ -9,7 +9,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import Form, model_formfield
+from core.forms import DateInput, Form, model_formfield
 from operators.models import Operator
 
 from .models import Assessment, Statement
@@ -61,6 +61,17 @@ class StatementActionForm(Form):
     name for the statement's own reason (e.g. "no grade yet") when they refuse."""
 
     comment = _reason()
+
+
+class StatementIssueForm(StatementActionForm):
+    """Issue under a document number (文号) and date."""
+
+    document_number = forms.CharField(
+        label=_("Document number"), max_length=100, help_text=_("Unique, e.g. 阳财建〔2026〕12号.")
+    )
+    issued_on = forms.DateField(
+        label=_("Issued on"), required=False, widget=DateInput, help_text=_("Default: today.")
+    )
 
 
 class StatementFilterForm(Form):

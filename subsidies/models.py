@@ -335,6 +335,9 @@ class Statement(models.Model):
         related_name="+",
     )
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+    # The document number (文号) and date finance issues the statement under.
+    document_number = models.CharField(_("document number"), max_length=100, blank=True, default="")
+    issued_on = models.DateField(_("issued on"), null=True, blank=True)
     paid_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("marked paid by"),
@@ -377,6 +380,12 @@ class Statement(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "approved", "void"]) | Q(issued_at__isnull=False),
                 name="statement_issued_has_time",
+            ),
+            # A document number is issued once (statements issued before numbers have none).
+            models.UniqueConstraint(
+                fields=["document_number"],
+                condition=~Q(document_number=""),
+                name="statement_document_number_unique",
             ),
         ]
         indexes = [models.Index(fields=["year", "status"])]

@@ -185,6 +185,8 @@ STATEMENT_FIELDS = [
     "approved_at",
     "issued_by",
     "issued_at",
+    "document_number",
+    "issued_on",
     "paid_by",
     "paid_at",
 ]
@@ -228,6 +230,16 @@ class StatementLineOutputSerializer(serializers.Serializer[Any]):
 
 class StatementActionInputSerializer(InputSerializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class StatementIssueInputSerializer(InputSerializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    document_number = serializers.CharField(
+        max_length=100, help_text="The document number (文号) it is issued under; unique."
+    )
+    issued_on = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="Default: today."
+    )
 
 
 class ComputeInputSerializer(InputSerializer):

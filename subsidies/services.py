@@ -1,14 +1,22 @@
 """Every state change of policies, grades and statements: policy versions, grades,
 approval (which freezes a statement's drill-down), issue and payment, with their ledger
 entries. The annual computation is computation.py; the ledger check integrity.py; the
-raw-file purge retention.py."""
+raw-file purge retention.py.
+
+After the statement (docs/subsidies.md): four eyes (FOUR_EYES: the approver does not issue,
+the issuer does not mark paid), a regular statement settled only once its year is over,
+issue under a unique document number (文号) and date. Apps above this one take part in
+issue and payment through AFTER_ISSUE and BEFORE_PAYMENT (payments opens the public notice
+and refuses a payment while it runs), so subsidies never imports them."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Value
 from django.utils import timezone
@@ -16,17 +24,23 @@ from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
 from core.roles import ADMINISTER, GRADE, SETTLE
-from core.services import model_create, model_update, require, transition
+from core.services import audit_record, model_create, model_update, require, transition
 from operators.models import Operator
 
 from .computation import line_figures, operator_year_lock
 from .grading import decision_fields
 from .models import Assessment, LedgerEntry, Statement, StatementLine, SubsidyPolicy
 from .money import ZERO, Reason
-from .selectors import contributing_trip_days, paid_years
+from .selectors import contributing_trip_days, paid_years, policy_for_year
 
 if TYPE_CHECKING:
     from operators.models import User
+
+# Called inside the issuing transaction with the issued statement and the actor; a refusal
+# (ApplicationError) undoes the issue.
+AFTER_ISSUE: list[Callable[[Statement, User], None]] = []
+# Called before a payment is recorded; each returns why it must not go out yet, or None.
+BEFORE_PAYMENT: list[Callable[[Statement], str | None]] = []
 
 POLICY_FIELDS = frozenset(
     {
@@ -133,6 +147,68 @@ def assessment_set(
     )
 
 
+# --- years ---------------------------------------------------------------------------------
+
+
+def year_is_over(year: int, *, today: dt.date | None = None) -> bool:
+    """Whether `year` has ended in Asia/Shanghai (the project's time zone)."""
+    return (today or timezone.localdate()) > dt.date(year, 12, 31)
+
+
+def compute_refusal(*, year: int) -> None:
+    """Refuse (400 naming `year`) a computation for a year not yet started or outside every
+    policy version's window; the computation itself stays idempotent for any year."""
+    if timezone.localdate() < dt.date(year, 1, 1):
+        raise ApplicationError(
+            _("%(year)s has not started: there is nothing to compute yet.") % {"year": year},
+            field="year",
+        )
+    policy = policy_for_year(year)
+    if policy is None:
+        raise ApplicationError(_("There is no subsidy policy."), field="year")
+    if policy.valid_to.year < year or policy.valid_from.year > year:
+        raise ApplicationError(
+            _(
+                "%(year)s is outside the policy's window (%(first)s to %(last)s): no "
+                "kilometre of it can earn a subsidy."
+            )
+            % {"year": year, "first": policy.valid_from, "last": policy.valid_to},
+            field="year",
+        )
+
+
+def _require_year_over(statement: Statement, *, on: dt.date | None = None) -> None:
+    if statement.kind == Statement.Kind.REGULAR and not year_is_over(statement.year, today=on):
+        raise ApplicationError(
+            _(
+                "%(year)s is not over: a regular statement is approved and issued from "
+                "1 January %(next)s (Asia/Shanghai)."
+            )
+            % {"year": statement.year, "next": statement.year + 1},
+            field="issued_on" if on is not None else "year",
+        )
+
+
+def _four_eyes(*, actor: User, before: int | None, statement: Statement, step: str) -> None:
+    """Refuse `step` by the person who did the step before (unless FOUR_EYES is off, when
+    the same person acting twice is recorded in the audit trail instead)."""
+    if before is None or before != actor.pk:
+        return
+    if settings.FOUR_EYES:
+        messages = {
+            "issue": _("You approved this statement: another finance officer issues it."),
+            "pay": _("You issued this statement: another finance officer records its payment."),
+        }
+        raise ApplicationError(messages[step], field="status")
+    audit_record(
+        actor=actor,
+        obj=statement,
+        action="four_eyes_waived",
+        changes={"step": [None, step]},
+        reason=_("FOUR_EYES is off: the same person acted twice."),
+    )
+
+
 # --- approval, issue, payment -------------------------------------------------------------
 
 
@@ -177,6 +253,7 @@ def statement_approve(*, actor: User, statement: Statement, reason: str = "") ->
     # Queue behind a computation of the same operator-year, and it behind us.
     operator_year_lock(statement.operator_id, statement.year)
     statement = Statement.objects.select_for_update().get(pk=statement.pk)
+    _require_year_over(statement)
     if statement.reason == Reason.NO_GRADE:
         raise ApplicationError(
             _("The year has no grade yet: the bureau grades it, then recompute."), field="reason"
@@ -207,9 +284,36 @@ def _ledger_append(*, statement: Statement, kind: str, actor: User) -> LedgerEnt
     )
 
 
+def _check_document(
+    statement: Statement, document_number: str, issued_on: dt.date | None
+) -> tuple[str, dt.date]:
+    today = timezone.localdate()
+    issued_on = issued_on or today
+    if issued_on > today:
+        raise ApplicationError(_("The issue date cannot be in the future."), field="issued_on")
+    _require_year_over(statement)
+    _require_year_over(statement, on=issued_on)
+    # Scripts and tests may leave the number to the ledger; the API and the page ask for it.
+    number = document_number.strip() or f"YQAV-{issued_on.year}-{statement.pk}"
+    if Statement.objects.filter(document_number=number).exclude(pk=statement.pk).exists():
+        raise ApplicationError(
+            _("The document number %(number)s has been issued already.") % {"number": number},
+            field="document_number",
+        )
+    return number, issued_on
+
+
 @transaction.atomic
-def statement_issue(*, actor: User, statement: Statement, reason: str = "") -> Statement:
-    """Issue an approved statement: it becomes immutable and its amount accrues."""
+def statement_issue(
+    *,
+    actor: User,
+    statement: Statement,
+    reason: str = "",
+    document_number: str = "",
+    issued_on: dt.date | None = None,
+) -> Statement:
+    """Issue an approved statement under a document number (文号) and date: it becomes
+    immutable, its amount accrues, and (payments) its public notice opens."""
     require(actor, SETTLE)
     operator_year_lock(statement.operator_id, statement.year)
     # Issues for one operator queue, so two years cannot both become its last paid year.
@@ -217,6 +321,8 @@ def statement_issue(*, actor: User, statement: Statement, reason: str = "") -> S
     statement = Statement.objects.select_for_update().get(pk=statement.pk)
     if statement.status != Statement.Status.APPROVED:
         raise ApplicationError(_("Only an approved statement can be issued."), field="status")
+    number, issued_on = _check_document(statement, document_number, issued_on)
+    _four_eyes(actor=actor, before=statement.approved_by_id, statement=statement, step="issue")
     if (
         statement.year_total_yuan > 0
         and paid_years(operator_id=statement.operator_id, other_than=statement.year)
@@ -231,7 +337,12 @@ def statement_issue(*, actor: User, statement: Statement, reason: str = "") -> S
         to=Statement.Status.ISSUED,
         actor=actor,
         reason=reason,
-        data={"issued_by": actor, "issued_at": timezone.now()},
+        data={
+            "issued_by": actor,
+            "issued_at": timezone.now(),
+            "document_number": number,
+            "issued_on": issued_on,
+        },
     )
     _ledger_append(
         statement=statement,
@@ -242,6 +353,8 @@ def statement_issue(*, actor: User, statement: Statement, reason: str = "") -> S
         ),
         actor=actor,
     )
+    for hook in AFTER_ISSUE:
+        hook(statement, actor)
     return statement
 
 
@@ -252,6 +365,11 @@ def statement_mark_paid(*, actor: User, statement: Statement, reason: str = "") 
     statement = Statement.objects.select_for_update().get(pk=statement.pk)
     if statement.status != Statement.Status.ISSUED:
         raise ApplicationError(_("Only an issued statement can be marked paid."), field="status")
+    for guard in BEFORE_PAYMENT:
+        refusal = guard(statement)
+        if refusal is not None:
+            raise ApplicationError(refusal, field="status")
+    _four_eyes(actor=actor, before=statement.issued_by_id, statement=statement, step="pay")
     statement = transition(
         instance=statement,
         to=Statement.Status.PAID,

@@ -40,7 +40,7 @@ from core.web import (
 from operators.models import Operator, User
 from operators.selectors import operator_list
 
-from . import selectors, services, tasks
+from . import glossary, selectors, services, tasks
 from .computation import ComputeSummary, statements_compute
 from .forms import (
     FIRST_YEAR,
@@ -49,6 +49,7 @@ from .forms import (
     ComputeForm,
     StatementActionForm,
     StatementFilterForm,
+    StatementIssueForm,
     YearForm,
 )
 from .models import Statement
@@ -166,6 +167,8 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 if can_act and statement.status == action.from_status
             ],
             "downloads": _downloads(statement),
+            "policy_basis": glossary.policy_basis(statement.policy),
+            "glossary": glossary.GLOSSARY,
             "audit_entries": audit_trail(user=user, obj=statement),
         },
     )
@@ -224,10 +227,24 @@ def statement_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
         raise Http404
     require(user, SETTLE)
     # An empty reason posts nothing a test client would send: bind on the method, not the data.
-    form = StatementActionForm(request.POST if request.method == "POST" else None)
+    form_class = StatementIssueForm if action == "issue" else StatementActionForm
+    form = form_class(request.POST if request.method == "POST" else None)
     if form.is_valid():
+        extra = (
+            {
+                "document_number": form.cleaned_data["document_number"],
+                "issued_on": form.cleaned_data["issued_on"],
+            }
+            if action == "issue"
+            else {}
+        )
         done = submit(
-            form, step.service, actor=user, statement=statement, reason=form.cleaned_data["comment"]
+            form,
+            step.service,
+            actor=user,
+            statement=statement,
+            reason=form.cleaned_data["comment"],
+            **extra,
         )
         if done is not None:
             messages.success(request, str(step.done))
@@ -288,7 +305,10 @@ def compute(request: HttpRequest) -> HttpResponse:
     summary: ComputeSummary | None = None
     if form.is_valid():
         year = form.cleaned_data["year"]
-        if tasks.compute_statements.app.conf.task_always_eager:
+        submit(form, services.compute_refusal, year=year)  # a refusal shows next to the year
+        if form.errors:
+            pass
+        elif tasks.compute_statements.app.conf.task_always_eager:
             # Rendered, not redirected, so this run's summary shows; a reload that posts
             # again is harmless, the computation being idempotent.
             summary = submit(form, statements_compute, year=year, actor=user)

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "recorder",
     "trips",
     "subsidies",
+    "payments",
     "yangquan_av",
 ]
 
@@ -243,6 +244,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "subsidies.sweep_copies",
         "schedule": crontab(hour=5, minute=0),
     },
+    # Payments: batches, clawbacks and their ledger re-derived (docs/subsidies.md).
+    "payments-check": {"task": "payments.check_payments", "schedule": crontab(hour=4, minute=45)},
 }
 
 REST_FRAMEWORK = {
@@ -281,6 +284,15 @@ SPECTACULAR_SETTINGS = {
         "IncidentStatusEnum": "recorder.models.Incident.Status",
     },
 }
+
+# After the statement (docs/subsidies.md): the approver does not issue, the issuer of a
+# payment batch does not mark it paid (off only for a one-person office; audited either way).
+FOUR_EYES = env.bool("FOUR_EYES", default=True)
+# Working days (PRC calendar) an issued statement is on public notice (公示) before payment;
+# 0: no notice.
+PUBLIC_NOTICE_WORKING_DAYS = env.int("PUBLIC_NOTICE_WORKING_DAYS", default=5)
+# Objections posted per client address (anyone may object, without an account).
+OBJECTION_RATE = env.str("OBJECTION_RATE", default="5/hour")
 
 # Geometry: all lengths are measured in this metric CRS (CGCS2000 / 3-degree GK, CM 114°E).
 METRIC_CRS = env.str("METRIC_CRS", default="EPSG:4547")

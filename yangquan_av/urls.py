@@ -9,6 +9,13 @@ from core.api import Router
 from core.audit_api import AuditRecordViewSet
 from operators.api import OperatorViewSet, TokenView, VehicleViewSet
 from operators.forms import LoginForm
+from payments.api import (
+    ClawbackViewSet,
+    ObjectionCreateView,
+    ObjectionViewSet,
+    PaymentBatchViewSet,
+    PublicNoticeView,
+)
 from routes.api import SegmentViewSet
 from subsidies.api import AssessmentViewSet, PolicyViewSet, StatementViewSet
 from telemetry.api import TerminalViewSet
@@ -26,6 +33,9 @@ router.register("terminals", TerminalViewSet, basename="terminal")
 router.register("policies", PolicyViewSet, basename="policy")
 router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("statements", StatementViewSet, basename="statement")
+router.register("objections", ObjectionViewSet, basename="objection")
+router.register("payment-batches", PaymentBatchViewSet, basename="payment-batch")
+router.register("clawbacks", ClawbackViewSet, basename="clawback")
 
 api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
@@ -34,6 +44,12 @@ api_v1: list[URLPattern | URLResolver] = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("", include("recorder.urls")),
     path("", include("subsidies.grading_urls")),
+    path("public-notice/", PublicNoticeView.as_view(), name="public-notice"),
+    path(
+        "statements/<int:pk>/objections/",
+        ObjectionCreateView.as_view(),
+        name="statement-objections",
+    ),
     path("", include(router.urls)),
 ]
 
@@ -59,5 +75,6 @@ urlpatterns = [
     path("", include("subsidies.urls")),
     path("", include("recorder.web_urls")),
     path("", include("subsidies.grading_web_urls")),
+    path("", include("payments.urls")),
     path("", views.home, name="home"),
 ]

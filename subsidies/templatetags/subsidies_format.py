@@ -35,3 +35,13 @@ def grouped(value: Decimal | None) -> str:
 def capitals(amount: Decimal) -> str:
     """The amount in Chinese capital numerals (大写), as on a voucher."""
     return capital_yuan(Decimal(amount))
+
+
+@register.filter
+def km3(value: Decimal | None) -> str:
+    """Kilometres to 3 decimals, grouped, as every page and file shows them."""
+    if value is None:
+        return "—"
+    from subsidies.exports import km3 as round_km  # noqa: PLC0415 - keeps tags import-light
+
+    return f"{round_km(Decimal(value)):,}"

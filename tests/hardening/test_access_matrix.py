@@ -60,6 +60,7 @@ GOVERNMENT_AND_OWN = row(200, 200, 200, 200, 404)  # another company's object: 4
 GOVERNMENT_ONLY = row(200, 200, 200, 403, 403)
 BUREAU_WRITES = row(200, 403, 200, 403, 403)
 FINANCE_WRITES = row(403, 200, 200, 403, 403)
+NO_SUCH = {"pk": 10**9}
 
 
 @dataclass(frozen=True)
@@ -622,24 +623,86 @@ MATRIX: list[Cell] = [
         variant="download",
     ),
     Cell("statement-compute", "POST", row(403, 202, 202, 403, 403), body=lambda w: {"year": 2026}),
+    # The draft is of a year not over (issue 15): finance may act, and is told why not.
     Cell(
         "statement-approve",
         "POST",
-        FINANCE_WRITES,
+        row(403, 400, 400, 403, 403),
         kwargs=pk(lambda w: w.a.draft_statement),
     ),
     Cell(
         "statement-issue",
         "POST",
-        FINANCE_WRITES,
+        row(403, 400, 400, 403, 403),
         kwargs=pk(lambda w: w.a.draft_statement),
-        prepare=_approve_a_draft_statement,
+        body=lambda w: {"document_number": "阳财建〔2026〕99号"},
     ),
     Cell(
         "statement-mark-paid",
         "POST",
         FINANCE_WRITES,
         kwargs=pk(lambda w: w.a.issued_statement),
+    ),
+    # After the statement (issue 15). Objects the seed does not hold are asked for by an id
+    # that does not exist: the role check answers first (403), then the lookup (404).
+    Cell("public-notice", "GET", EVERYONE, query=lambda w: {"year": ISSUED_YEAR}),
+    Cell(
+        "statement-objections",
+        "POST",
+        row(404, 404, 404, 404, 404),  # a draft is not on notice
+        kwargs=pk(lambda w: w.a.draft_statement),
+        body=lambda w: {"name": "某", "contact": "1", "text": "x"},
+    ),
+    Cell("objection-list", "GET", GOVERNMENT_ONLY),
+    Cell("objection-detail", "GET", row(404, 404, 404, 403, 403), kwargs=lambda w: NO_SUCH),
+    Cell(
+        "objection-resolve",
+        "POST",
+        row(403, 404, 404, 403, 403),
+        kwargs=lambda w: NO_SUCH,
+        body=lambda w: {"outcome": "dismissed", "reason": "x"},
+    ),
+    Cell("payment-batch-list", "GET", FINANCE_WRITES),
+    Cell(
+        "payment-batch-list",
+        "POST",
+        row(403, 400, 400, 403, 403),
+        body=lambda w: {"statements": [NO_SUCH["pk"]]},
+    ),
+    *(
+        Cell(route, method, row(403, 404, 404, 403, 403), kwargs=lambda w: NO_SUCH)
+        for route, method in (
+            ("payment-batch-detail", "GET"),
+            ("payment-batch-issue", "POST"),
+            ("payment-batch-mark-paid", "POST"),
+            ("payment-batch-xlsx", "GET"),
+            ("payment-batch-csv", "GET"),
+            ("clawback-detail", "GET"),
+            ("clawback-recover", "POST"),
+            ("clawback-recover-penalty", "POST"),
+            ("clawback-offset", "POST"),
+        )
+    ),
+    Cell("clawback-list", "GET", FINANCE_WRITES),
+    Cell(
+        "clawback-list",
+        "POST",
+        row(403, 400, 400, 403, 403),
+        body=lambda w: {"statement": NO_SUCH["pk"], "amount_yuan": "1.00", "reason": "x"},
+    ),
+    Cell(
+        "operator-bank-details",
+        "POST",
+        row(400, 400, 400, 400, 404),  # an impossible account: refused without a change
+        kwargs=pk(lambda w: w.a.operator),
+        body=lambda w: {"bank_name": "x", "bank_account": "x"},
+    ),
+    Cell(
+        "operator-bank-details-decide",
+        "POST",
+        row(400, 403, 400, 403, 403),
+        kwargs=pk(lambda w: w.a.operator),
+        body=lambda w: {"change": NO_SUCH["pk"], "confirm": True},
     ),
 ]
 
@@ -673,6 +736,9 @@ BUREAU_ACTION_HIDDEN = row(200, 403, 200, 404, 404)
 
 WEB: list[Page] = [
     Page("home", EVERYONE),
+    # The public notice needs no login, and shows the same to everyone.
+    Page("payments:public_notice", EVERYONE, lambda w: {"year": ISSUED_YEAR}),
+    Page("payments:public_notice_pdf", EVERYONE, lambda w: {"year": ISSUED_YEAR}),
     Page("login", row(302, 302, 302, 302, 302)),  # signed in already: on to the dashboard
     Page("operators:company_list", COMPANY_REFUSED),
     Page("operators:company_create", BUREAU_PAGE),

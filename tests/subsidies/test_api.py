@@ -87,7 +87,10 @@ def test_finance_approves_issues_and_marks_paid_over_the_api(world: World) -> No
     a, _ = computed(world)
     client = client_for(world.finance)
     assert client.post(f"/api/v1/statements/{a.pk}/approve/").json()["status"] == "approved"
-    body = client.post(f"/api/v1/statements/{a.pk}/issue/", {"reason": "公示无异议"}).json()
+    body = client.post(
+        f"/api/v1/statements/{a.pk}/issue/",
+        {"reason": "公示无异议", "document_number": "阳财建〔2025〕1号"},
+    ).json()
     assert body["status"] == "issued"
     assert body["ledger"][0]["kind"] == "accrual"
     assert body["ledger"][0]["amount_yuan"] == "37036.80"
@@ -128,7 +131,7 @@ def test_an_issued_statements_lines_and_csv_are_those_frozen_at_approval(world: 
     )
 
     assert [line["eligible_m"] for line in body["results"]] == ["12000000.00", "345600.00"]
-    assert [r["eligible_m"] for r in rows] == ["12000000.00", "345600.00"]
+    assert [r["合规里程（米）"] for r in rows] == ["12000000.00", "345600.00"]
     assert body["results"][1]["trip"] == trip.pk
 
 
@@ -194,23 +197,23 @@ def test_only_admin_edits_the_policy_and_no_rate_may_exceed_the_maximum(world: W
     assert response.json()["valid_to"] == "2027-06-30"
 
 
-def test_the_csv_lists_trip_lines_with_english_keys(world: World) -> None:
+def test_the_csv_lists_trip_lines_with_chinese_headers(world: World) -> None:
     a, _ = computed(world)
     response = client_for(world.finance).get(f"/api/v1/statements/{a.pk}/csv/")
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert [r["eligible_m"] for r in rows] == ["12000000.00", "345600.00"]
-    assert rows[0]["vehicle_plate"] == world.vehicle_a.plate
-    assert rows[1]["eligible_km"] == "345.60000"
+    assert [r["合规里程（米）"] for r in rows] == ["12000000.00", "345600.00"]
+    assert rows[0]["车牌号"] == world.vehicle_a.plate
+    assert rows[1]["合规里程（公里）"] == "345.600"  # km to 3 decimals
 
 
 def test_the_xlsx_has_the_summary_and_the_lines(world: World) -> None:
     a, _ = computed(world)
     response = client_for(world.finance).get(f"/api/v1/statements/{a.pk}/xlsx/")
     book = load_workbook(io.BytesIO(response.content))
-    summary = {row[0]: row[2] for row in book["statement"].iter_rows(values_only=True)}
-    assert summary["amount_yuan"] == 37036.8
-    assert summary["amount_capital"] == "叁万柒仟零叁拾陆元捌角整"
-    assert book["lines"].max_row == 3  # header and two trips
+    summary = {row[0]: row[1] for row in book["结算单"].iter_rows(values_only=True)}
+    assert summary["金额（元）"] == 37036.8
+    assert summary["金额大写"] == "人民币叁万柒仟零叁拾陆元捌角整（¥37,036.80）"
+    assert book["行程明细"].max_row == 4  # header, two trips and the total
 
 
 def test_formula_like_text_is_neutralised_in_exports(world: World) -> None:
@@ -245,8 +248,8 @@ def test_the_public_notice_lists_issued_amounts_only(world: World) -> None:
     issued(world, a)
     response = client_for(world.finance).get("/api/v1/statements/public-notice/", {"year": 2024})
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert [(r["operator_name"], r["amount_yuan"]) for r in rows] == [("甲公司", "37036.80")]
-    assert rows[0]["amount_capital"] == "叁万柒仟零叁拾陆元捌角整"
+    assert [(r["企业"], r["金额（元）"]) for r in rows] == [("甲公司", "37036.80")]
+    assert rows[0]["金额大写"] == "人民币叁万柒仟零叁拾陆元捌角整（¥37,036.80）"
 
 
 def test_the_public_notice_nets_an_adjustment(world: World) -> None:
@@ -258,7 +261,7 @@ def test_the_public_notice_nets_an_adjustment(world: World) -> None:
     response = client_for(world.finance).get(
         "/api/v1/statements/public-notice/", {"year": "2024", "file": "xlsx"}
     )
-    sheet = load_workbook(io.BytesIO(response.content))["notice"]
+    sheet = load_workbook(io.BytesIO(response.content))["公示名单"]
     rows = list(sheet.iter_rows(values_only=True))
     # 37,036.80 + 1 km × 3.00 = 37,039.80
     assert rows[1][5] == float(Decimal("37039.80"))

@@ -22,7 +22,7 @@ from tests.web.conftest import SCREENSHOTS, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-YEAR = 2026  # inside the default policy window
+YEAR = 2025  # inside the default policy window, and over (issue 15)
 _seed = importlib.import_module("subsidies.migrations.0002_seed_policy").seed
 
 
@@ -48,7 +48,7 @@ def nav(page: Page, label: str) -> None:
 def test_bureau_grades_and_finance_computes_issues_and_downloads_the_statement(
     world: World, page: Page, tmp_path: Path
 ) -> None:
-    # 甲公司 drove 40,000.5 + 10,000 eligible km in 2026: 50,000.5 km × 3.00 (grade A)
+    # 甲公司 drove 40,000.5 + 10,000 eligible km in 2025: 50,000.5 km × 3.00 (grade A)
     # = 150,001.50 yuan, under the 300,000 cap.
     sf.trip(vehicle=world.vehicle_a, days={dt.date(YEAR, 3, 10): "40000500"})
     sf.trip(vehicle=world.vehicle_a, days={dt.date(YEAR, 9, 1): "10000000"})
@@ -90,6 +90,7 @@ def test_bureau_grades_and_finance_computes_issues_and_downloads_the_statement(
     page.get_by_role("button", name="审核通过").click()
     expect(page.get_by_role("status")).to_contain_text("结算单已审核通过。")
     page.get_by_role("link", name="下达", exact=True).click()
+    page.get_by_label("文号").fill("阳财建〔2026〕15号")
     page.get_by_role("button", name="下达", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("结算单已下达。")
     expect(page.locator(".subtitle")).to_contain_text("已下达")

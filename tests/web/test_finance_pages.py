@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from core.errors import ApplicationError
 from core.roles import Role
 from operators.models import User
 from subsidies import computation, selectors, services, tasks
@@ -26,7 +27,7 @@ from yangquan_av.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db
 
-YEAR = 2026  # inside the default policy window (2022-01-01 to 2026-12-31)
+YEAR = 2025  # inside the policy window (2022-01-01 to 2026-12-31), and over (issue 15)
 _seed = importlib.import_module("subsidies.migrations.0002_seed_policy").seed
 
 
@@ -50,7 +51,7 @@ def text(client: Client, path: str) -> str:
 
 @pytest.fixture
 def computed(world: World) -> Statement:
-    """Company A drove 500.5005 eligible km in 2026, graded A: 500.5005 × 3.00 = 1,501.50."""
+    """Company A drove 500.5005 eligible km in 2025, graded A: 500.5005 × 3.00 = 1,501.50."""
     sf.trip(vehicle=world.vehicle_a, days={dt.date(YEAR, 3, 10): "400000"})
     sf.trip(vehicle=world.vehicle_a, days={dt.date(YEAR, 4, 2): "100500.50"})
     sf.grade(actor=world.bureau, operator=world.company_a, year=YEAR, grade="A")
@@ -127,7 +128,9 @@ def test_finance_approves_issues_and_marks_a_statement_paid(
     assert "审核" in text(client, f"{url}approve/")
     response = client.post(f"{url}approve/", {"comment": "核对无误"}, follow=True)
     assert "结算单已审核通过。" in response.content.decode()
-    response = client.post(f"{url}issue/", {"comment": ""}, follow=True)
+    response = client.post(
+        f"{url}issue/", {"comment": "", "document_number": "阳财建〔2026〕1号"}, follow=True
+    )
     assert "结算单已下达。" in response.content.decode()
     response = client.post(f"{url}mark-paid/", {"comment": "国库集中支付"}, follow=True)
     page = response.content.decode()
@@ -151,7 +154,9 @@ def test_approving_an_ungraded_statement_shows_the_refusal_in_chinese(world: Wor
 
 
 def test_issuing_a_draft_is_refused_above_the_form(world: World, computed: Statement) -> None:
-    response = browser_for(world.finance).post(f"/statements/{computed.pk}/issue/", {})
+    response = browser_for(world.finance).post(
+        f"/statements/{computed.pk}/issue/", {"document_number": "阳财建〔2026〕2号"}
+    )
     assert "只有已审核的结算单才能下达。" in response.content.decode()
 
 
@@ -233,11 +238,14 @@ def test_the_year_to_date_panel_shows_the_projection_against_the_cap(world: Worl
 
 
 def test_the_year_to_date_panel_keeps_the_years_total_once_issued(world: World) -> None:
+    # Issue 15: the current year is settled only once it is over, so the panel (which shows
+    # the current year) only ever projects; the year's issue is refused.
     year = timezone.localdate().year
     sf.trip(vehicle=world.vehicle_a, days={dt.date(year, 1, 5): "2000"})
     sf.grade(actor=world.bureau, operator=world.company_a, year=year, grade="A")
     computation.statements_compute(year=year, actor=world.finance)
-    issue(world, Statement.objects.get(operator=world.company_a, year=year))
+    with pytest.raises(ApplicationError, match="尚未结束"):
+        issue(world, Statement.objects.get(operator=world.company_a, year=year))
     page = text(browser_for(world.staff_a), "/statements/")
     assert "本年度补贴尚未计算。" not in page
     assert "预计补贴" in page
@@ -327,7 +335,7 @@ def test_the_bureau_grades_a_company_and_the_change_is_audited(world: World) -> 
     url = f"/grades/{world.company_a.pk}/{YEAR}/"
     assert "评定依据" in text(client, url)
     response = client.post(url, {"grade": "B", "score": "82.5", "notes": "运营平稳"}, follow=True)
-    assert "甲公司 2026 年度评定为 B。" in response.content.decode()
+    assert f"甲公司 {YEAR} 年度评定为 B。" in response.content.decode()
     client.post(url, {"grade": "A", "score": "91", "notes": "", "reason": "复核后上调"})
     assessment = Assessment.objects.get(operator=world.company_a, year=YEAR)
     assert assessment.grade == "A"
@@ -405,8 +413,9 @@ def test_every_finance_page_works_with_the_demo_data_for_each_account(
     with django_capture_on_commit_callbacks(execute=True):  # the demo trips get verified
         call_command("load_demo", stdout=io.StringIO())
     finance = User.objects.get(username="finance")
-    computation.statements_compute(year=YEAR, actor=finance)
-    statement = Statement.objects.filter(year=YEAR).first()
+    demo_year = timezone.localdate().year  # the demo drives this year
+    computation.statements_compute(year=demo_year, actor=finance)
+    statement = Statement.objects.filter(year=demo_year).first()
     assert statement is not None
     own = User.objects.get(username="company1").operator
     expected: dict[str, dict[str, int]] = {
@@ -424,7 +433,7 @@ def test_every_finance_page_works_with_the_demo_data_for_each_account(
             **expected[user.role],
         }
         if own is not None and user.role in (Role.BUREAU, Role.ADMIN):
-            pages[f"/grades/{own.pk}/{YEAR}/"] = 200
+            pages[f"/grades/{own.pk}/{demo_year}/"] = 200
         for path, status in pages.items():
             assert client.get(path).status_code == status, (username, path)
 
