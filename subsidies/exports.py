@@ -19,6 +19,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 from openpyxl import Workbook
 
+from .documents import statement_head_lines, year_head_lines
 from .models import Statement
 from .money import capital_yuan, km_from_metres
 from .selectors import DrillDownLine, NoticeRow, SummaryRow
@@ -191,11 +192,11 @@ def _notice_rows(rows: Iterable[NoticeRow]) -> Iterable[list[Any]]:
 
 
 def public_notice_csv(rows: Iterable[NoticeRow]) -> bytes:
-    return _csv(NOTICE_COLUMNS, _notice_rows(rows))
+    return _csv(*_with_chain_heads(list(rows)))
 
 
 def public_notice_xlsx(rows: Iterable[NoticeRow]) -> bytes:
-    return _xlsx([("notice", NOTICE_COLUMNS, _notice_rows(rows))])
+    return _xlsx([("notice", *_with_chain_heads(list(rows)))])
 
 
 class _StatementPDF(FPDF):
@@ -241,6 +242,7 @@ def statement_pdf(
         for label, value in rows:
             table.row([label, value])
     _stamp(pdf, statement)
+    _chain_heads(pdf, statement)  # tamper evidence: docs/security.md, verify_document
     for title, summary, heading in (
         ("按月汇总", by_month, "月份"),
         ("按车辆汇总", by_vehicle, "车牌号"),
@@ -296,3 +298,26 @@ def _stamp(pdf: FPDF, statement: Statement) -> None:
     pdf.set_draw_color(0)
     pdf.set_line_width(0.2)
     pdf.set_xy(pdf.l_margin, y + 32)
+
+
+# ---- the hash-chain heads at issue (subsidies/documents.py) ------------------------------
+
+
+def _chain_heads(pdf: FPDF, statement: Statement) -> None:
+    """The ledger and audit chain heads at the statement's issue, one line each, checked
+    later with `manage.py verify_document`."""
+    lines = statement_head_lines(statement)
+    if not lines:
+        return
+    pdf.set_font("cjk", size=7)
+    pdf.cell(0, 4, "出具时账本与审计记录哈希链（用于核验）：", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("courier", size=7)  # a core font: any PDF reader extracts it as plain text
+    for line in lines:
+        pdf.cell(0, 4, line, new_x="LMARGIN", new_y="NEXT")
+
+
+def _with_chain_heads(rows: Sequence[NoticeRow]) -> tuple[list[str], list[list[Any]]]:
+    """The notice's columns and rows, with the chain heads at the year's newest issue in a
+    last column (the same on every row, so each row read alone still carries them)."""
+    heads = " ; ".join(year_head_lines(rows[0].year)) if rows else ""
+    return [*NOTICE_COLUMNS, "chain_heads"], [[*row, heads] for row in _notice_rows(rows)]

@@ -1,6 +1,6 @@
 """The ledger check: every issued (and paid) statement re-derived from its own frozen lines,
-its ledger entries and its trips as they are now. Nightly (Celery beat), and
-`manage.py check_ledger`."""
+its ledger entries and its trips as they are now, and the ledger and audit hash chains
+walked from their first record. Nightly (Celery beat), and `manage.py check_ledger`."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
+from core.chain import ChainFault
+from core.models import AuditRecord, chain_walk
 from core.services import audit_record
 
 from .computation import DayFigures, daily_figures, line_figures, year_plan
@@ -56,10 +58,17 @@ class LedgerFinding:
 class LedgerCheck:
     statements: int = 0
     findings: list[LedgerFinding] = field(default_factory=list)
+    # Records walked per chain, and what does not follow (every fault is broken).
+    chained: dict[str, int] = field(default_factory=dict)
+    chain_faults: list[ChainFault] = field(default_factory=list)
 
     @property
     def broken(self) -> list[LedgerFinding]:
         return [f for f in self.findings if not f.pending]
+
+    @property
+    def broken_count(self) -> int:
+        return len(self.broken) + len(self.chain_faults)
 
     @property
     def pending(self) -> list[LedgerFinding]:
@@ -201,6 +210,10 @@ def ledger_check() -> LedgerCheck:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         check = _ledger_findings()
+        for model in (LedgerEntry, AuditRecord):
+            walked = chain_walk(model)
+            check.chained[walked.chain] = walked.records
+            check.chain_faults += walked.faults
         _report(check)
     return check
 
@@ -269,6 +282,8 @@ def _report(check: LedgerCheck) -> None:
     }
     for finding in check.pending:
         logger.warning("ledger check: %s", finding)
+    for fault in check.chain_faults:
+        logger.error("ledger check: %s", fault)
     for finding in check.broken:
         logger.error("ledger check: %s", finding)
         audit_record(

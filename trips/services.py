@@ -296,9 +296,11 @@ def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -
     trip = Trip.objects.select_for_update().select_related("vehicle", "operator").get(pk=trip_id)
     if trip.status not in (Trip.Status.RECEIVED, Trip.Status.PROCESSING):
         return trip
+    # Verified before the first audit record is written: writing one takes the audit
+    # chain's lock until this transaction commits (core.models.ChainedModel).
+    fmt, result, reasons, outcome = _verify(trip)
     if trip.status == Trip.Status.RECEIVED:
         trip = transition(instance=trip, to=Trip.Status.PROCESSING, actor=actor, reason=reason)
-    fmt, result, reasons, outcome = _verify(trip)
     trip.days.all().delete()
     trip.segments.all().delete()
     data: dict[str, Any] = {

@@ -1,5 +1,5 @@
-"""python manage.py check_ledger — re-derive every issued statement; exit 1 if the ledger
-is broken (pending adjustments are reported but are not faults)."""
+"""python manage.py check_ledger — re-derive every issued statement and walk the hash
+chains; exit 1 if anything is broken (pending adjustments are reported but are not faults)."""
 
 from typing import Any
 
@@ -16,12 +16,14 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         check = ledger_check()
+        for fault in check.chain_faults:
+            self.stdout.write(str(fault))
         for finding in check.findings:
             self.stdout.write(str(finding))
         summary = (
-            f"{check.statements} issued statements checked: {len(check.broken)} broken, "
+            f"{check.statements} issued statements checked: {check.broken_count} broken, "
             f"{len(check.pending)} pending adjustment"
         )
-        if check.broken:
+        if check.broken_count:
             raise CommandError(summary)
         self.stdout.write(summary)
