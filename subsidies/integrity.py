@@ -20,6 +20,7 @@ from core.models import AuditRecord, chain_walk
 from core.services import audit_record
 
 from .computation import DayFigures, daily_figures, line_figures, year_plan
+from .deep_check import DeepCheck, deep_check
 from .models import LedgerEntry, Statement, StatementLine
 from .money import ZERO, Reason, YearInput, YearResult, compute_year
 
@@ -61,6 +62,7 @@ class LedgerCheck:
     # Records walked per chain, and what does not follow (every fault is broken).
     chained: dict[str, int] = field(default_factory=dict)
     chain_faults: list[ChainFault] = field(default_factory=list)
+    deep: DeepCheck | None = None  # only when asked (`--deep`)
 
     @property
     def broken(self) -> list[LedgerFinding]:
@@ -68,7 +70,8 @@ class LedgerCheck:
 
     @property
     def broken_count(self) -> int:
-        return len(self.broken) + len(self.chain_faults)
+        deep = len(self.deep.findings) if self.deep else 0
+        return len(self.broken) + len(self.chain_faults) + deep
 
     @property
     def pending(self) -> list[LedgerFinding]:
@@ -193,8 +196,10 @@ def _check_against_trips(
     ]
 
 
-def ledger_check() -> LedgerCheck:
-    """Re-derive every issued (and paid) statement and report what does not agree.
+def ledger_check(*, deep: bool = False, year: int | None = None) -> LedgerCheck:
+    """Re-derive every issued (and paid) statement and report what does not agree; `deep`
+    also verifies their trips again from the raw bytes (subsidies/deep_check.py; of `year`
+    only, if given).
 
     For each: its figures from its own frozen lines (metres, trips, km, money), what was
     issued before it for the year, and its ledger entries; for each company-year, the
@@ -214,6 +219,8 @@ def ledger_check() -> LedgerCheck:
             walked = chain_walk(model)
             check.chained[walked.chain] = walked.records
             check.chain_faults += walked.faults
+        if deep:
+            check.deep = deep_check(year=year)
         _report(check)
     return check
 
@@ -282,7 +289,7 @@ def _report(check: LedgerCheck) -> None:
     }
     for finding in check.pending:
         logger.warning("ledger check: %s", finding)
-    for fault in check.chain_faults:
+    for fault in [*check.chain_faults, *(check.deep.findings if check.deep else [])]:
         logger.error("ledger check: %s", fault)
     for finding in check.broken:
         logger.error("ledger check: %s", finding)

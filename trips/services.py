@@ -31,7 +31,7 @@ from trips import parsers
 from trips.reason_codes import TripReason
 from trips.verification.geojson import trace_geojson
 from trips.verification.params import verify_params
-from trips.verification.verify import VERSION, VerificationResult, verify
+from trips.verification.verify import VERSION, VerificationResult, VerifyParams, verify
 
 from .models import Trip, TripDay, TripSegment
 
@@ -217,6 +217,13 @@ def _overlapping_accepted(trip: Trip, started: datetime, ended: datetime) -> lis
     )
 
 
+class _Again(NamedTuple):
+    data: bytes
+    params: VerifyParams
+    max_points: int
+    now: datetime | None
+
+
 class _Verified(NamedTuple):
     format: str
     result: VerificationResult | None  # None: the file could not be parsed
@@ -224,14 +231,17 @@ class _Verified(NamedTuple):
     outcome: str
 
 
-def _verify(trip: Trip) -> _Verified:
-    """Parse and verify the raw file."""
-    with trip.raw_file.open("rb") as raw:
-        data = raw.read()
+def _verify(trip: Trip, again: _Again | None = None) -> _Verified:
+    """Parse and verify the raw file (`again`: the bytes, parameters and time of a past
+    verification, to derive its result a second time)."""
+    if again is None:
+        with trip.raw_file.open("rb") as raw:
+            data = raw.read()
+    else:
+        data = again.data
+    max_points = settings.TRIP_MAX_POINTS if again is None else again.max_points
     try:
-        trace = parsers.parse(
-            data, fmt=trip.declared_format or None, max_points=settings.TRIP_MAX_POINTS
-        )
+        trace = parsers.parse(data, fmt=trip.declared_format or None, max_points=max_points)
     except parsers.TraceError as error:
         reason = {
             "code": error.code,
@@ -254,7 +264,8 @@ def _verify(trip: Trip) -> _Verified:
         zones=zone_timeline(start=start, end=end),
         permit=vehicle.permit_window() if vehicle.status != Vehicle.Status.REJECTED else None,
         eligible_from=local_day_start(eligible_from) if eligible_from else None,
-        params=verify_params(),
+        params=verify_params() if again is None else again.params,
+        now=None if again is None else again.now,
     )
     reasons = _reason_dicts(result.reasons)  # the parser's notes are among them
     outcome = result.outcome
@@ -347,6 +358,35 @@ def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -
             if metres > 0
         )
     return transition(instance=trip, to=outcome, actor=actor, reason=reason, data=data)
+
+
+class RawFileChangedError(Exception):
+    """The stored raw file is not the bytes the trip was verified from."""
+
+
+class Rederived(NamedTuple):
+    result: VerificationResult | None  # None: the file no longer parses
+    reasons: list[dict[str, Any]]
+
+
+def trip_rederive(*, trip: Trip) -> Rederived:
+    """Verify a processed trip again from its stored raw file, with its own stored
+    parameters, verifier time and the approvals as recorded now; writes nothing.
+
+    The bytes are checked against the trip's SHA-256 as they are read (RawFileChangedError).
+    The figures to compare are the result's; the outcome is not derived again (the overlap
+    with other trips and the review are decisions, not figures).
+    """
+    with trip.raw_file.open("rb") as raw:
+        data = raw.read()
+    found = hashlib.sha256(data).hexdigest()
+    if found != trip.raw_sha256:
+        raise RawFileChangedError(found)
+    stored = dict(trip.params)
+    max_points = int(stored.pop("max_points", settings.TRIP_MAX_POINTS))
+    again = _Again(data, VerifyParams(**stored), max_points, trip.processed_at)
+    _, result, reasons, _ = _verify(trip, again)
+    return Rederived(result, reasons)
 
 
 def _store_trace(trip: Trip, result: VerificationResult) -> str:

@@ -1,5 +1,6 @@
 """Raw trip files on a real S3 server (SeaweedFS, tests/storage/seaweed.py): upload,
-verification, download, the retention purge, each against the bucket itself."""
+verification, download, the retention purge, each against the bucket itself, and a file
+changed in the bucket behind the application's back, found by the deep check."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from routes import services as routes_services
 from routes.models import RoadSegment
 from tests.conftest import World, client_for
 from tests.storage.seaweed import BUCKET, S3Server
+from tests.subsidies.issued_trips import issued_statement
 from tests.trips.csvtrace import straight_east
 from trips import services as trip_services
 from trips.models import Trip
@@ -141,3 +143,23 @@ def test_the_retention_purge_deletes_the_raw_file_and_trace_from_the_bucket(
     assert keys(s3_server, bucket) == {kept.raw_file.name, kept.trace_file.name}
     response = client_for(world.bureau).get(f"/api/v1/trips/{old.pk}/raw/")
     assert response.status_code == 410
+
+
+def test_a_raw_file_changed_in_the_bucket_is_found_by_the_deep_check(
+    world: World, s3_server: S3Server, bucket: str
+) -> None:
+    _, (trip, other) = issued_statement(world)
+    key = f"{bucket}/{trip.raw_file.name}"
+    client = s3_server.client()
+    data = client.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    # Behind the application's back: one fix moved, written over the object in the bucket.
+    client.put_object(Bucket=BUCKET, Key=key, Body=data.replace(b"37.86", b"37.87", 1))
+    out = io.StringIO()
+
+    with pytest.raises(CommandError, match="1 broken"):
+        call_command("check_ledger", "--deep", stdout=out)
+
+    assert f"BROKEN: trip {trip.pk} raw file SHA-256: from the raw file {trip.raw_sha256}" in (
+        out.getvalue()
+    )
+    assert f"trip {other.pk}" not in out.getvalue()

@@ -3,7 +3,7 @@ chains; exit 1 if anything is broken (pending adjustments are reported but are n
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from subsidies.integrity import ledger_check
 
@@ -14,10 +14,27 @@ class Command(BaseCommand):
         "report mismatches (exit status 1 when the ledger is broken)."
     )
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        check = ledger_check()
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--deep",
+            action="store_true",
+            help="also verify every trip of an issued statement again from its raw file",
+        )
+        parser.add_argument(
+            "--year", type=int, default=None, help="with --deep: only that year's statements"
+        )
+
+    def handle(self, *args: Any, deep: bool, year: int | None, **options: Any) -> None:
+        check = ledger_check(deep=deep, year=year)
         for fault in check.chain_faults:
             self.stdout.write(str(fault))
+        if check.deep is not None:
+            for deep_finding in check.deep.findings:
+                self.stdout.write(str(deep_finding))
+            self.stdout.write(
+                f"deep: {check.deep.trips} trips verified again from their raw files in "
+                f"{check.deep.seconds:.1f} s ({check.deep.purged} with the raw file purged)"
+            )
         for finding in check.findings:
             self.stdout.write(str(finding))
         summary = (
