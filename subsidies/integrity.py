@@ -23,6 +23,7 @@ from .computation import DayFigures, daily_figures, line_figures, year_plan
 from .deep_check import DeepCheck, deep_check
 from .models import LedgerEntry, Statement, StatementLine
 from .money import ZERO, Reason, YearInput, YearResult, compute_year
+from .versions import VersionFinding, version_check
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,9 @@ class LedgerCheck:
     chained: dict[str, int] = field(default_factory=dict)
     chain_faults: list[ChainFault] = field(default_factory=list)
     deep: DeepCheck | None = None  # only when asked (`--deep`)
+    # Trips of issued statements against their verification versions (subsidies/versions.py).
+    versioned_trips: int = 0
+    version_findings: list[VersionFinding] = field(default_factory=list)
 
     @property
     def broken(self) -> list[LedgerFinding]:
@@ -71,7 +75,7 @@ class LedgerCheck:
     @property
     def broken_count(self) -> int:
         deep = len(self.deep.findings) if self.deep else 0
-        return len(self.broken) + len(self.chain_faults) + deep
+        return len(self.broken) + len(self.chain_faults) + len(self.version_findings) + deep
 
     @property
     def pending(self) -> list[LedgerFinding]:
@@ -219,6 +223,7 @@ def ledger_check(*, deep: bool = False, year: int | None = None) -> LedgerCheck:
             walked = chain_walk(model)
             check.chained[walked.chain] = walked.records
             check.chain_faults += walked.faults
+        check.versioned_trips, check.version_findings = version_check()
         if deep:
             check.deep = deep_check(year=year)
         _report(check)
@@ -289,7 +294,8 @@ def _report(check: LedgerCheck) -> None:
     }
     for finding in check.pending:
         logger.warning("ledger check: %s", finding)
-    for fault in [*check.chain_faults, *(check.deep.findings if check.deep else [])]:
+    deep = check.deep.findings if check.deep else []
+    for fault in [*check.chain_faults, *check.version_findings, *deep]:
         logger.error("ledger check: %s", fault)
     for finding in check.broken:
         logger.error("ledger check: %s", finding)

@@ -358,6 +358,9 @@ class StatementLine(models.Model):
                 fields=["statement", "trip", "day"], name="statement_line_per_trip_day"
             ),
         ]
+        # Whether a trip rests under an approved or issued statement: the frozen-figures
+        # triggers ask it on every change of a trip, its days and segments (migration 0009).
+        indexes = [models.Index(fields=["trip"], name="statement_line_trip")]
 
     def __str__(self) -> str:
         return f"{self.statement_id} {self.trip_id} {self.day}"

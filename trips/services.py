@@ -33,7 +33,7 @@ from trips.verification.geojson import trace_geojson
 from trips.verification.params import verify_params
 from trips.verification.verify import VERSION, VerificationResult, VerifyParams, verify
 
-from .models import Trip, TripDay, TripSegment
+from .models import Trip, TripDay, TripSegment, TripVerification
 
 logger = logging.getLogger(__name__)
 
@@ -312,8 +312,6 @@ def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -
     fmt, result, reasons, outcome = _verify(trip)
     if trip.status == Trip.Status.RECEIVED:
         trip = transition(instance=trip, to=Trip.Status.PROCESSING, actor=actor, reason=reason)
-    trip.days.all().delete()
-    trip.segments.all().delete()
     data: dict[str, Any] = {
         "reasons": reasons,
         "params": {**dataclasses.asdict(verify_params()), "max_points": settings.TRIP_MAX_POINTS},
@@ -321,6 +319,8 @@ def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -
         "processed_at": timezone.now(),
         "format": fmt,
     }
+    days: list[TripDay] = []
+    segments: list[TripSegment] = []
     if result is None:
         data.update(
             total_m=0,
@@ -343,7 +343,7 @@ def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -
             disengagements=result.disengagements,
             trace_file=_store_trace(trip, result),
         )
-        TripDay.objects.bulk_create(
+        days = [
             TripDay(
                 trip=trip,
                 day=day,
@@ -351,13 +351,71 @@ def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -
                 eligible_m=centimetres(eligible_m),
             )
             for day, (auto_m, eligible_m) in sorted(result.day_m.items())
-        )
-        TripSegment.objects.bulk_create(
+        ]
+        segments = [
             TripSegment(trip=trip, segment_id=segment_id, eligible_m=centimetres(metres))
             for segment_id, metres in sorted(result.segment_m.items())
             if metres > 0
-        )
-    return transition(instance=trip, to=outcome, actor=actor, reason=reason, data=data)
+        ]
+    # A new version of the result, never an edit of the last one; the trip points at it
+    # first, so the last version's days and segments are superseded rows when they go
+    # (the triggers of subsidies.0008 keep the current ones of a frozen trip).
+    version = _verification_create(
+        trip=trip, data=data, outcome=outcome, days=days, segments=segments, actor=actor
+    )
+    trip = transition(
+        instance=trip,
+        to=outcome,
+        actor=actor,
+        reason=reason,
+        data={**data, "current_verification": version},
+    )
+    TripDay.objects.filter(trip=trip).exclude(verification=version).delete()
+    TripSegment.objects.filter(trip=trip).exclude(verification=version).delete()
+    for day_row in days:
+        day_row.verification = version
+    for segment_row in segments:
+        segment_row.verification = version
+    TripDay.objects.bulk_create(days)
+    TripSegment.objects.bulk_create(segments)
+    return trip
+
+
+def _verification_create(
+    *,
+    trip: Trip,
+    data: dict[str, Any],
+    outcome: str,
+    days: list[TripDay],
+    segments: list[TripSegment],
+    actor: User | None,
+) -> TripVerification:
+    """The next version of a trip's verification result (append-only)."""
+    last = trip.verifications.order_by("-number").values_list("number", flat=True).first()
+    version = TripVerification(
+        trip=trip,
+        number=(last or 0) + 1,
+        created_at=data["processed_at"],
+        actor=actor,
+        outcome=outcome,
+        format=data["format"],
+        started_at=data.get("started_at"),
+        ended_at=data.get("ended_at"),
+        points_total=data["points_total"],
+        points_used=data["points_used"],
+        total_m=data["total_m"],
+        autonomous_m=data["autonomous_m"],
+        eligible_m=data["eligible_m"],
+        disengagements=data["disengagements"],
+        days=[[d.day.isoformat(), str(d.autonomous_m), str(d.eligible_m)] for d in days],
+        segments=[[s.segment_id, str(s.eligible_m)] for s in segments],
+        reasons=data["reasons"],
+        params=data["params"],
+        code_version=data["code_version"],
+    )
+    version.full_clean(exclude=["trip"])
+    version.save()
+    return version
 
 
 class RawFileChangedError(Exception):

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from subsidies.deep_check import deep_check
 from tests.conftest import World
+from tests.core.tamper import triggers_off
 from tests.subsidies.issued_trips import issued_statement
 from trips.models import Trip
 
@@ -23,7 +24,9 @@ pytestmark = pytest.mark.django_db
 
 
 def raw(sql: str, params: list[Any]) -> None:
-    with connection.cursor() as cursor:
+    """Behind the application's back, with the triggers that would refuse it lifted
+    (subsidies migration 0009; tested in test_integrity_frozen.py)."""
+    with triggers_off(), connection.cursor() as cursor:
         cursor.execute(sql, params)
 
 

@@ -26,7 +26,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, deep: bool, year: int | None, **options: Any) -> None:
         check = ledger_check(deep=deep, year=year)
-        for fault in check.chain_faults:
+        for fault in [*check.chain_faults, *check.version_findings]:
             self.stdout.write(str(fault))
         if check.deep is not None:
             for deep_finding in check.deep.findings:
