@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from fpdf.fonts import FontFace
 
 from subsidies import glossary as g
+from subsidies.documents import year_head_lines
 from subsidies.exports import (
     Column,
     DocumentPDF,
@@ -18,7 +19,7 @@ from subsidies.exports import (
     amount_in_words,
     date_range,
     km3,
-    print_chain_head,
+    print_chain_heads,
     table_csv,
     table_xlsx,
 )
@@ -122,5 +123,5 @@ def notice_pdf(year: int, rows: list[PublicNoticeRow], how_to_object: str) -> by
         new_x="LMARGIN",
         new_y="NEXT",
     )
-    print_chain_head(pdf)
+    print_chain_heads(pdf, year_head_lines(year))
     return bytes(pdf.output())

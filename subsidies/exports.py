@@ -26,6 +26,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from . import glossary as g
+from .documents import statement_head_lines, year_head_lines
 from .models import Statement
 from .money import capital_yuan, km_from_metres
 from .selectors import DrillDownLine, NoticeRow, SummaryRow
@@ -265,11 +266,22 @@ def _notice_rows(rows: Iterable[NoticeRow]) -> Iterable[list[Any]]:
 
 
 def public_notice_csv(rows: Iterable[NoticeRow]) -> bytes:
-    return table_csv(notice_columns(), _notice_rows(rows))
+    return table_csv(*_notice_table(rows))
 
 
 def public_notice_xlsx(rows: Iterable[NoticeRow]) -> bytes:
-    return table_xlsx([Sheet(_("Public notice"), notice_columns(), _notice_rows(rows))])
+    columns, body = _notice_table(rows)
+    return table_xlsx([Sheet(_("Public notice"), columns, body)])
+
+
+def _notice_table(rows: Iterable[NoticeRow]) -> tuple[list[Column], list[list[Any]]]:
+    """The notice's columns and rows, with the hash-chain heads at the year's newest issue in
+    a last column (the same on every row, so that each row read alone still carries them;
+    `manage.py verify_document` checks them)."""
+    listed = list(rows)
+    heads = " ; ".join(year_head_lines(listed[0].year)) if listed else ""
+    columns = [*notice_columns(), Column(_("Chain heads at issue"), "text", 60)]
+    return columns, [[*row, heads] for row in _notice_rows(listed)]
 
 
 # ---- PDF -------------------------------------------------------------------------------
@@ -302,15 +314,18 @@ class DocumentPDF(FPDF):
 # this one function; the statement PDF and the notice PDF call it in their footers.
 
 
-def chain_head_text() -> str | None:
-    return None
-
-
-def print_chain_head(pdf: FPDF) -> None:
-    text = chain_head_text()
-    if text:
-        pdf.set_font("cjk", size=7)
-        pdf.multi_cell(0, 4, text, new_x="LMARGIN", new_y="NEXT")
+def print_chain_heads(pdf: FPDF, lines: Sequence[str]) -> None:
+    """The ledger and audit hash-chain heads at issue, one line each (subsidies/documents.py),
+    checked later with `manage.py verify_document`; nothing before issue."""
+    if not lines:
+        return
+    pdf.set_font("cjk", size=7)
+    pdf.cell(
+        0, 4, str(_("Hash-chain heads at issue (for verification):")), new_x="LMARGIN", new_y="NEXT"
+    )
+    pdf.set_font("courier", size=7)  # a core font: any PDF reader extracts it as plain text
+    for line in lines:
+        pdf.cell(0, 4, line, new_x="LMARGIN", new_y="NEXT")
 
 
 # ---- the statement PDF -------------------------------------------------------------------
@@ -328,7 +343,7 @@ def statement_pdf(
     _pdf_signatures(pdf, statement)
     _pdf_summaries(pdf, by_month, by_vehicle)
     _pdf_glossary(pdf)
-    print_chain_head(pdf)
+    print_chain_heads(pdf, statement_head_lines(statement))
     return bytes(pdf.output())
 
 

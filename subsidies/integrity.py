@@ -1,6 +1,6 @@
 """The ledger check: every issued (and paid) statement re-derived from its own frozen lines,
-its ledger entries and its trips as they are now. Nightly (Celery beat), and
-`manage.py check_ledger`."""
+its ledger entries and its trips as they are now, and the ledger and audit hash chains
+walked from their first record. Nightly (Celery beat), and `manage.py check_ledger`."""
 
 from __future__ import annotations
 
@@ -15,14 +15,18 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
+from core.chain import ChainFault
+from core.models import AuditRecord, chain_walk
 from core.services import audit_record
 from trips.copies import SweepFinding, accepted_overlaps, copies_sweep
 from trips.models import Trip
 from trips.verification.params import replay_params
 
 from .computation import DayFigures, daily_figures, line_figures, year_plan
+from .deep_check import DeepCheck, deep_check
 from .models import LedgerEntry, Statement, StatementLine
 from .money import ZERO, Reason, YearInput, YearResult, compute_year
+from .versions import VersionFinding, version_check
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +66,23 @@ class LedgerCheck:
     # One vehicle's accepted trips overlapping in time (ids): a kilometre counted twice.
     # Impossible on PostgreSQL (exclusion constraint); reported as broken wherever found.
     overlaps: list[tuple[int, int]] = field(default_factory=list)
+    # Records walked per chain, and what does not follow (every fault is broken).
+    chained: dict[str, int] = field(default_factory=dict)
+    chain_faults: list[ChainFault] = field(default_factory=list)
+    deep: DeepCheck | None = None  # only when asked (`--deep`)
+    # Trips of issued statements against their verification versions (subsidies/versions.py).
+    versioned_trips: int = 0
+    version_findings: list[VersionFinding] = field(default_factory=list)
 
     @property
     def broken(self) -> list[LedgerFinding]:
         return [f for f in self.findings if not f.pending]
+
+    @property
+    def broken_count(self) -> int:
+        deep = len(self.deep.findings) if self.deep else 0
+        faults = len(self.chain_faults) + len(self.version_findings) + len(self.overlaps)
+        return len(self.broken) + faults + deep
 
     @property
     def pending(self) -> list[LedgerFinding]:
@@ -190,8 +207,10 @@ def _check_against_trips(
     ]
 
 
-def ledger_check() -> LedgerCheck:
-    """Re-derive every issued (and paid) statement and report what does not agree.
+def ledger_check(*, deep: bool = False, year: int | None = None) -> LedgerCheck:
+    """Re-derive every issued (and paid) statement and report what does not agree; `deep`
+    also verifies their trips again from the raw bytes (subsidies/deep_check.py; of `year`
+    only, if given).
 
     For each: its figures from its own frozen lines (metres, trips, km, money), what was
     issued before it for the year, and its ledger entries; for each company-year, the
@@ -207,6 +226,13 @@ def ledger_check() -> LedgerCheck:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         check = _ledger_findings()
+        for model in (LedgerEntry, AuditRecord):
+            walked = chain_walk(model)
+            check.chained[walked.chain] = walked.records
+            check.chain_faults += walked.faults
+        check.versioned_trips, check.version_findings = version_check()
+        if deep:
+            check.deep = deep_check(year=year)
         _report(check)
     return check
 
@@ -277,6 +303,9 @@ def _report(check: LedgerCheck) -> None:
     }
     for finding in check.pending:
         logger.warning("ledger check: %s", finding)
+    deep = check.deep.findings if check.deep else []
+    for fault in [*check.chain_faults, *check.version_findings, *deep]:
+        logger.error("ledger check: %s", fault)
     for finding in check.broken:
         logger.error("ledger check: %s", finding)
         audit_record(

@@ -12,7 +12,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from core.models import AppendOnlyModel
+from core.chain import plain_decimal, plain_time
+from core.models import ChainedModel
 from core.units import METRES_PLACES, METRES_SUM_MAX_DIGITS
 from operators.models import Operator
 from trips.models import Trip
@@ -458,17 +459,23 @@ class StatementLine(models.Model):
                 fields=["statement", "trip", "day"], name="statement_line_per_trip_day"
             ),
         ]
+        # Whether a trip rests under an approved or issued statement: the frozen-figures
+        # triggers ask it on every change of a trip, its days and segments (migration 0009).
+        indexes = [models.Index(fields=["trip"], name="statement_line_trip")]
 
     def __str__(self) -> str:
         return f"{self.statement_id} {self.trip_id} {self.day}"
 
 
-class LedgerEntry(AppendOnlyModel):
+class LedgerEntry(ChainedModel):
     """An append-only money movement. Owed to an operator = accruals + adjustments − payments.
 
     Never updated or deleted: the model refuses here, and on PostgreSQL a trigger refuses
-    any UPDATE or DELETE from any client (migration 0003).
+    any UPDATE or DELETE from any client (migration 0003). Each entry is a link in the
+    ledger's hash chain (core/chain.py), whose head at issue is printed on the statement.
     """
+
+    CHAIN = "ledger"
 
     class Kind(models.TextChoices):
         ACCRUAL = "accrual", _("Accrual (regular statement issued)")
@@ -504,3 +511,14 @@ class LedgerEntry(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount_yuan} ({self.statement_id})"
+
+    def chain_content(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "statement": self.statement_id,
+            "operator": self.operator_id,
+            "year": self.year,
+            "amount_yuan": plain_decimal(self.amount_yuan, MONEY_PLACES),
+            "at": plain_time(self.at),
+            "actor": self.actor_id,
+        }

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from recorder.selectors import covers_incident, incident_times
-from trips import services as trip_services
+from trips import retention as trip_retention
 from trips.models import Trip
 
 from .models import Statement
@@ -25,13 +25,13 @@ def raw_tracks_purge(*, older_than: dt.timedelta, commit: bool = False) -> list[
             status__in=[Statement.Status.DRAFT, Statement.Status.APPROVED]
         ).values_list("operator_id", "year")
     )
-    trips = trip_services.raw_purge_candidates(
+    trips = trip_retention.raw_purge_candidates(
         received_before=timezone.now() - older_than, held=held
     )
     trips = _without_incidents(trips)
     if commit:
         for trip in trips:
-            trip_services.trip_raw_purge(
+            trip_retention.trip_raw_purge(
                 trip_id=trip.pk,
                 actor=None,
                 reason=f"Retention: raw files are kept {older_than.days} days.",

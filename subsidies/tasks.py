@@ -46,7 +46,7 @@ def check_ledger() -> dict[str, int]:
     check = integrity.ledger_check()
     return {
         "statements": check.statements,
-        "broken": len(check.broken),
+        "broken": check.broken_count,
         "pending": len(check.pending),
     }
 

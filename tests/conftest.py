@@ -12,6 +12,7 @@ from operators.models import Operator, User, Vehicle
 from operators.services import token_create
 from tests import factories
 from tests.core.audit_guard import flush_past_the_audit_guard  # noqa: F401 - autouse
+from tests.storage.seaweed import s3_server  # noqa: F401 - a fixture for any test
 from tests.worker import celery_worker  # noqa: F401 - a fixture for any test
 from yangquan_av.celery import app as celery_app
 

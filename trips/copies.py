@@ -24,8 +24,9 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q
 
 from trips.reason_codes import CONFLICT_CODES, TripReason
-from trips.replay import Match, ReplayParams, ShapeSignature, confirm
+from trips.replay import Match, ReplayParams, ShapeSignature, confirm, plausibility_flags
 from trips.verification.params import verify_params
+from trips.verification.verify import VerificationResult
 
 from .models import Trip, TripBandKey, TripFingerprint
 
@@ -289,3 +290,58 @@ def copies_sweep(*, trip_ids: Iterable[int], params: ReplayParams) -> list[Sweep
             finding = SweepFinding(trip.pk, found.trip_id, found.code, found.figures)
             findings.setdefault((a, b, kind), finding)
     return sorted(findings.values(), key=lambda f: (f.trip_id, f.other_id, f.code))
+
+
+def plausibility_reasons(result: VerificationResult, params: ReplayParams) -> list[dict[str, Any]]:
+    """Physical plausibility of the kept fixes (trips.replay.plausibility), with figures."""
+    if result.lon.size < 3:
+        return []
+    speed = None if result.speed_kmh is None else result.speed_kmh / 3.6
+    flags = plausibility_flags(result.lon, result.lat, result.t_ns, speed_mps=speed, params=params)
+    return [
+        {
+            "code": TripReason(flag.code),
+            "message": _PLAUSIBILITY_MESSAGES[flag.code].format(**flag.figures),
+            "count": 0,
+            "metres": 0.0,
+            "line": None,
+            "figures": {k: round(v, 4) for k, v in flag.figures.items()},
+        }
+        for flag in flags
+    ]
+
+
+_PLAUSIBILITY_MESSAGES: dict[str, str] = {
+    TripReason.IMPLAUSIBLE_ACCELERATION: (
+        "Speed from the positions changes by up to {max_accel_mps2:.1f} m/s² gained and "
+        "{max_decel_mps2:.1f} m/s² lost, sustained: beyond a road vehicle."
+    ),
+    TripReason.SPEED_DISAGREEMENT: (
+        "The speed column differs from the speed from positions by {median_abs_diff_mps:.1f} m/s "
+        "(median over {samples:.0f} fixes; ratio {median_ratio:.2f})."
+    ),
+    TripReason.TOO_SMOOTH: (
+        "{straight_share:.0%} of the minute-long windows lie on a straight line at a constant "
+        "speed to within centimetres (median {median_residual_m:.3f} m): no receiver's noise."
+    ),
+}
+
+
+def fingerprint_store(*, trip: Trip, fixes_sha256: str, signature: ShapeSignature | None) -> None:
+    """The trip's rows in the copy index (trips.copies), replaced on every verification."""
+    TripBandKey.objects.filter(trip=trip).delete()
+    if not fixes_sha256:
+        TripFingerprint.objects.filter(trip=trip).delete()
+        return
+    TripFingerprint.objects.update_or_create(
+        trip=trip,
+        defaults={
+            "fixes_sha256": fixes_sha256,
+            "scheme": signature.scheme if signature else "",
+            "signature": signature.to_bytes() if signature else None,
+        },
+    )
+    if signature is not None:
+        TripBandKey.objects.bulk_create(
+            TripBandKey(trip=trip, band_key=key) for key in sorted(set(signature.band_keys))
+        )

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.models import AppendOnlyModel
 from core.units import metres_field
 from operators.models import Operator, Vehicle
 from routes.models import RoadSegment
@@ -112,6 +113,17 @@ class Trip(models.Model):
     trace_file = models.FileField(_("processed trace"), max_length=200, blank=True)
     params = models.JSONField(_("verification parameters"), default=dict, blank=True)
     code_version = models.CharField(_("verifier version"), max_length=40, blank=True)
+    # The verification result in force (a TripVerification, append-only): the totals above
+    # and the trip's days and segments are its figures, kept here for the readers' speed;
+    # the nightly check holds them equal (subsidies/integrity.py).
+    current_verification = models.ForeignKey(
+        "TripVerification",
+        verbose_name=_("current verification"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("reviewed by"),
@@ -185,6 +197,10 @@ class TripDay(models.Model):
     """
 
     trip = models.ForeignKey(Trip, on_delete=models.CASCADE, related_name="days")
+    # The verification this row is a figure of (empty for rows written before versions).
+    verification = models.ForeignKey(
+        "TripVerification", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     day = models.DateField(_("day (Asia/Shanghai)"))
     autonomous_m = metres_field(_("autonomous (m)"))
     eligible_m = metres_field(_("eligible (m)"))
@@ -205,6 +221,9 @@ class TripSegment(models.Model):
     """A trip's eligible metres on one approved segment version (what the subsidy rests on)."""
 
     trip = models.ForeignKey(Trip, on_delete=models.CASCADE, related_name="segments")
+    verification = models.ForeignKey(
+        "TripVerification", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     segment = models.ForeignKey(
         RoadSegment, verbose_name=_("segment"), on_delete=models.PROTECT, related_name="+"
     )
@@ -259,3 +278,63 @@ class TripBandKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trip_id} {self.band_key}"
+
+
+class TripVerification(AppendOnlyModel):
+    """One verification result of a trip, written once and never changed (triggers on both
+    vendors, migration trips.0004): totals, per local day, per segment, reasons, the
+    parameters and verifier version it was made with.
+
+    Processing, re-verification and review add a new one (`number` 1, 2, …) through the
+    audited path and point the trip at it (`Trip.current_verification`); an adjustment
+    after issue is the difference between the version a statement was approved on and the
+    current one, so the nightly check can tell it from a figure changed around the
+    application (docs/security.md).
+    """
+
+    trip = models.ForeignKey(
+        Trip, verbose_name=_("trip"), on_delete=models.PROTECT, related_name="verifications"
+    )
+    number = models.PositiveIntegerField(_("version"))
+    created_at = models.DateTimeField(_("verified at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Trip.Status.choices)
+    format = models.CharField(_("format"), max_length=10, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    points_total = models.PositiveIntegerField(_("fixes in the file"), default=0)
+    points_used = models.PositiveIntegerField(_("fixes used"), default=0)
+    total_m = metres_field(_("total (m)"))
+    autonomous_m = metres_field(_("autonomous (m)"))
+    eligible_m = metres_field(_("eligible (m)"))
+    disengagements = models.PositiveIntegerField(_("disengagements"), default=0)
+    # [[day ISO, autonomous m, eligible m], …] and [[segment id, eligible m], …], metres as
+    # strings to the centimetre: exactly what the trip's days and segments hold.
+    days = models.JSONField(_("per day"), default=list, blank=True)
+    segments = models.JSONField(_("per segment"), default=list, blank=True)
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    params = models.JSONField(_("verification parameters"), default=dict, blank=True)
+    code_version = models.CharField(_("verifier version"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("trip verification")
+        verbose_name_plural = _("trip verifications")
+        ordering = ["trip", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["trip", "number"], name="trip_verification_number"),
+            models.CheckConstraint(
+                condition=Q(eligible_m__lte=models.F("autonomous_m"))
+                & Q(autonomous_m__lte=models.F("total_m")),
+                name="trip_verification_metres_nested",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trip_id} v{self.number}"

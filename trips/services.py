@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
 from core.models import AuditRecord
-from core.roles import ADMINISTER, REVIEW_TRIPS, UPLOAD
-from core.services import audit_record, model_update, require, transition
+from core.roles import REVIEW_TRIPS, UPLOAD
+from core.services import audit_record, require, transition
 from core.units import centimetres
 from operators.identifiers import normalise_vin
 from operators.models import User, Vehicle, local_day_start
@@ -30,20 +30,17 @@ from recorder.selectors import recorder_intervals
 from routes.selectors import zone_timeline
 from trips import parsers
 from trips.live_check import live_mismatch
-from trips.reason_codes import TripReason
 from trips.replay import (
-    ReplayParams,
     ShapeSignature,
     fingerprint,
     fix_fingerprint,
-    plausibility_flags,
 )
 from trips.verification.geojson import trace_geojson
 from trips.verification.params import replay_params, verify_params
-from trips.verification.verify import VERSION, VerificationResult, verify
+from trips.verification.verify import VERSION, VerificationResult, VerifyParams, verify
 
 from . import copies
-from .models import Trip, TripBandKey, TripDay, TripFingerprint, TripSegment
+from .models import Trip, TripDay, TripSegment, TripVerification
 
 logger = logging.getLogger(__name__)
 
@@ -214,6 +211,13 @@ def _reason_dicts(reasons: list[Any]) -> list[dict[str, Any]]:
     return [dataclasses.asdict(r) for r in reasons]
 
 
+class _Again(NamedTuple):
+    data: bytes
+    params: VerifyParams
+    max_points: int
+    now: datetime | None
+
+
 class _Verified(NamedTuple):
     format: str
     result: VerificationResult | None  # None: the file could not be parsed
@@ -223,49 +227,17 @@ class _Verified(NamedTuple):
     signature: ShapeSignature | None = None
 
 
-def _plausibility(result: VerificationResult, params: ReplayParams) -> list[dict[str, Any]]:
-    """Physical plausibility of the kept fixes (trips.replay.plausibility), with figures."""
-    if result.lon.size < 3:
-        return []
-    speed = None if result.speed_kmh is None else result.speed_kmh / 3.6
-    flags = plausibility_flags(result.lon, result.lat, result.t_ns, speed_mps=speed, params=params)
-    return [
-        {
-            "code": TripReason(flag.code),
-            "message": _PLAUSIBILITY_MESSAGES[flag.code].format(**flag.figures),
-            "count": 0,
-            "metres": 0.0,
-            "line": None,
-            "figures": {k: round(v, 4) for k, v in flag.figures.items()},
-        }
-        for flag in flags
-    ]
-
-
-_PLAUSIBILITY_MESSAGES: dict[str, str] = {
-    TripReason.IMPLAUSIBLE_ACCELERATION: (
-        "Speed from the positions changes by up to {max_accel_mps2:.1f} m/s² gained and "
-        "{max_decel_mps2:.1f} m/s² lost, sustained: beyond a road vehicle."
-    ),
-    TripReason.SPEED_DISAGREEMENT: (
-        "The speed column differs from the speed from positions by {median_abs_diff_mps:.1f} m/s "
-        "(median over {samples:.0f} fixes; ratio {median_ratio:.2f})."
-    ),
-    TripReason.TOO_SMOOTH: (
-        "{straight_share:.0%} of the minute-long windows lie on a straight line at a constant "
-        "speed to within centimetres (median {median_residual_m:.3f} m): no receiver's noise."
-    ),
-}
-
-
-def _verify(trip: Trip) -> _Verified:
-    """Parse and verify the raw file."""
-    with trip.raw_file.open("rb") as raw:
-        data = raw.read()
+def _verify(trip: Trip, again: _Again | None = None) -> _Verified:
+    """Parse and verify the raw file (`again`: the bytes, parameters and time of a past
+    verification, to derive its result a second time)."""
+    if again is None:
+        with trip.raw_file.open("rb") as raw:
+            data = raw.read()
+    else:
+        data = again.data
+    max_points = settings.TRIP_MAX_POINTS if again is None else again.max_points
     try:
-        trace = parsers.parse(
-            data, fmt=trip.declared_format or None, max_points=settings.TRIP_MAX_POINTS
-        )
+        trace = parsers.parse(data, fmt=trip.declared_format or None, max_points=max_points)
     except parsers.TraceError as error:
         reason = {
             "code": error.code,
@@ -288,13 +260,16 @@ def _verify(trip: Trip) -> _Verified:
         zones=zone_timeline(start=start, end=end),
         permit=vehicle.permit_window() if vehicle.status != Vehicle.Status.REJECTED else None,
         eligible_from=local_day_start(eligible_from) if eligible_from else None,
-        params=verify_params(),
+        params=verify_params() if again is None else again.params,
+        now=None if again is None else again.now,
         # The data recorder decides what was autonomous where it covers the trip.
         recorder_intervals=recorder_intervals(vehicle_id=vehicle.pk, start=start, end=end),
     )
     reasons = _reason_dicts(result.reasons)  # the parser's notes are among them
     outcome = result.outcome
-    if result.lon.size == 0:
+    # Deriving a past result again compares figures: the conflicts with other trips and the
+    # review are decisions, not figures, and are not looked for again.
+    if result.lon.size == 0 or again is not None:
         return _Verified(trace.format, result, reasons, outcome)
     # A kilometre is paid once: whatever verification found, the conflicts with other
     # trips (overlaps, the same content, near copies) and the plausibility flags are all
@@ -310,7 +285,7 @@ def _verify(trip: Trip) -> _Verified:
         signature=signature,
         params=replay,
     )
-    flags = _plausibility(result, replay) + [conflict.reason() for conflict in found]
+    flags = copies.plausibility_reasons(result, replay) + [conflict.reason() for conflict in found]
     if outcome != Trip.Status.REJECTED:  # an upload over time a live stream covers
         mismatch = live_mismatch(trip=trip, trace=trace, total_m=result.total_m)
         if mismatch is not None:
@@ -340,17 +315,19 @@ def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -
     trip = Trip.objects.select_for_update().select_related("vehicle", "operator").get(pk=trip_id)
     if trip.status not in (Trip.Status.RECEIVED, Trip.Status.PROCESSING):
         return trip
-    if trip.status == Trip.Status.RECEIVED:
-        trip = transition(instance=trip, to=Trip.Status.PROCESSING, actor=actor, reason=reason)
     # One vehicle's trips are decided one at a time: the overlap check and the decision
     # are then one step (PostgreSQL; its exclusion constraint stands behind it). SQLite runs
     # one writer at a time anyway.
     Vehicle.objects.select_for_update().filter(pk=trip.vehicle_id).exists()
+    # Verified before the first audit record is written: writing one takes the audit
+    # chain's lock until this transaction commits (core.models.ChainedModel).
     verified = _verify(trip)
     fmt, result, reasons, outcome = verified[:4]
-    trip.days.all().delete()
-    trip.segments.all().delete()
-    _store_fingerprint(trip, verified.fixes_sha256, verified.signature)
+    if trip.status == Trip.Status.RECEIVED:
+        trip = transition(instance=trip, to=Trip.Status.PROCESSING, actor=actor, reason=reason)
+    copies.fingerprint_store(
+        trip=trip, fixes_sha256=verified.fixes_sha256, signature=verified.signature
+    )
     data: dict[str, Any] = {
         "reasons": reasons,
         "params": {**dataclasses.asdict(verify_params()), "max_points": settings.TRIP_MAX_POINTS},
@@ -358,6 +335,8 @@ def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -
         "processed_at": timezone.now(),
         "format": fmt,
     }
+    days: list[TripDay] = []
+    segments: list[TripSegment] = []
     if result is None:
         data.update(
             total_m=0,
@@ -380,7 +359,7 @@ def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -
             disengagements=result.disengagements,
             trace_file=_store_trace(trip, result),
         )
-        TripDay.objects.bulk_create(
+        days = [
             TripDay(
                 trip=trip,
                 day=day,
@@ -388,33 +367,100 @@ def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -
                 eligible_m=centimetres(eligible_m),
             )
             for day, (auto_m, eligible_m) in sorted(result.day_m.items())
-        )
-        TripSegment.objects.bulk_create(
+        ]
+        segments = [
             TripSegment(trip=trip, segment_id=segment_id, eligible_m=centimetres(metres))
             for segment_id, metres in sorted(result.segment_m.items())
             if metres > 0
-        )
-    return transition(instance=trip, to=outcome, actor=actor, reason=reason, data=data)
-
-
-def _store_fingerprint(trip: Trip, fixes_sha256: str, signature: ShapeSignature | None) -> None:
-    """The trip's rows in the copy index (trips.copies), replaced on every verification."""
-    TripBandKey.objects.filter(trip=trip).delete()
-    if not fixes_sha256:
-        TripFingerprint.objects.filter(trip=trip).delete()
-        return
-    TripFingerprint.objects.update_or_create(
-        trip=trip,
-        defaults={
-            "fixes_sha256": fixes_sha256,
-            "scheme": signature.scheme if signature else "",
-            "signature": signature.to_bytes() if signature else None,
-        },
+        ]
+    # A new version of the result, never an edit of the last one; the trip points at it
+    # first, so the last version's days and segments are superseded rows when they go
+    # (the triggers of subsidies.0008 keep the current ones of a frozen trip).
+    version = _verification_create(
+        trip=trip, data=data, outcome=outcome, days=days, segments=segments, actor=actor
     )
-    if signature is not None:
-        TripBandKey.objects.bulk_create(
-            TripBandKey(trip=trip, band_key=key) for key in sorted(set(signature.band_keys))
-        )
+    trip = transition(
+        instance=trip,
+        to=outcome,
+        actor=actor,
+        reason=reason,
+        data={**data, "current_verification": version},
+    )
+    TripDay.objects.filter(trip=trip).exclude(verification=version).delete()
+    TripSegment.objects.filter(trip=trip).exclude(verification=version).delete()
+    for day_row in days:
+        day_row.verification = version
+    for segment_row in segments:
+        segment_row.verification = version
+    TripDay.objects.bulk_create(days)
+    TripSegment.objects.bulk_create(segments)
+    return trip
+
+
+def _verification_create(
+    *,
+    trip: Trip,
+    data: dict[str, Any],
+    outcome: str,
+    days: list[TripDay],
+    segments: list[TripSegment],
+    actor: User | None,
+) -> TripVerification:
+    """The next version of a trip's verification result (append-only)."""
+    last = trip.verifications.order_by("-number").values_list("number", flat=True).first()
+    version = TripVerification(
+        trip=trip,
+        number=(last or 0) + 1,
+        created_at=data["processed_at"],
+        actor=actor,
+        outcome=outcome,
+        format=data["format"],
+        started_at=data.get("started_at"),
+        ended_at=data.get("ended_at"),
+        points_total=data["points_total"],
+        points_used=data["points_used"],
+        total_m=data["total_m"],
+        autonomous_m=data["autonomous_m"],
+        eligible_m=data["eligible_m"],
+        disengagements=data["disengagements"],
+        days=[[d.day.isoformat(), str(d.autonomous_m), str(d.eligible_m)] for d in days],
+        segments=[[s.segment_id, str(s.eligible_m)] for s in segments],
+        reasons=data["reasons"],
+        params=data["params"],
+        code_version=data["code_version"],
+    )
+    version.full_clean(exclude=["trip"])
+    version.save()
+    return version
+
+
+class RawFileChangedError(Exception):
+    """The stored raw file is not the bytes the trip was verified from."""
+
+
+class Rederived(NamedTuple):
+    result: VerificationResult | None  # None: the file no longer parses
+    reasons: list[dict[str, Any]]
+
+
+def trip_rederive(*, trip: Trip) -> Rederived:
+    """Verify a processed trip again from its stored raw file, with its own stored
+    parameters, verifier time and the approvals as recorded now; writes nothing.
+
+    The bytes are checked against the trip's SHA-256 as they are read (RawFileChangedError).
+    The figures to compare are the result's; the outcome is not derived again (the overlap
+    with other trips and the review are decisions, not figures).
+    """
+    with trip.raw_file.open("rb") as raw:
+        data = raw.read()
+    found = hashlib.sha256(data).hexdigest()
+    if found != trip.raw_sha256:
+        raise RawFileChangedError(found)
+    stored = dict(trip.params)
+    max_points = int(stored.pop("max_points", settings.TRIP_MAX_POINTS))
+    again = _Again(data, VerifyParams(**stored), max_points, trip.processed_at)
+    verified = _verify(trip, again)
+    return Rederived(verified.result, verified.reasons)
 
 
 def _store_trace(trip: Trip, result: VerificationResult) -> str:
@@ -486,75 +532,4 @@ def trip_reverify(*, actor: User | None, trip: Trip, reason: str) -> Trip:
         return trip
     trip = transition(instance=trip, to=Trip.Status.PROCESSING, actor=actor, reason=reason)
     _schedule_processing(trip.pk)
-    return trip
-
-
-FINAL_STATUSES = (Trip.Status.ACCEPTED, Trip.Status.REJECTED)
-
-
-def _trip_years(trip: Trip) -> set[int]:
-    """The local years a trip's kilometres (or its upload) belong to."""
-    years = {trip_day.day.year for trip_day in trip.days.all()}
-    for moment in (trip.started_at, trip.ended_at, trip.received_at):
-        if moment is not None:
-            years.add(timezone.localdate(moment).year)
-    return years
-
-
-def raw_purge_candidates(*, received_before: datetime, held: set[tuple[int, int]]) -> list[Trip]:
-    """Trips whose raw file may be deleted: received before the cut-off, in a final state,
-    not purged yet, and no year of theirs held by an unissued statement of their company
-    (`held`: (operator id, year) pairs), so a statement in the making can still be checked
-    against the raw files behind it."""
-    trips = (
-        Trip.objects.filter(
-            received_at__lt=received_before, status__in=FINAL_STATUSES, raw_purged_at__isnull=True
-        )
-        .order_by("pk")
-        .prefetch_related("days")
-    )
-    return [
-        trip
-        for trip in trips
-        if not any((trip.operator_id, year) in held for year in _trip_years(trip))
-    ]
-
-
-@transaction.atomic
-def trip_raw_purge(*, trip_id: int, actor: User | None, reason: str) -> Trip:
-    """Delete a final trip's raw file and full-resolution trace under the retention rule.
-
-    The SHA-256, the verified totals, the per-day and per-segment metres stay; the trip is
-    marked so downloads answer 410 and it is never verified again. Files are deleted once the
-    mark is committed; the raw file only when no other unpurged trip has the same content
-    (raw files are stored once per content). `actor` None is the system (the command).
-    """
-    if actor is not None:
-        require(actor, ADMINISTER)
-    trip = Trip.objects.select_for_update().get(pk=trip_id)
-    if trip.raw_purged_at is not None:
-        return trip
-    if trip.status not in FINAL_STATUSES:
-        raise ApplicationError(
-            _("Only an accepted or rejected trip's raw file can be deleted."), field="status"
-        )
-    raw_path, trace_path = trip.raw_file.name or "", trip.trace_file.name or ""
-    trip = model_update(
-        instance=trip,
-        data={"raw_purged_at": timezone.now(), "trace_file": ""},
-        actor=actor,
-        action="purge_raw",
-        reason=reason,
-    )
-
-    def delete_files() -> None:
-        # Checked after the commit, as late as possible: the same bytes may have been
-        # uploaded for another vehicle meanwhile (a trip committed between this check and
-        # the delete would still lose its file; docs/security.md).
-        if not Trip.objects.filter(raw_file=raw_path, raw_purged_at__isnull=True).exists():
-            default_storage.delete(raw_path)
-        if trace_path:
-            default_storage.delete(trace_path)
-
-    transaction.on_commit(delete_files)
     return trip

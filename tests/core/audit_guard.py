@@ -24,6 +24,13 @@ from django.test import TransactionTestCase
 
 _migration = importlib.import_module("core.migrations.0002_audit_append_only")
 TABLE = "yangquan_av_auditrecord"
+# Other triggers that refuse the DELETE of SQLite's flush (PostgreSQL's flush is a
+# TRUNCATE, which they leave to the owner): trip verification versions, and the figures
+# of trips under an approved statement.
+_SQLITE_ALSO = [
+    importlib.import_module("trips.migrations.0005_trip_verification_append_only"),
+    importlib.import_module("subsidies.migrations.0009_frozen_trip_figures"),
+]
 
 
 @contextmanager
@@ -35,15 +42,17 @@ def audit_guard_lifted(connection: BaseDatabaseWrapper) -> Iterator[None]:
             if postgres:
                 cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER USER")
             else:
-                for sql in _migration.SQLITE_DROP:
-                    cursor.execute(sql)
+                for migration in (_migration, *_SQLITE_ALSO):
+                    for sql in migration.SQLITE_DROP:
+                        cursor.execute(sql)
         yield
         with connection.cursor() as cursor:
             if postgres:
                 cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER USER")
             else:
-                for sql in _migration.SQLITE_CREATE:
-                    cursor.execute(sql)
+                for migration in (_migration, *_SQLITE_ALSO):
+                    for sql in migration.SQLITE_CREATE:
+                        cursor.execute(sql)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -31,6 +31,7 @@ from tests import factories
 from tests.conftest import World, client_for
 from tests.subsidies import factories as subsidy_factories
 from tests.trips.csvtrace import straight_east
+from trips import retention as trip_retention
 from trips import services as trip_services
 from trips.models import Trip
 
@@ -349,7 +350,7 @@ def test_a_purged_trip_answers_410_for_raw_and_trace_and_cannot_be_verified_agai
     world: World,
 ) -> None:
     trip = processed_trip(world)
-    trip = trip_services.trip_raw_purge(trip_id=trip.pk, actor=None, reason="test")
+    trip = trip_retention.trip_raw_purge(trip_id=trip.pk, actor=None, reason="test")
     client = client_for(world.staff_a)
     for kind in ("raw", "trace"):
         response = client.get(f"/api/v1/trips/{trip.pk}/{kind}/")
@@ -380,12 +381,12 @@ def test_a_year_with_an_unissued_statement_keeps_its_raw_files(world: World, set
     trip = aged(processed_trip(world), days=31)
     held = {(world.company_a.pk, 2026)}
     assert (
-        trip_services.raw_purge_candidates(
+        trip_retention.raw_purge_candidates(
             received_before=timezone.now() - dt.timedelta(days=30), held=held
         )
         == []
     )
-    assert trip_services.raw_purge_candidates(
+    assert trip_retention.raw_purge_candidates(
         received_before=timezone.now() - dt.timedelta(days=30), held={(world.company_b.pk, 2026)}
     ) == [trip]
 
@@ -394,7 +395,7 @@ def test_a_trip_still_being_decided_is_never_purged(world: World) -> None:
     trip = processed_trip(world)
     Trip.objects.filter(pk=trip.pk).update(status=Trip.Status.NEEDS_REVIEW)
     with pytest.raises(ApplicationError):
-        trip_services.trip_raw_purge(trip_id=trip.pk, actor=None, reason="test")
+        trip_retention.trip_raw_purge(trip_id=trip.pk, actor=None, reason="test")
 
 
 def test_a_raw_file_shared_with_another_vehicles_trip_stays_until_both_are_purged(
@@ -410,10 +411,10 @@ def test_a_raw_file_shared_with_another_vehicles_trip_stays_until_both_are_purge
     # The same bytes for a second vehicle are held as a copy (issue 11); rejected, it is final.
     trip_services.trip_review(actor=world.bureau, trip=other, accept=False, reason="a copy")
     with django_capture_on_commit_callbacks(execute=True):
-        trip_services.trip_raw_purge(trip_id=first.pk, actor=None, reason="test")
+        trip_retention.trip_raw_purge(trip_id=first.pk, actor=None, reason="test")
     assert default_storage.exists(str(other.raw_file.name))
     with django_capture_on_commit_callbacks(execute=True):
-        trip_services.trip_raw_purge(trip_id=other.pk, actor=None, reason="test")
+        trip_retention.trip_raw_purge(trip_id=other.pk, actor=None, reason="test")
     assert not default_storage.exists(str(other.raw_file.name))
 
 
@@ -427,7 +428,7 @@ def test_a_purged_trips_page_says_so_and_offers_no_download_or_reverification(
     world: World,
 ) -> None:
     trip = processed_trip(world)
-    trip_services.trip_raw_purge(trip_id=trip.pk, actor=None, reason="test")
+    trip_retention.trip_raw_purge(trip_id=trip.pk, actor=None, reason="test")
     client = Client()
     client.force_login(world.bureau)
     page = client.get(f"/trips/{trip.pk}/").content.decode()

@@ -17,7 +17,7 @@ from operators.models import Operator, User, Vehicle
 from routes.models import RoadSegment
 from subsidies import services
 from subsidies.models import Assessment
-from trips.models import Trip, TripDay, TripSegment
+from trips.models import Trip, TripDay, TripSegment, TripVerification
 
 _serial = itertools.count(1)
 
@@ -91,8 +91,30 @@ def reject(trip: Trip) -> None:
 
 
 def reverify(trip: Trip, days: Mapping[dt.date, str | Decimal]) -> None:
-    """What verifying a trip again leaves behind: new eligible metres per day (trips' job)."""
-    for day, metres in days.items():
-        TripDay.objects.filter(trip=trip, day=day).update(
-            autonomous_m=Decimal(metres), eligible_m=Decimal(metres)
-        )
+    """What verifying a trip again leaves behind (trips' job, trips.services.trip_process):
+    a new version with new metres per day, the trip pointing at it and its days replaced.
+    Never an edit of the rows a statement may rest on (subsidies migration 0009)."""
+    current = {d.day: (d.autonomous_m, d.eligible_m) for d in trip.days.all()}
+    current.update({day: (Decimal(m), Decimal(m)) for day, m in days.items()})
+    autonomous = sum((a for a, _ in current.values()), Decimal(0))
+    eligible = sum((e for _, e in current.values()), Decimal(0))
+    total = max(Trip.objects.get(pk=trip.pk).total_m, autonomous)
+    number = trip.verifications.count() + 1
+    version = TripVerification.objects.create(
+        trip=trip,
+        number=number,
+        created_at=timezone.now(),
+        outcome=Trip.Status.ACCEPTED,
+        total_m=total,
+        autonomous_m=autonomous,
+        eligible_m=eligible,
+        days=[[d.isoformat(), str(a), str(e)] for d, (a, e) in sorted(current.items())],
+    )
+    Trip.objects.filter(pk=trip.pk).update(
+        current_verification=version, total_m=total, autonomous_m=autonomous, eligible_m=eligible
+    )
+    TripDay.objects.filter(trip=trip).exclude(verification=version).delete()
+    TripDay.objects.bulk_create(
+        TripDay(trip=trip, verification=version, day=d, autonomous_m=a, eligible_m=e)
+        for d, (a, e) in current.items()
+    )

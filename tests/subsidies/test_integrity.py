@@ -163,9 +163,11 @@ def test_the_command_exits_non_zero_and_prints_the_report_when_broken(
 ) -> None:
     tamper("UPDATE subsidies_ledgerentry SET amount_yuan = 0 WHERE statement_id = %s", [issued.pk])
     out = StringIO()
-    with pytest.raises(CommandError, match="1 broken, 0 pending adjustment"):
+    # Found twice: by the ledger's hash chain, and against the statement's figures.
+    with pytest.raises(CommandError, match="2 broken, 0 pending adjustment"):
         call_command("check_ledger", stdout=out)
-    assert out.getvalue().startswith(f"BROKEN: statement {issued.pk} ")
+    assert out.getvalue().startswith("BROKEN: ledger chain #1 ")
+    assert f"BROKEN: statement {issued.pk} " in out.getvalue()
     assert "ledger: expected accrual 3.00, found accrual 0.00" in out.getvalue()
 
 
@@ -175,8 +177,10 @@ def test_the_nightly_task_logs_a_broken_ledger_at_error(
     tamper("UPDATE subsidies_ledgerentry SET amount_yuan = 0 WHERE statement_id = %s", [issued.pk])
     with caplog.at_level(logging.WARNING, logger="subsidies.integrity"):
         result = tasks.check_ledger.delay().get()
-    assert result == {"statements": 1, "broken": 1, "pending": 0}
-    assert [r.levelno for r in caplog.records if r.name == "subsidies.integrity"] == [logging.ERROR]
+    # The ledger chain's fault and the statement's ledger figure.
+    assert result == {"statements": 1, "broken": 2, "pending": 0}
+    levels = [r.levelno for r in caplog.records if r.name == "subsidies.integrity"]
+    assert levels == [logging.ERROR, logging.ERROR]
 
 
 # ---- the database refuses (PostgreSQL) ---------------------------------------------------

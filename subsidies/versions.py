@@ -1,0 +1,127 @@
+"""Each trip an issued statement rests on, against its verification versions (trips
+.models.TripVerification, append-only): the trip's totals, days and segments must be its
+current version's figures, and each frozen line must follow from the version that was
+current when the statement was approved. A re-verification adds a version, so a changed
+figure with a newer version is an audited change (the ledger check's pending adjustment);
+one without is a change around the application: broken. Part of the nightly check.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+
+from core.models import AuditRecord
+from trips.models import Trip, TripVerification
+
+from .models import Statement, StatementLine
+
+
+@dataclass(frozen=True)
+class VersionFinding:
+    trip_id: int
+    figure: str
+    expected: str
+    found: str
+
+    def __str__(self) -> str:
+        return (
+            f"BROKEN: trip {self.trip_id} {self.figure}: its verification says "
+            f"{self.expected}, stored {self.found}"
+        )
+
+
+def _version_days(version: TripVerification) -> dict[str, tuple[Decimal, Decimal]]:
+    return {day: (Decimal(a), Decimal(e)) for day, a, e in version.days}
+
+
+def _current(trip: Trip, version: TripVerification) -> list[tuple[str, Any, Any]]:
+    """(figure, the version's, stored) for every figure of the trip's current version."""
+    pairs: list[tuple[str, Any, Any]] = [
+        (name, getattr(version, name), getattr(trip, name))
+        for name in ("total_m", "autonomous_m", "eligible_m")
+    ]
+    stored_days = {d.day.isoformat(): (d.autonomous_m, d.eligible_m) for d in trip.days.all()}
+    pairs.append(("days", _version_days(version), stored_days))
+    stored_segments = {s.segment_id: s.eligible_m for s in trip.segments.all()}
+    version_segments = {int(s): Decimal(m) for s, m in version.segments}
+    pairs.append(("segments", version_segments, stored_segments))
+    rows = {d.verification_id for d in trip.days.all()}
+    rows |= {s.verification_id for s in trip.segments.all()}
+    other = sorted(rows - {version.pk}, key=str)
+    if other:
+        pairs.append(("rows of version", version.pk, other))
+    return pairs
+
+
+def _at_approval(
+    versions: list[TripVerification], approved_at: dt.datetime | None
+) -> TripVerification | None:
+    before = [v for v in versions if approved_at is None or v.created_at <= approved_at]
+    return max(before, key=lambda v: v.number) if before else None
+
+
+def _audited_versions(trip_ids: list[int]) -> set[tuple[str, Any]]:
+    """(trip id, version id) of every change of a trip's current version in the audit trail
+    (a version made around the application has none)."""
+    records = AuditRecord.objects.filter(
+        content_type=ContentType.objects.get_for_model(Trip),
+        object_id__in=[str(pk) for pk in trip_ids],
+        changes__has_key="current_verification",
+    ).values_list("object_id", "changes")
+    return {(object_id, changes["current_verification"][1]) for object_id, changes in records}
+
+
+def version_check() -> tuple[int, list[VersionFinding]]:
+    """(trips checked, findings) over the trips of every issued or paid statement."""
+    lines: dict[int, list[tuple[dt.datetime | None, dt.date, Decimal]]] = defaultdict(list)
+    for trip_id, approved_at, day, metres in StatementLine.objects.filter(
+        statement__status__in=Statement.ISSUED_STATUSES
+    ).values_list("trip_id", "statement__approved_at", "day", "eligible_m"):
+        lines[trip_id].append((approved_at, day, metres))
+    trips = (
+        Trip.objects.filter(pk__in=lines, current_verification__isnull=False)
+        .select_related("current_verification")
+        .prefetch_related("days", "segments", "verifications")
+        .order_by("pk")
+    )
+    findings: list[VersionFinding] = []
+    checked = 0
+    audited = _audited_versions(list(lines))
+    for trip in trips.iterator(chunk_size=500):
+        checked += 1
+        version = trip.current_verification
+        assert version is not None  # noqa: S101 - filtered above
+        if version.trip_id != trip.pk or (
+            version.number > 1 and (str(trip.pk), version.pk) not in audited
+        ):
+            findings.append(
+                VersionFinding(
+                    trip.pk,
+                    "current version",
+                    "one made through the audited path",
+                    f"version {version.number} (id {version.pk})",
+                )
+            )
+        for figure, want, have in _current(trip, version):
+            if want != have:
+                findings.append(VersionFinding(trip.pk, figure, str(want), str(have)))
+        versions = list(trip.verifications.all())
+        for approved_at, day, metres in lines[trip.pk]:
+            then = _at_approval(versions, approved_at)
+            want = _version_days(then).get(day.isoformat(), (None, None))[1] if then else None
+            if want != metres:
+                findings.append(
+                    VersionFinding(
+                        trip.pk,
+                        f"statement line {day} eligible_m",
+                        f"{want} (version {then.number if then else '-'})",
+                        str(metres),
+                    )
+                )
+    return checked, findings

@@ -1,0 +1,58 @@
+"""An issued statement resting on real trips: uploaded, stored, verified from their raw
+files (for the deep check, which verifies them again from the same bytes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from routes import services as routes_services
+from subsidies import computation, services
+from subsidies.models import Statement
+from tests.conftest import World
+from tests.subsidies import factories
+from tests.trips.csvtrace import straight_east
+from trips import services as trip_services
+from trips.models import Trip
+
+T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+ROAD = {"type": "LineString", "coordinates": [[113.54, 37.86], [113.60, 37.86]]}
+
+
+def approved_road(world: World) -> None:
+    road = routes_services.segment_create(
+        actor=world.bureau,
+        name="测试大道",
+        kind="road",
+        geometry=ROAD,
+        corridor_half_width_m=Decimal(15),
+    )
+    road = routes_services.segment_submit(actor=world.bureau, segment=road)
+    routes_services.segment_approve(
+        actor=world.bureau,
+        segment=road,
+        valid_from=dt.datetime(2023, 1, 1, tzinfo=dt.UTC),
+        approval_ref="阳交〔2023〕1号",
+    )
+
+
+def verified_trip(world: World, *, hour: int = 0, metres: float = 1000) -> Trip:
+    trip, _ = trip_services.trip_upload(
+        actor=world.staff_a,
+        vin=world.vehicle_a.vin,
+        data=straight_east(start=T0 + dt.timedelta(hours=hour), lon0=113.55, metres=metres),
+        original_name="trip.csv",
+    )
+    return trip_services.trip_process(trip_id=trip.pk)
+
+
+def issued_statement(world: World, trips: int = 2) -> tuple[Statement, list[Trip]]:
+    """`trips` trips of 1,000 m each on an approved road, graded A, issued for 2026."""
+    approved_road(world)
+    made = [verified_trip(world, hour=hour) for hour in range(trips)]
+    assert all(t.status == Trip.Status.ACCEPTED and t.eligible_m > 0 for t in made)
+    factories.grade(actor=world.bureau, operator=world.company_a, year=2026, grade="A")
+    computation.statements_compute(year=2026)
+    statement = Statement.objects.get(operator=world.company_a, year=2026)
+    services.statement_approve(actor=world.finance, statement=statement)
+    return services.statement_issue(actor=world.finance, statement=statement), made
