@@ -282,7 +282,7 @@ class TripBandKey(models.Model):
 
 class TripVerification(AppendOnlyModel):
     """One verification result of a trip, written once and never changed (triggers on both
-    vendors, migration trips.0004): totals, per local day, per segment, reasons, the
+    vendors, migration trips.0008): totals, per local day, per segment, reasons, the
     parameters and verifier version it was made with.
 
     Processing, re-verification and review add a new one (`number` 1, 2, …) through the

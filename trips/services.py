@@ -375,7 +375,7 @@ def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -
         ]
     # A new version of the result, never an edit of the last one; the trip points at it
     # first, so the last version's days and segments are superseded rows when they go
-    # (the triggers of subsidies.0008 keep the current ones of a frozen trip).
+    # (the triggers of subsidies.0011 keep the current ones of a frozen trip).
     version = _verification_create(
         trip=trip, data=data, outcome=outcome, days=days, segments=segments, actor=actor
     )

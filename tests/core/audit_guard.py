@@ -28,8 +28,8 @@ TABLE = "yangquan_av_auditrecord"
 # TRUNCATE, which they leave to the owner): trip verification versions, and the figures
 # of trips under an approved statement.
 _SQLITE_ALSO = [
-    importlib.import_module("trips.migrations.0005_trip_verification_append_only"),
-    importlib.import_module("subsidies.migrations.0009_frozen_trip_figures"),
+    importlib.import_module("trips.migrations.0008_trip_verification_append_only"),
+    importlib.import_module("subsidies.migrations.0011_frozen_trip_figures"),
 ]
 
 
