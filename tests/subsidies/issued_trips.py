@@ -15,7 +15,7 @@ from tests.trips.csvtrace import straight_east
 from trips import services as trip_services
 from trips.models import Trip
 
-T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+T0 = dt.datetime(2025, 3, 2, 9, 0, tzinfo=dt.UTC)
 ROAD = {"type": "LineString", "coordinates": [[113.54, 37.86], [113.60, 37.86]]}
 
 
@@ -47,12 +47,12 @@ def verified_trip(world: World, *, hour: int = 0, metres: float = 1000) -> Trip:
 
 
 def issued_statement(world: World, trips: int = 2) -> tuple[Statement, list[Trip]]:
-    """`trips` trips of 1,000 m each on an approved road, graded A, issued for 2026."""
+    """`trips` trips of 1,000 m each on an approved road, graded A, issued for 2025 (a year over: statements are settled after it)."""
     approved_road(world)
     made = [verified_trip(world, hour=hour) for hour in range(trips)]
     assert all(t.status == Trip.Status.ACCEPTED and t.eligible_m > 0 for t in made)
-    factories.grade(actor=world.bureau, operator=world.company_a, year=2026, grade="A")
-    computation.statements_compute(year=2026)
-    statement = Statement.objects.get(operator=world.company_a, year=2026)
+    factories.grade(actor=world.bureau, operator=world.company_a, year=2025, grade="A")
+    computation.statements_compute(year=2025)
+    statement = Statement.objects.get(operator=world.company_a, year=2025)
     services.statement_approve(actor=world.finance, statement=statement)
     return services.statement_issue(actor=world.finance, statement=statement), made
