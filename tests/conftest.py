@@ -43,6 +43,14 @@ def eager_tasks() -> None:
 
 
 @pytest.fixture(autouse=True)
+def own_files(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Raw files are stored by their SHA-256: parallel workers writing the same bytes would
+    # share one file, and a test that alters a file behind the application's back would
+    # alter another worker's. Each worker (xdist gives each its own base) has its own.
+    settings.MEDIA_ROOT = tmp_path_factory.getbasetemp() / "media"
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings: Any) -> None:
     # PBKDF2's deliberate slowness is for attackers, not for a test suite.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
