@@ -271,13 +271,27 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             NavLink(label=item.label, url=url, current=url == current)
             for item, url in zip(items, urls, strict=True)
         ]
-    return {
-        "nav_items": links,
-        "map_settings": {
-            "tileUrl": settings.MAP_TILE_URL,
-            "tileAttribution": settings.MAP_TILE_ATTRIBUTION,
-        },
-    }
+    return {"nav_items": links, "map_settings": map_settings(user)}
+
+
+def map_settings(user: Any) -> dict[str, Any]:
+    """What static/js/map.js reads: the base map's tile layers, and for admins only a
+    notice when there is none and how to set one (docs/configuration.md)."""
+    base = settings.BASE_MAP
+    conf: dict[str, Any] = {"tileLayers": base.for_browser()}
+    if not base.configured and user.is_authenticated and ADMINISTER.allows(user):
+        if base.problem == "no_key":
+            conf["notice"] = _(
+                "No base map: MAP_TILES=tianditu needs a 天地图 key in TIANDITU_KEY. The "
+                "approved roads and areas are drawn on a plain background."
+            )
+        else:
+            conf["notice"] = _(
+                "No base map is configured: the approved roads and areas are drawn on a "
+                "plain background. Set MAP_TILES=tianditu with TIANDITU_KEY (天地图), or "
+                "MAP_TILES=osm, in the environment (docs/configuration.md)."
+            )
+    return conf
 
 
 class PageLocaleMiddleware(LocaleMiddleware):
