@@ -18,8 +18,11 @@ def test_a_tianditu_key_alone_picks_tianditu_vector_and_label_layers() -> None:
     chosen = base_map(tiles="", tianditu_key="k123", tile_url="", attribution="")
     assert chosen.source == "tianditu"
     urls = [layer.url for layer in chosen.layers]
-    assert "/vec_w/wmts?" in urls[0] and "LAYER=vec" in urls[0] and urls[0].endswith("tk=k123")
-    assert "/cva_w/wmts?" in urls[1] and "TILEMATRIXSET=w" in urls[1]
+    assert "/vec_w/wmts?" in urls[0]
+    assert "LAYER=vec" in urls[0]
+    assert urls[0].endswith("tk=k123")
+    assert "/cva_w/wmts?" in urls[1]
+    assert "TILEMATRIXSET=w" in urls[1]
     assert chosen.csp_sources() == ["https://*.tianditu.gov.cn"]
 
 
