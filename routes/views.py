@@ -46,7 +46,9 @@ from .forms import (
     SegmentReasonRequiredForm,
     SegmentReinstateForm,
 )
+from .geometry import GeometryProblem, clean_geometry
 from .models import RoadSegment
+from .problems import problem_point
 from .selectors import segment_list, segment_summary
 
 S = RoadSegment.Status
@@ -220,6 +222,19 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # ---- drawing ------------------------------------------------------------------------------
 
 
+def _problem_point(form: SegmentForm) -> list[float] | None:
+    """Where a refused geometry went wrong, to mark it on the map (lon, lat)."""
+    if not form.is_bound or "geometry" not in form.errors:
+        return None
+    kind = form.data.get("kind") or RoadSegment.Kind.ROAD
+    try:
+        clean_geometry(form.data.get("geometry", ""), kind=kind, bbox=services.service_area())
+    except GeometryProblem as problem:
+        point = problem_point(problem)
+        return list(point) if point else None
+    return None
+
+
 def _draw_page(
     request: HttpRequest,
     *,
@@ -247,6 +262,12 @@ def _draw_page(
             "draw_texts": {
                 "mapLabel": _("Map for drawing the road or area"),
                 "invalidText": _("The text is not valid GeoJSON; the map shows the last drawing."),
+                "pointText": _(
+                    "A point is neither a road nor an area: give a LineString for a road or a "
+                    "Polygon for an area."
+                ),
+                "problemPoint": _problem_point(form),
+                "problemLabel": _("The problem is here"),
             },
             **map_context(),
         },

@@ -112,20 +112,48 @@
       drawn.on("pm:edit", write);
     }
 
-    // The field's text onto the map; false when it is not GeoJSON the map can show.
+    // A pasted point is not a road or an area: shown as a dot for reference, never adopted
+    // (markers have no setStyle), and the text box says why.
+    let pointMarker = null;
+    function showPoint(latlng) {
+      pointMarker = L.circleMarker(latlng, {
+        radius: 7, color: "#a4161a", fillColor: "#a4161a", fillOpacity: 0.6, pmIgnore: true,
+      }).addTo(map);
+    }
+
+    // The field's text onto the map; "" when it shows, otherwise why it cannot.
     function read() {
+      if (pointMarker) map.removeLayer(pointMarker);
+      pointMarker = null;
       const text = field.value.trim();
-      if (!text) return true;
+      if (!text) return "";
       let layers;
       try {
         layers = L.geoJSON(JSON.parse(text)).getLayers();
       } catch (error) {
-        return false;
+        return texts.invalidText || "";
       }
-      if (layers.length !== 1) return false;
-      adopt(layers[0]);
+      if (layers.length !== 1) return texts.invalidText || "";
+      const layer = layers[0];
+      if (typeof layer.setStyle !== "function" || typeof layer.getLatLngs !== "function") {
+        if (layer.getLatLng) showPoint(layer.getLatLng());
+        return texts.pointText || texts.invalidText || "";
+      }
+      adopt(layer);
       drawn.addTo(map);
-      return true;
+      return "";
+    }
+
+    // Where the server found the problem (a self-intersection, a point outside the area).
+    function markProblem() {
+      const at = texts.problemPoint;
+      if (!at) return null;
+      const marker = L.circleMarker([at[1], at[0]], {
+        radius: 9, color: "#a4161a", weight: 3, fillColor: "#ffffff", fillOpacity: 0.4,
+        pmIgnore: true, className: "problem-point",
+      }).addTo(map);
+      marker.bindTooltip(texts.problemLabel || "", { permanent: true, direction: "top" });
+      return marker;
     }
 
     function tools() {
@@ -162,18 +190,26 @@
     field.addEventListener("change", function () {
       if (drawn) map.removeLayer(drawn);
       drawn = null;
-      const ok = read();
-      invalid.textContent = texts.invalidText || "";
-      invalid.hidden = ok;
-      if (ok && drawn) YQMap.fit(map, [drawn]);
+      const problem = read();
+      invalid.textContent = problem;
+      invalid.hidden = !problem;
+      if (!problem && drawn) YQMap.fit(map, [drawn]);
+      else if (pointMarker) map.setView(pointMarker.getLatLng(), Math.max(map.getZoom(), 14));
     });
     kindInputs.forEach(function (input) {
       input.addEventListener("change", tools);
     });
 
     tools();
-    read();
+    const problem = read();
+    if (problem) {
+      invalid.textContent = problem;
+      invalid.hidden = false;
+    }
+    const marked = markProblem();
     YQMap.fit(map, drawn ? [drawn] : [context]);
+    if (marked) map.setView(marked.getLatLng(), Math.max(map.getZoom(), 15));
+    else if (!drawn && pointMarker) map.setView(pointMarker.getLatLng(), 15);
     element.yqMap = map;
   }
 
