@@ -84,6 +84,8 @@
     const invalid = element.parentNode.querySelector(".draw-invalid");
     const kindInputs = document.querySelectorAll('input[name="kind"]');
     const widthField = document.querySelector(".field-corridor_half_width_m");
+    const twoWayField = document.querySelector(".field-two_way");
+    const roadCodeField = document.querySelector(".field-road_code");
     const map = YQMap.create(element);
     map.pm.setLang(document.documentElement.lang.indexOf("zh") === 0 ? "zh" : "en");
 
@@ -174,7 +176,10 @@
         editMode: true,
         removalMode: true,
       });
-      if (widthField) widthField.hidden = !road;
+      // Road-only fields (corridor, two-way, road code) are hidden for an area.
+      [widthField, twoWayField, roadCodeField].forEach(function (node) {
+        if (node) node.hidden = !road;
+      });
     }
 
     map.on("pm:create", function (event) {
