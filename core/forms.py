@@ -39,6 +39,20 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
+class VersionField(forms.IntegerField):
+    """The object's version when the page was drawn, in a hidden input; the service refuses
+    the form when the object changed since (core/versions.py). Name it `seen_version`, give
+    it its initial value with `core.versions.version_initial(obj)`, and pass it on with the
+    rest of `cleaned_data` to a service that takes `seen_version: int | None = None`."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("min_value", 0)
+        super().__init__(**kwargs)
+
+
 def model_formfield(model: type[models.Model], name: str, **kwargs: Any) -> forms.Field:
     """A form field with the model field's label, help text, length and choices.
 
@@ -64,6 +78,8 @@ def add_service_error(form: forms.BaseForm, error: ApplicationError | Validation
     """
     if isinstance(error, ApplicationError):
         field = error.field if error.field in form.fields else None
+        if field is not None and form.fields[field].widget.is_hidden:
+            field = None  # nobody would see it next to a hidden input
         form.add_error(field, ValidationError(error.message))
         return
     if not hasattr(error, "error_dict"):

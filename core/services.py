@@ -106,8 +106,11 @@ def transition(
     """Move `instance.status` along its model's TRANSITIONS, with any fields that go with it."""
     current = instance.status  # type: ignore[attr-defined]
     if to not in instance.TRANSITIONS[current]:  # type: ignore[attr-defined]
+        # the statuses' labels in the reader's language, not their codes
+        labels = dict(instance._meta.get_field("status").choices or ())  # type: ignore[union-attr]
         raise ApplicationError(
-            _("Cannot go from %(current)s to %(to)s.") % {"current": current, "to": to},
+            _("Cannot go from %(current)s to %(to)s.")
+            % {"current": labels.get(current, current), "to": labels.get(to, to)},
             field="status",
         )
     return model_update(

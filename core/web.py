@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import wraps
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 
@@ -24,10 +25,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from .models import AuditRecord
 from .roles import (
@@ -156,11 +157,81 @@ class AuditEntry:
     reason: str
 
 
-def _display(field: models.Field[Any, Any] | None, value: Any) -> str | None:
-    """An audited value as a person reads it: choice labels, local times, related names."""
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float | Decimal):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(Decimal(value))
+        except (ArithmeticError, ValueError):
+            return None
+    return None
+
+
+# Unit suffixes of field names (STYLE.md: names carry units): the suffix, its template and
+# decimals, and from what size a larger unit (with its decimals) reads better.
+_UNITS: list[tuple[str, StrOrPromise, int, tuple[float, StrOrPromise, int] | None]] = [
+    ("_m2", gettext_lazy("%(value)s m²"), 0, (1_000_000, gettext_lazy("%(value)s km²"), 3)),
+    ("_m", gettext_lazy("%(value)s m"), 2, (1000, gettext_lazy("%(value)s km"), 3)),
+    ("_yuan_per_km", gettext_lazy("%(value)s yuan/km"), 2, None),
+    ("_km", gettext_lazy("%(value)s km"), 3, None),
+    ("_yuan", gettext_lazy("%(value)s yuan"), 2, None),
+]
+
+
+def _with_unit(name: str, value: Any) -> str | None:
+    """A measured value with its unit, by its field name's suffix: metres to the centimetre
+    (km to 3 decimals from 1 km), yuan to 2 decimals. None when the name carries no unit
+    or the value is not a number."""
+    number = _number(value)
+    if number is None:
+        return None
+    for suffix, template, decimals, larger in _UNITS:
+        if not name.endswith(suffix):
+            continue
+        shown, unit, places = number, template, decimals
+        if larger is not None and abs(number) >= larger[0]:
+            shown, unit, places = number / larger[0], larger[1], larger[2]
+        return str(unit) % {"value": number_format(shown, places, force_grouping=True)}
+    return None
+
+
+def _positions(coordinates: Any) -> int:
+    """How many positions a GeoJSON coordinates array holds, at any depth."""
+    if isinstance(coordinates, list) and coordinates and not isinstance(coordinates[0], list):
+        return 1
+    if isinstance(coordinates, list):
+        return sum(_positions(item) for item in coordinates)
+    return 0
+
+
+def _structured(value: Any) -> str:
+    """A JSON value (a geometry, a parameter set) in words, never a Python dict."""
+    if isinstance(value, dict) and "type" in value and "coordinates" in value:
+        count = _positions(value["coordinates"])
+        return ngettext(
+            "%(type)s geometry, %(count)s point", "%(type)s geometry, %(count)s points", count
+        ) % {"type": value["type"], "count": count}
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {_structured(item)}" for key, item in value.items())
+    if isinstance(value, list):
+        return ", ".join(_structured(item) for item in value)
+    if isinstance(value, float):
+        return number_format(value, 6 if abs(value) < 1000 else 3)
+    return str(value)
+
+
+def _display(field: models.Field[Any, Any] | None, value: Any, name: str = "") -> str | None:
+    """An audited value as a person reads it: choice labels, local times, related names,
+    measures with their units, geometries in words."""
     if value is None or value == "":
         return None
     shown: Any = value
+    measured = _with_unit(name, value)
+    if measured is not None:
+        return measured
     if field is not None and field.choices:
         shown = dict(field.flatchoices).get(value, value)
     elif isinstance(field, models.ForeignKey):
@@ -170,8 +241,12 @@ def _display(field: models.Field[Any, Any] | None, value: Any) -> str | None:
         parsed = parse_datetime(value)
         if parsed is not None:
             shown = date_format(timezone.localtime(parsed), "Y-m-d H:i")
-    elif isinstance(field, models.BooleanField):
+    elif isinstance(field, models.DateField) and isinstance(value, str):
+        shown = value  # ISO dates read the same in both languages
+    elif isinstance(field, models.BooleanField) or isinstance(value, bool):
         shown = _("Yes") if value else _("No")
+    elif isinstance(value, dict | list | float):
+        shown = _structured(value)
     return str(shown)
 
 
@@ -186,7 +261,7 @@ def _entry(record: AuditRecord, model: type[models.Model] | None) -> AuditEntry:
                 found = None
             field = found if isinstance(found, models.Field) else None
         label = capfirst(str(field.verbose_name)) if field is not None else name
-        old_shown, new_shown = _display(field, old), _display(field, new)
+        old_shown, new_shown = _display(field, old, name), _display(field, new, name)
         if old_shown is None and new_shown is None:
             continue  # an empty field at creation says nothing
         changes.append(AuditChange(label=label, old=old_shown, new=new_shown))
@@ -271,13 +346,27 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             NavLink(label=item.label, url=url, current=url == current)
             for item, url in zip(items, urls, strict=True)
         ]
-    return {
-        "nav_items": links,
-        "map_settings": {
-            "tileUrl": settings.MAP_TILE_URL,
-            "tileAttribution": settings.MAP_TILE_ATTRIBUTION,
-        },
-    }
+    return {"nav_items": links, "map_settings": map_settings(user)}
+
+
+def map_settings(user: Any) -> dict[str, Any]:
+    """What static/js/map.js reads: the base map's tile layers, and for admins only a
+    notice when there is none and how to set one (docs/configuration.md)."""
+    base = settings.BASE_MAP
+    conf: dict[str, Any] = {"tileLayers": base.for_browser()}
+    if not base.configured and user.is_authenticated and ADMINISTER.allows(user):
+        if base.problem == "no_key":
+            conf["notice"] = _(
+                "No base map: MAP_TILES=tianditu needs a 天地图 key in TIANDITU_KEY. The "
+                "approved roads and areas are drawn on a plain background."
+            )
+        else:
+            conf["notice"] = _(
+                "No base map is configured: the approved roads and areas are drawn on a "
+                "plain background. Set MAP_TILES=tianditu with TIANDITU_KEY (天地图), or "
+                "MAP_TILES=osm, in the environment (docs/configuration.md)."
+            )
+    return conf
 
 
 class PageLocaleMiddleware(LocaleMiddleware):

@@ -12,8 +12,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import Form, model_formfield
+from core.forms import Form, VersionField, model_formfield
 
+from .identifiers import normalise_plate, normalise_vin
 from .models import Operator, Vehicle
 from .throttling import client_address, login_wait_s
 
@@ -51,11 +52,13 @@ class OperatorForm(Form):
 class OperatorAdmitForm(Form):
     pilot_admitted_on = model_formfield(Operator, "pilot_admitted_on", required=True)
     reason = _reason(required=False)
+    seen_version = VersionField()
 
 
 class OperatorStatusForm(Form):
     status = forms.ChoiceField(label=_("New status"))
     reason = _reason(required=True)
+    seen_version = VersionField()
 
     def __init__(self, *args: Any, operator: Operator, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -87,12 +90,35 @@ class VehicleForm(Form):
         else:
             self.fields["operator"].queryset = companies  # type: ignore[attr-defined]
 
+    def clean(self) -> dict[str, Any]:
+        """Every error at once, not in rounds: the model's validators (VIN check digit, plate
+        format) and uniqueness run here beside the fields' own checks, on the values the
+        service will store. The service checks them all again (`full_clean`)."""
+        data = super().clean() or {}
+        checked = {"vin", "plate", "category"} - set(self.errors)
+        if not checked:
+            return data
+        vehicle = Vehicle(
+            vin=normalise_vin(data.get("vin") or ""),
+            plate=normalise_plate(data.get("plate") or ""),
+            category=data.get("category") or "",
+        )
+        exclude = {f.name for f in Vehicle._meta.fields} - checked
+        try:
+            vehicle.full_clean(exclude=exclude, validate_constraints=False)
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                if name in checked:
+                    self.add_error(name, messages)
+        return data
+
 
 class VehicleEditForm(Form):
     """What can be corrected on a vehicle; the VIN identifies it and never changes."""
 
     plate = model_formfield(Vehicle, "plate", max_length=12)
     category = model_formfield(Vehicle, "category")
+    seen_version = VersionField()
 
 
 class VehicleApproveForm(Form):
@@ -100,6 +126,7 @@ class VehicleApproveForm(Form):
     permit_valid_from = model_formfield(Vehicle, "permit_valid_from", required=True)
     permit_valid_to = model_formfield(Vehicle, "permit_valid_to", required=True)
     reason = _reason(required=False)
+    seen_version = VersionField()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -112,6 +139,7 @@ class VehicleApproveForm(Form):
 class VehicleStatusForm(Form):
     status = forms.ChoiceField(label=_("New status"))
     reason = _reason(required=True)
+    seen_version = VersionField()
 
     def __init__(self, *args: Any, vehicle: Vehicle, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -16,12 +18,27 @@ from core.roles import SEE_ALL_COMPANIES, Role
 from .identifiers import validate_credit_code, validate_plate, validate_vin
 
 
+class PlainUniqueMessages:
+    """A sentence for a unique field already taken ("已有车辆使用此车辆识别代号。"), not
+    Django's "具有 车辆识别代号 的 车辆 已存在。" pieced from the names."""
+
+    UNIQUE_MESSAGES: ClassVar[dict[tuple[str, ...], Any]] = {}
+
+    def unique_error_message(
+        self, model_class: type[models.Model], unique_check: Sequence[str]
+    ) -> ValidationError:
+        message = self.UNIQUE_MESSAGES.get(tuple(unique_check))
+        if message is not None:
+            return ValidationError(message, code="unique")
+        return super().unique_error_message(model_class, unique_check)  # type: ignore[misc,no-any-return]
+
+
 def local_day_start(day: dt.date) -> dt.datetime:
     """The instant a calendar day starts in the project's time zone (Asia/Shanghai)."""
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-class Operator(models.Model):
+class Operator(PlainUniqueMessages, models.Model):
     """An AV company. Its kilometres count from the later of settled_on and pilot_admitted_on."""
 
     class Status(models.TextChoices):
@@ -35,6 +52,10 @@ class Operator(models.Model):
         Status.ADMITTED: {Status.SUSPENDED, Status.WITHDRAWN},
         Status.SUSPENDED: {Status.ADMITTED, Status.WITHDRAWN},
         Status.WITHDRAWN: set(),
+    }
+
+    UNIQUE_MESSAGES: ClassVar[dict[tuple[str, ...], Any]] = {
+        ("credit_code",): _("Another company is already registered with this credit code."),
     }
 
     name = models.CharField(_("name"), max_length=200)
@@ -147,7 +168,7 @@ class BankDetailsChange(models.Model):
         return f"{self.operator} {mask_account(self.bank_account)} {self.status}"
 
 
-class Vehicle(models.Model):
+class Vehicle(PlainUniqueMessages, models.Model):
     class Category(models.TextChoices):
         BUS = "bus", _("Bus")
         TAXI = "taxi", _("Taxi")
@@ -172,6 +193,11 @@ class Vehicle(models.Model):
     operator = models.ForeignKey(
         Operator, verbose_name=_("company"), on_delete=models.PROTECT, related_name="vehicles"
     )
+    UNIQUE_MESSAGES: ClassVar[dict[tuple[str, ...], Any]] = {
+        ("vin",): _("Another vehicle already has this VIN."),
+        ("plate",): _("Another vehicle already has this number plate."),
+    }
+
     vin = models.CharField(_("VIN"), max_length=17, unique=True, validators=[validate_vin])
     plate = models.CharField(
         _("number plate"), max_length=8, unique=True, validators=[validate_plate]

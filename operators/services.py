@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from core.errors import ApplicationError
 from core.roles import ADMINISTER, MANAGE_COMPANIES, PROPOSE_VEHICLES, Role
 from core.services import audit_record, model_create, model_update, require, transition
+from core.versions import check_version
 
 from .auth import hash_key
 from .identifiers import normalise_credit_code, normalise_plate, normalise_vin
@@ -52,11 +53,17 @@ def operator_update(*, actor: User, operator: Operator, data: dict[str, Any]) ->
 
 @transaction.atomic
 def operator_admit(
-    *, actor: User, operator: Operator, pilot_admitted_on: dt.date, reason: str = ""
+    *,
+    actor: User,
+    operator: Operator,
+    pilot_admitted_on: dt.date,
+    reason: str = "",
+    seen_version: int | None = None,
 ) -> Operator:
     """Admit a company to the demonstration pilot (or reinstate a suspended one)."""
     require(actor, MANAGE_COMPANIES)
     operator = Operator.objects.select_for_update().get(pk=operator.pk)
+    check_version(operator, seen_version)
     if operator.settled_on is None:
         raise ApplicationError(
             _("Record the date the company settled in Yangquan first."), field="settled_on"
@@ -71,7 +78,9 @@ def operator_admit(
 
 
 @transaction.atomic
-def operator_set_status(*, actor: User, operator: Operator, status: str, reason: str) -> Operator:
+def operator_set_status(
+    *, actor: User, operator: Operator, status: str, reason: str, seen_version: int | None = None
+) -> Operator:
     """Suspend or withdraw a company; admission goes through operator_admit."""
     require(actor, MANAGE_COMPANIES)
     if status == Operator.Status.ADMITTED:
@@ -79,6 +88,7 @@ def operator_set_status(*, actor: User, operator: Operator, status: str, reason:
     if not reason.strip():
         raise ApplicationError(_("Give a reason."), field="reason")
     operator = Operator.objects.select_for_update().get(pk=operator.pk)
+    check_version(operator, seen_version)
     return transition(instance=operator, to=status, actor=actor, reason=reason)
 
 
@@ -122,10 +132,13 @@ def vehicle_changeable_by(user: User, vehicle: Vehicle) -> bool:
 
 
 @transaction.atomic
-def vehicle_update(*, actor: User, vehicle: Vehicle, data: dict[str, Any]) -> Vehicle:
+def vehicle_update(
+    *, actor: User, vehicle: Vehicle, data: dict[str, Any], seen_version: int | None = None
+) -> Vehicle:
     """Companies may correct a vehicle only while it is proposed; the bureau at any time."""
     require(actor, PROPOSE_VEHICLES)
     vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
+    check_version(vehicle, seen_version)
     if not vehicle_changeable_by(actor, vehicle):
         raise ApplicationError(
             _("An approved vehicle can only be changed by the transport bureau."), field="status"
@@ -147,10 +160,15 @@ def vehicle_approve(
     permit_valid_from: dt.date,
     permit_valid_to: dt.date,
     reason: str = "",
+    seen_version: int | None = None,
 ) -> Vehicle:
-    """Approve (or renew, or reinstate) a vehicle's permit with its validity window."""
+    """Approve (or renew, or reinstate) a vehicle's permit with its validity window.
+
+    `seen_version` (core/versions.py): a form opened before someone else approved, renewed
+    or changed the vehicle is refused rather than renewing the permit a second time."""
     require(actor, MANAGE_COMPANIES)
     vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
+    check_version(vehicle, seen_version)
     data = {
         "permit_number": permit_number,
         "permit_valid_from": permit_valid_from,
@@ -164,7 +182,9 @@ def vehicle_approve(
 
 
 @transaction.atomic
-def vehicle_set_status(*, actor: User, vehicle: Vehicle, status: str, reason: str) -> Vehicle:
+def vehicle_set_status(
+    *, actor: User, vehicle: Vehicle, status: str, reason: str, seen_version: int | None = None
+) -> Vehicle:
     """Reject, suspend or retire a vehicle; approval goes through vehicle_approve."""
     require(actor, MANAGE_COMPANIES)
     if status == Vehicle.Status.APPROVED:
@@ -172,6 +192,7 @@ def vehicle_set_status(*, actor: User, vehicle: Vehicle, status: str, reason: st
     if not reason.strip():
         raise ApplicationError(_("Give a reason."), field="reason")
     vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
+    check_version(vehicle, seen_version)
     return transition(instance=vehicle, to=status, actor=actor, reason=reason)
 
 

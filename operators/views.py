@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from core.forms import submit
 from core.roles import MANAGE_COMPANIES, PROPOSE_VEHICLES, SEE_ALL_COMPANIES, Role
 from core.services import require
+from core.versions import VERSION_FIELD, version_initial
 from core.web import (
     acting_user,
     audit_trail,
@@ -100,6 +101,33 @@ def dashboard(*, user: User, today: dt.date) -> dict[str, Any]:
     return context
 
 
+def _no_longer_applies(request: HttpRequest, message: str, url: str) -> HttpResponse:
+    """A page for an action that no longer applies is not offered: back to the object,
+    saying why (a bookmark, a second tab, the back button). A POST from such a page still
+    reaches the service, which refuses it (a stale form by its version) above the form."""
+    messages.info(request, message)
+    return redirect(url)
+
+
+def _can_admit(company: Operator) -> bool:
+    return Operator.Status.ADMITTED in Operator.TRANSITIONS[company.status]
+
+
+def _company_statuses(company: Operator) -> bool:
+    return bool(Operator.TRANSITIONS[company.status] - {Operator.Status.ADMITTED})
+
+
+def _can_approve(vehicle: Vehicle) -> bool:
+    return (
+        vehicle.status == Vehicle.Status.APPROVED
+        or Vehicle.Status.APPROVED in Vehicle.TRANSITIONS[vehicle.status]
+    )
+
+
+def _vehicle_statuses(vehicle: Vehicle) -> bool:
+    return bool(Vehicle.TRANSITIONS[vehicle.status] - {Vehicle.Status.APPROVED})
+
+
 # ---- companies -------------------------------------------------------------------------
 
 
@@ -145,10 +173,8 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "company": company,
             "vehicles": vehicles,
             "can_manage": can_manage,
-            "can_admit": can_manage
-            and Operator.Status.ADMITTED in Operator.TRANSITIONS[company.status],
-            "can_change_status": can_manage
-            and bool(Operator.TRANSITIONS[company.status] - {Operator.Status.ADMITTED}),
+            "can_admit": can_manage and _can_admit(company),
+            "can_change_status": can_manage and _company_statuses(company),
             "audit_entries": audit_trail(user=user, obj=company),
         },
     )
@@ -209,7 +235,15 @@ def company_admit(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     company = get_object_or_404(operator_list(user=user), pk=pk)
     require(user, MANAGE_COMPANIES)
-    form = OperatorAdmitForm(request.POST or None)
+    detail_url = reverse("operators:company_detail", args=[company.pk])
+    if request.method == "GET" and not _can_admit(company):
+        return _no_longer_applies(
+            request,
+            _("“%(name)s” is %(status)s: there is nothing to admit.")
+            % {"name": company.name, "status": company.get_status_display()},
+            detail_url,
+        )
+    form = OperatorAdmitForm(request.POST or None, initial=version_initial(company))
     if form.is_valid():
         done = submit(
             form, services.operator_admit, actor=user, operator=company, **form.cleaned_data
@@ -236,7 +270,16 @@ def company_status(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     company = get_object_or_404(operator_list(user=user), pk=pk)
     require(user, MANAGE_COMPANIES)
-    form = OperatorStatusForm(request.POST or None, operator=company)
+    if request.method == "GET" and not _company_statuses(company):
+        return _no_longer_applies(
+            request,
+            _("“%(name)s” is %(status)s: its status cannot change any more.")
+            % {"name": company.name, "status": company.get_status_display()},
+            reverse("operators:company_detail", args=[company.pk]),
+        )
+    form = OperatorStatusForm(
+        request.POST or None, operator=company, initial=version_initial(company)
+    )
     if form.is_valid():
         done = submit(
             form, services.operator_set_status, actor=user, operator=company, **form.cleaned_data
@@ -312,13 +355,8 @@ def vehicle_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "vehicle": vehicle,
             "is_company": user.role == Role.OPERATOR,
             "can_edit": services.vehicle_changeable_by(user, vehicle),
-            "can_approve": can_manage
-            and (
-                vehicle.status == Vehicle.Status.APPROVED
-                or Vehicle.Status.APPROVED in Vehicle.TRANSITIONS[vehicle.status]
-            ),
-            "can_change_status": can_manage
-            and bool(Vehicle.TRANSITIONS[vehicle.status] - {Vehicle.Status.APPROVED}),
+            "can_approve": can_manage and _can_approve(vehicle),
+            "can_change_status": can_manage and _vehicle_statuses(vehicle),
             "warning_days": PERMIT_WARNING_DAYS,
             "audit_entries": audit_trail(user=user, obj=vehicle),
         },
@@ -357,12 +395,30 @@ def vehicle_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     vehicle = get_object_or_404(vehicle_list(user=user), pk=pk)
     require(user, PROPOSE_VEHICLES)
+    if request.method == "GET" and not services.vehicle_changeable_by(user, vehicle):
+        return _no_longer_applies(
+            request,
+            _("An approved vehicle can only be changed by the transport bureau."),
+            reverse("operators:vehicle_detail", args=[vehicle.pk]),
+        )
     form = VehicleEditForm(
-        request.POST or None, initial={"plate": vehicle.plate, "category": vehicle.category}
+        request.POST or None,
+        initial={"plate": vehicle.plate, "category": vehicle.category, **version_initial(vehicle)},
     )
     if form.is_valid():
-        changed = {k: v for k, v in form.cleaned_data.items() if k in form.changed_data}
-        done = submit(form, services.vehicle_update, actor=user, vehicle=vehicle, data=changed)
+        changed = {
+            k: v
+            for k, v in form.cleaned_data.items()
+            if k in form.changed_data and k != VERSION_FIELD
+        }
+        done = submit(
+            form,
+            services.vehicle_update,
+            actor=user,
+            vehicle=vehicle,
+            data=changed,
+            seen_version=form.cleaned_data[VERSION_FIELD],
+        )
         if done is not None:
             messages.success(request, _("Changes saved."))
             return redirect("operators:vehicle_detail", pk=vehicle.pk)
@@ -382,12 +438,20 @@ def vehicle_approve(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     vehicle = get_object_or_404(vehicle_list(user=user), pk=pk)
     require(user, MANAGE_COMPANIES)
+    if request.method == "GET" and not _can_approve(vehicle):
+        return _no_longer_applies(
+            request,
+            _("%(plate)s is %(status)s: its permit cannot be approved.")
+            % {"plate": vehicle.plate, "status": vehicle.get_status_display()},
+            reverse("operators:vehicle_detail", args=[vehicle.pk]),
+        )
     form = VehicleApproveForm(
         request.POST or None,
         initial={
             "permit_number": vehicle.permit_number,
             "permit_valid_from": vehicle.permit_valid_from,
             "permit_valid_to": vehicle.permit_valid_to,
+            **version_initial(vehicle),
         },
     )
     if form.is_valid():
@@ -415,7 +479,16 @@ def vehicle_status(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     vehicle = get_object_or_404(vehicle_list(user=user), pk=pk)
     require(user, MANAGE_COMPANIES)
-    form = VehicleStatusForm(request.POST or None, vehicle=vehicle)
+    if request.method == "GET" and not _vehicle_statuses(vehicle):
+        return _no_longer_applies(
+            request,
+            _("%(plate)s is %(status)s: its status cannot change any more.")
+            % {"plate": vehicle.plate, "status": vehicle.get_status_display()},
+            reverse("operators:vehicle_detail", args=[vehicle.pk]),
+        )
+    form = VehicleStatusForm(
+        request.POST or None, vehicle=vehicle, initial=version_initial(vehicle)
+    )
     if form.is_valid():
         done = submit(
             form, services.vehicle_set_status, actor=user, vehicle=vehicle, **form.cleaned_data

@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import DateInput, Form, model_formfield
+from core.forms import DateInput, Form, VersionField, model_formfield
 from operators.models import local_day_start
 
 from .models import DEFAULT_CORRIDOR_HALF_WIDTH_M, RoadSegment
@@ -171,6 +171,7 @@ class SegmentForm(Form):
         help_text=_("The repair is recorded in the audit trail."),
     )
     reason = _reason(required=False)
+    seen_version = VersionField()
 
     def clean_geometry(self) -> Any:
         """Parsed JSON when it parses; otherwise the text, which the service refuses with
@@ -210,12 +211,18 @@ class SegmentForm(Form):
         }
 
 
+class SegmentDeleteForm(Form):
+    seen_version = VersionField()
+
+
 class SegmentReasonForm(Form):
     reason = _reason(required=False)
+    seen_version = VersionField()
 
 
 class SegmentReasonRequiredForm(Form):
     reason = _reason(required=True)
+    seen_version = VersionField()
 
 
 class SegmentApproveForm(Form):
@@ -229,6 +236,7 @@ class SegmentApproveForm(Form):
     )
     approval_ref = model_formfield(RoadSegment, "approval_ref", required=True)
     reason = _reason(required=False)
+    seen_version = VersionField()
 
 
 class SegmentReinstateForm(SegmentApproveForm):
@@ -244,6 +252,7 @@ class SegmentEndForm(Form):
         help_text=_("Local time; empty means now. Kilometres before it still count."),
     )
     reason = _reason(required=True)
+    seen_version = VersionField()
 
 
 class SegmentImportForm(Form):

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+import shapely.errors
 from pyproj import Geod
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
@@ -59,7 +60,7 @@ def parse_geojson(value: Any) -> dict[str, Any]:
         try:
             value = json.loads(value)
         except ValueError as exc:
-            raise GeometryProblem("bad_json", error=str(exc)) from exc
+            raise json_problem(exc) from exc
     if not isinstance(value, dict):
         raise GeometryProblem("not_object")
     if value.get("type") == "Feature":
@@ -74,10 +75,50 @@ def parse_geojson(value: Any) -> dict[str, Any]:
     return value
 
 
+def json_problem(exc: ValueError) -> GeometryProblem:
+    """The parser's position (line, column), not its English words."""
+    if isinstance(exc, json.JSONDecodeError):
+        return GeometryProblem("bad_json", error=str(exc), line=exc.lineno, column=exc.colno)
+    return GeometryProblem("bad_json", error=str(exc), line=1, column=1)
+
+
+# GEOS's validity reasons (shapely.is_valid_reason: "Self-intersection[113.55 37.85]"), as
+# codes routes/problems.py words in the reader's language.
+VALIDITY_REASONS = {
+    "Self-intersection": "self_intersection",
+    "Ring Self-intersection": "ring_self_intersection",
+    "Too few points in geometry component": "too_few_points",
+    "Hole lies outside shell": "hole_outside",
+    "Holes are nested": "holes_nested",
+    "Interior is disconnected": "interior_disconnected",
+    "Nested shells": "nested_shells",
+    "Duplicate Rings": "duplicate_rings",
+    "Invalid Coordinate": "invalid_coordinate",
+    "Ring is not closed": "ring_not_closed",
+}
+
+
+def invalid_polygon_problem(reason: str) -> GeometryProblem:
+    """`invalid_polygon` with the reason's code and, where GEOS gives one, the point."""
+    name, _, rest = reason.partition("[")
+    params: dict[str, Any] = {"reason": reason, "why": VALIDITY_REASONS.get(name, "other")}
+    try:
+        lon, lat = (float(v) for v in rest.rstrip("]").split()[:2])
+    except ValueError:
+        pass
+    else:
+        params.update(lon=lon, lat=lat)
+    return GeometryProblem("invalid_polygon", **params)
+
+
 def _shape(value: dict[str, Any]) -> BaseGeometry:
     try:
         geom = shape(value)
+    except shapely.errors.GEOSException as exc:  # a one-point LineString
+        raise GeometryProblem("too_few_points", error=str(exc)) from exc
     except (ValueError, TypeError, IndexError, AttributeError, KeyError) as exc:
+        if "linearring requires at least 4" in str(exc).lower():
+            raise GeometryProblem("ring_too_short", error=str(exc)) from exc
         raise GeometryProblem("bad_coordinates", error=str(exc)) from exc
     coords = shapely.get_coordinates(geom)
     if coords.size == 0:
@@ -159,7 +200,7 @@ def clean_geometry(
     if not geom.is_valid:
         reason = shapely.is_valid_reason(geom)
         if not repair:
-            raise GeometryProblem("invalid_polygon", reason=reason)
+            raise invalid_polygon_problem(reason)
         geom = _only_polygons(shapely.make_valid(geom))
         notes.append(f"repaired with make_valid: {reason}")
     area = geodesic_area_m2(geom)

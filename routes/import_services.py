@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.errors import ApplicationError
 from core.roles import EDIT_SEGMENTS
@@ -153,7 +154,12 @@ def segment_import(
         raise ApplicationError(_("The file holds no features."), field="file")
     if report.problem_count:
         raise ApplicationError(
-            _("%(count)s features have problems; nothing was imported. Run a dry run to see them.")
+            ngettext(
+                "%(count)s feature has a problem; nothing was imported. Run a dry run to see it.",
+                "%(count)s features have problems; nothing was imported. Run a dry run to see "
+                "them.",
+                report.problem_count,
+            )
             % {"count": report.problem_count},
             field="file",
         )

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.forms import submit
 from core.roles import EDIT_SEGMENTS
@@ -181,7 +182,11 @@ def segment_import_commit(request: HttpRequest) -> HttpResponse:
         if report is not None:
             messages.success(
                 request,
-                _("%(count)s segments imported as drafts from %(file)s.")
+                ngettext(
+                    "%(count)s segment imported as a draft from %(file)s.",
+                    "%(count)s segments imported as drafts from %(file)s.",
+                    len(report.items),
+                )
                 % {"count": len(report.items), "file": details["name"]},
             )
             return redirect(f"{reverse('routes:segment_list')}?status=draft")

@@ -34,7 +34,7 @@ from shapely.geometry.base import BaseGeometry
 
 from core.geo import gcj02_to_wgs84
 
-from .geometry import GeometryProblem
+from .geometry import GeometryProblem, json_problem
 
 GCJ02 = "gcj02"
 FORMATS = {".geojson": "geojson", ".json": "geojson", ".kml": "kml", ".zip": "shapefile"}
@@ -173,9 +173,9 @@ def _embedded_crs_geojson(data: bytes) -> bool:
     try:
         document = json.loads(data)
     except ValueError as exc:
-        raise GeometryProblem("bad_json", error=str(exc)) from exc
+        raise json_problem(exc) from exc
     except RecursionError as exc:  # nested thousands deep: no GeoJSON is
-        raise GeometryProblem("bad_json", error="nested too deeply") from exc
+        raise GeometryProblem("too_deep") from exc
     if not isinstance(document, dict):
         raise GeometryProblem("not_object")
     return isinstance(document.get("crs"), dict)

@@ -12,11 +12,23 @@ from .geometry import GeometryProblem
 from .models import RoadSegment
 
 PROBLEM_MESSAGES = {
-    "bad_json": gettext_lazy("Not valid JSON: %(error)s"),
+    "bad_json": gettext_lazy(
+        "Not valid JSON: check line %(line)s, column %(column)s (a missing comma, bracket "
+        "or quote)."
+    ),
+    "too_deep": gettext_lazy("Not valid GeoJSON: nested far too deeply."),
+    "too_few_points": gettext_lazy(
+        "A line needs at least two points; this one has fewer. Draw the whole centreline."
+    ),
+    "ring_too_short": gettext_lazy(
+        "A polygon's ring needs at least four positions, the last equal to the first."
+    ),
     "not_object": gettext_lazy("Give a GeoJSON geometry object."),
     "unknown_type": gettext_lazy("“%(type)s” is not a GeoJSON geometry type."),
     "no_coordinates": gettext_lazy("The geometry has no coordinates."),
-    "bad_coordinates": gettext_lazy("The coordinates are malformed (%(error)s)."),
+    "bad_coordinates": gettext_lazy(
+        "The coordinates are malformed: give [longitude, latitude] pairs of numbers."
+    ),
     "empty": gettext_lazy("The geometry is empty."),
     "too_many_vertices": gettext_lazy("More than %(limit)s vertices."),
     "unknown_kind": gettext_lazy("Unknown kind “%(kind)s”."),
@@ -27,7 +39,11 @@ PROBLEM_MESSAGES = {
     "zero_length": gettext_lazy("The centreline has no length (fewer than two distinct points)."),
     "zero_area": gettext_lazy("The area is zero."),
     "invalid_polygon": gettext_lazy(
-        "The polygon is not valid (%(reason)s). Fix it, or ask for an automatic repair."
+        "The polygon is not valid: %(why)s. Fix it, or ask for an automatic repair."
+    ),
+    "invalid_polygon_at": gettext_lazy(
+        "The polygon is not valid: %(why)s at %(lon).6f, %(lat).6f. "
+        "Fix it, or ask for an automatic repair."
     ),
     "no_corridor": gettext_lazy("A road needs a corridor half-width above zero."),
     "unsupported_format": gettext_lazy(
@@ -66,11 +82,40 @@ PROBLEM_MESSAGES = {
 }
 
 
+# Why a polygon is invalid (routes.geometry.VALIDITY_REASONS), in a clause.
+VALIDITY_WHY = {
+    "self_intersection": gettext_lazy("its boundary crosses itself"),
+    "ring_self_intersection": gettext_lazy("a ring touches itself"),
+    "too_few_points": gettext_lazy("a ring has too few distinct points"),
+    "hole_outside": gettext_lazy("a hole lies outside the outer ring"),
+    "holes_nested": gettext_lazy("one hole lies inside another"),
+    "interior_disconnected": gettext_lazy("holes split the inside into pieces"),
+    "nested_shells": gettext_lazy("one part lies inside another"),
+    "duplicate_rings": gettext_lazy("a ring is given twice"),
+    "invalid_coordinate": gettext_lazy("a coordinate is not a number"),
+    "ring_not_closed": gettext_lazy("a ring does not end where it starts"),
+    "other": gettext_lazy("its shape cannot bound an area"),
+}
+
+
 def problem_message(problem: GeometryProblem) -> str:
-    template = PROBLEM_MESSAGES.get(problem.code)
-    if template is None:
-        return problem.code
+    code = problem.code
     params = dict(problem.params)
+    if code == "invalid_polygon":
+        params["why"] = VALIDITY_WHY.get(params.get("why", "other"), VALIDITY_WHY["other"])
+        if "lon" in params:
+            code = "invalid_polygon_at"
+    template = PROBLEM_MESSAGES.get(code)
+    if template is None:
+        return code
     if "kind" in params:  # the kind's label in the reader's language, not its code
         params["kind"] = RoadSegment.Kind(params["kind"]).label
     return str(template) % params if params else str(template)
+
+
+def problem_point(problem: GeometryProblem) -> tuple[float, float] | None:
+    """Where on the map the problem is (lon, lat), when the refusal names a point."""
+    lon, lat = problem.params.get("lon"), problem.params.get("lat")
+    if isinstance(lon, float) and isinstance(lat, float):
+        return lon, lat
+    return None

@@ -81,6 +81,24 @@ def segment_summary(*, user: User, at: dt.datetime) -> Summary:
     )
 
 
+def two_way_history(*, ends: list[dt.datetime]) -> list[float]:
+    """Two-way operating metres open at each instant of `ends` (the dashboard's chart), from
+    one read of every road version ever approved; the same rule as `segment_summary`."""
+    roads = list(
+        RoadSegment.objects.filter(EVER_APPROVED, kind=RoadSegment.Kind.ROAD).values_list(
+            "valid_from", "valid_to", "length_m", "two_way"
+        )
+    )
+    return [
+        sum(
+            (length or 0.0) * (2 if two_way else 1)
+            for start, end, length, two_way in roads
+            if start is not None and window_contains(start, end, at)
+        )
+        for at in ends
+    ]
+
+
 # --- zones for the verifier ----------------------------------------------------------------
 
 

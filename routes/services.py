@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from core.errors import ApplicationError
 from core.roles import EDIT_SEGMENTS
 from core.services import audit_record, model_create, model_update, require, transition
+from core.versions import check_version
 from operators.models import User
 
 from .geometry import CleanGeometry, GeometryProblem, clean_geometry
@@ -97,8 +98,12 @@ def segment_create(
     return model_create(instance=segment, actor=actor, reason=reason_with_notes(reason, notes))
 
 
-def _lock(segment: RoadSegment) -> RoadSegment:
-    return RoadSegment.objects.select_for_update().get(pk=segment.pk)
+def _lock(segment: RoadSegment, seen_version: int | None = None) -> RoadSegment:
+    """The row, locked; refused when a page drawn before someone else's change is
+    submitted (`seen_version`, core/versions.py)."""
+    locked = RoadSegment.objects.select_for_update().get(pk=segment.pk)
+    check_version(locked, seen_version)
+    return locked
 
 
 def _is_head(segment: RoadSegment) -> bool:
@@ -113,6 +118,7 @@ def segment_update(
     data: dict[str, Any],
     repair: bool = False,
     reason: str = "",
+    seen_version: int | None = None,
 ) -> RoadSegment:
     """Change a segment. A draft or submitted one changes in place; changing the geometry,
     width, kind or two-way flag of an approved or suspended one makes a new draft version
@@ -121,7 +127,7 @@ def segment_update(
     unknown = set(data) - EDITABLE_FIELDS
     if unknown:
         raise ApplicationError(_("This field cannot be changed here."), field=sorted(unknown)[0])
-    segment = _lock(segment)
+    segment = _lock(segment, seen_version)
     if segment.status == RoadSegment.Status.RETIRED:
         raise ApplicationError(_("A retired segment cannot be changed."), field="status")
     if not _is_head(segment):
@@ -187,10 +193,10 @@ def _new_version(
 
 
 @transaction.atomic
-def segment_delete(*, actor: User, segment: RoadSegment) -> None:
+def segment_delete(*, actor: User, segment: RoadSegment, seen_version: int | None = None) -> None:
     """Delete a draft that was never approved; anything approved is retired instead."""
     require(actor, EDIT_SEGMENTS)
-    segment = _lock(segment)
+    segment = _lock(segment, seen_version)
     if segment.status not in (RoadSegment.Status.DRAFT, RoadSegment.Status.SUBMITTED):
         raise ApplicationError(
             _("Only a draft can be deleted; retire an approved segment."), field="status"
@@ -200,9 +206,11 @@ def segment_delete(*, actor: User, segment: RoadSegment) -> None:
 
 
 @transaction.atomic
-def segment_submit(*, actor: User, segment: RoadSegment, reason: str = "") -> RoadSegment:
+def segment_submit(
+    *, actor: User, segment: RoadSegment, reason: str = "", seen_version: int | None = None
+) -> RoadSegment:
     require(actor, EDIT_SEGMENTS)
-    segment = _lock(segment)
+    segment = _lock(segment, seen_version)
     return transition(
         instance=segment,
         to=RoadSegment.Status.SUBMITTED,
@@ -213,11 +221,13 @@ def segment_submit(*, actor: User, segment: RoadSegment, reason: str = "") -> Ro
 
 
 @transaction.atomic
-def segment_return(*, actor: User, segment: RoadSegment, reason: str) -> RoadSegment:
+def segment_return(
+    *, actor: User, segment: RoadSegment, reason: str, seen_version: int | None = None
+) -> RoadSegment:
     """Send a submitted segment back to draft, saying why."""
     require(actor, EDIT_SEGMENTS)
     _require_reason(reason)
-    segment = _lock(segment)
+    segment = _lock(segment, seen_version)
     if segment.status != RoadSegment.Status.SUBMITTED:
         raise ApplicationError(_("Only a submitted segment can be sent back."), field="status")
     return transition(
@@ -273,6 +283,7 @@ def segment_approve(
     approval_ref: str,
     valid_to: dt.datetime | None = None,
     reason: str = "",
+    seen_version: int | None = None,
 ) -> RoadSegment:
     """Approve a submitted segment for [valid_from, valid_to) under an approval reference.
 
@@ -283,7 +294,7 @@ def segment_approve(
     if not approval_ref.strip():
         raise ApplicationError(_("Give the approval reference (批文号)."), field="approval_ref")
     _check_window(valid_from, valid_to)
-    segment = _lock(segment)
+    segment = _lock(segment, seen_version)
     if segment.status != RoadSegment.Status.SUBMITTED:
         raise ApplicationError(
             _("Only a submitted segment can be approved (this one is %(status)s).")
@@ -324,13 +335,14 @@ def _end_validity(
     to: str,
     reason: str,
     effective_at: dt.datetime | None,
+    seen_version: int | None,
 ) -> RoadSegment:
     require(actor, EDIT_SEGMENTS)
     _require_reason(reason)
     at = effective_at or timezone.now()
     if timezone.is_naive(at):
         raise ApplicationError(_("Give times with their time zone."), field="effective_at")
-    segment = _lock(segment)
+    segment = _lock(segment, seen_version)
     if segment.status == RoadSegment.Status.APPROVED and not _is_head(segment):
         raise ApplicationError(
             _("A newer version of this segment exists; act on that one."), field="version"
@@ -344,7 +356,12 @@ def _end_validity(
 
 @transaction.atomic
 def segment_suspend(
-    *, actor: User, segment: RoadSegment, reason: str, effective_at: dt.datetime | None = None
+    *,
+    actor: User,
+    segment: RoadSegment,
+    reason: str,
+    effective_at: dt.datetime | None = None,
+    seen_version: int | None = None,
 ) -> RoadSegment:
     """Suspend an approved segment from `effective_at` (default now): its window ends there,
     so kilometres before it still count on this version. Reinstating is a new approval."""
@@ -354,12 +371,18 @@ def segment_suspend(
         to=RoadSegment.Status.SUSPENDED,
         reason=reason,
         effective_at=effective_at,
+        seen_version=seen_version,
     )
 
 
 @transaction.atomic
 def segment_retire(
-    *, actor: User, segment: RoadSegment, reason: str, effective_at: dt.datetime | None = None
+    *,
+    actor: User,
+    segment: RoadSegment,
+    reason: str,
+    effective_at: dt.datetime | None = None,
+    seen_version: int | None = None,
 ) -> RoadSegment:
     """Retire a segment for good; an approved one stops being valid at `effective_at`."""
     return _end_validity(
@@ -368,6 +391,7 @@ def segment_retire(
         to=RoadSegment.Status.RETIRED,
         reason=reason,
         effective_at=effective_at,
+        seen_version=seen_version,
     )
 
 
@@ -380,6 +404,7 @@ def segment_reinstate(
     approval_ref: str,
     valid_to: dt.datetime | None = None,
     reason: str,
+    seen_version: int | None = None,
 ) -> RoadSegment:
     """Reinstate a suspended segment: a new approved version, same geometry, new window.
 
@@ -391,7 +416,7 @@ def segment_reinstate(
     if not approval_ref.strip():
         raise ApplicationError(_("Give the approval reference (批文号)."), field="approval_ref")
     _check_window(valid_from, valid_to)
-    segment = _lock(segment)
+    segment = _lock(segment, seen_version)
     if segment.status != RoadSegment.Status.SUSPENDED:
         raise ApplicationError(_("Only a suspended segment can be reinstated."), field="status")
     if not _is_head(segment):

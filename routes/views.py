@@ -21,12 +21,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.charts import Point, line_chart
 from core.forms import Form, submit
 from core.roles import EDIT_SEGMENTS, Role
 from core.services import require
+from core.versions import VERSION_FIELD, version_initial
 from core.web import (
     AUDIT_ACTIONS,
     acting_user,
@@ -34,11 +37,12 @@ from core.web import (
     capability_required,
     render_form_page,
 )
-from operators.models import User
+from operators.models import User, local_day_start
 
 from . import services
 from .forms import (
     SegmentApproveForm,
+    SegmentDeleteForm,
     SegmentEndForm,
     SegmentFilterForm,
     SegmentForm,
@@ -46,8 +50,10 @@ from .forms import (
     SegmentReasonRequiredForm,
     SegmentReinstateForm,
 )
+from .geometry import GeometryProblem, clean_geometry
 from .models import RoadSegment
-from .selectors import segment_list, segment_summary
+from .problems import problem_point
+from .selectors import segment_list, segment_summary, two_way_history
 
 S = RoadSegment.Status
 
@@ -138,10 +144,11 @@ def dashboard(*, user: User, today: dt.date) -> dict[str, Any]:
 
     As of now rather than of `today`: a suspension takes effect at its instant, not at the
     end of the day."""
-    summary = segment_summary(user=user, at=timezone.now())
+    now = timezone.now()
+    summary = segment_summary(user=user, at=now)
     two_way_km = summary.two_way_operating_m / 1000
     target = summary.target_two_way_km
-    return {
+    context: dict[str, Any] = {
         "segment_summary": summary,
         "two_way_km": two_way_km,
         "two_way_target_km": target,
@@ -149,6 +156,48 @@ def dashboard(*, user: User, today: dt.date) -> dict[str, Any]:
         "open_road_km": summary.open_road_m / 1000,
         "segments_submitted": summary.by_status.get(RoadSegment.Status.SUBMITTED, 0),
     }
+    if user.is_government:  # the bureau's chart; companies see the figure only
+        context["two_way_chart"] = _two_way_chart(today=today, now=now, target_km=target)
+    return context
+
+
+CHART_MONTHS = 24
+
+
+def _two_way_chart(*, today: dt.date, now: dt.datetime, target_km: float) -> str:
+    """Two-way operating km at the end of each of the last 24 months (this month: now)
+    against the plan's target, as a server-drawn SVG (core/charts.py)."""
+    months: list[dt.date] = []
+    year, month = today.year, today.month
+    for _i in range(CHART_MONTHS):
+        months.append(dt.date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    months.reverse()
+    ends = [
+        local_day_start(dt.date(m.year + m.month // 12, m.month % 12 + 1, 1)) for m in months[:-1]
+    ]
+    metres = two_way_history(ends=[*ends, now])
+    points = [
+        Point(f"{m:%Y-%m}", metres_i / 1000) for m, metres_i in zip(months, metres, strict=True)
+    ]
+    return line_chart(
+        points,
+        chart_id="two-way-chart",
+        title=_("Two-way operating km, month by month"),
+        description=_(
+            "Two-way operating km open at the end of each month from %(first)s to %(last)s "
+            "(now: %(km)s km), against the plan's %(target)s km."
+        )
+        % {
+            "first": points[0].label,
+            "last": points[-1].label,
+            "km": number_format(points[-1].value, 3, force_grouping=True),
+            "target": number_format(target_km, 0),
+        },
+        unit=_("km"),
+        target=target_km,
+        target_label=_("Plan: %(target)s km") % {"target": number_format(target_km, 0)},
+    )
 
 
 # ---- map and table ------------------------------------------------------------------------
@@ -220,6 +269,19 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # ---- drawing ------------------------------------------------------------------------------
 
 
+def _problem_point(form: SegmentForm) -> list[float] | None:
+    """Where a refused geometry went wrong, to mark it on the map (lon, lat)."""
+    if not form.is_bound or "geometry" not in form.errors:
+        return None
+    kind = form.data.get("kind") or RoadSegment.Kind.ROAD
+    try:
+        clean_geometry(form.data.get("geometry", ""), kind=kind, bbox=services.service_area())
+    except GeometryProblem as problem:
+        point = problem_point(problem)
+        return list(point) if point else None
+    return None
+
+
 def _draw_page(
     request: HttpRequest,
     *,
@@ -247,6 +309,12 @@ def _draw_page(
             "draw_texts": {
                 "mapLabel": _("Map for drawing the road or area"),
                 "invalidText": _("The text is not valid GeoJSON; the map shows the last drawing."),
+                "pointText": _(
+                    "A point is neither a road nor an area: give a LineString for a road or a "
+                    "Polygon for an area."
+                ),
+                "problemPoint": _problem_point(form),
+                "problemLabel": _("The problem is here"),
             },
             **map_context(),
         },
@@ -258,7 +326,8 @@ def segment_create(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     form = SegmentForm(request.POST or None)
     if form.is_valid():
-        segment = submit(form, services.segment_create, actor=user, **form.cleaned_data)
+        data = {k: v for k, v in form.cleaned_data.items() if k != VERSION_FIELD}
+        segment = submit(form, services.segment_create, actor=user, **data)
         if segment is not None:
             messages.success(request, _("“%(name)s” saved as a draft.") % {"name": segment.name})
             return redirect("routes:segment_detail", pk=segment.pk)
@@ -277,7 +346,12 @@ def segment_create(request: HttpRequest) -> HttpResponse:
 def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user, segment = _visible_segment(request, pk)
     require(user, EDIT_SEGMENTS)
-    form = SegmentForm(request.POST or None, initial=SegmentForm.initial_for(segment))
+    if request.method == "GET" and segment.status == S.RETIRED:
+        return _no_longer_applies(request, segment)
+    form = SegmentForm(
+        request.POST or None,
+        initial={**SegmentForm.initial_for(segment), **version_initial(segment)},
+    )
     if form.is_valid():
         data = form.cleaned_data
         result = submit(
@@ -288,6 +362,7 @@ def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
             data=form.changes(segment),
             repair=data["repair"],
             reason=data["reason"],
+            seen_version=data[VERSION_FIELD],
         )
         if result is not None:
             if result.pk != segment.pk:
@@ -318,9 +393,11 @@ def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def segment_delete(request: HttpRequest, pk: int) -> HttpResponse:
     user, segment = _visible_segment(request, pk)
     require(user, EDIT_SEGMENTS)
-    form = Form(request.POST or None)
+    if request.method == "GET" and segment.status not in (S.DRAFT, S.SUBMITTED):
+        return _no_longer_applies(request, segment)
+    form = SegmentDeleteForm(request.POST or None, initial=version_initial(segment))
     if request.method == "POST" and form.is_valid():
-        submit(form, services.segment_delete, actor=user, segment=segment)
+        submit(form, services.segment_delete, actor=user, segment=segment, **form.cleaned_data)
         if not form.errors:  # the service returns nothing: no error means it is gone
             messages.success(request, _("“%(name)s” deleted.") % {"name": segment.name})
             return redirect("routes:segment_list")
@@ -340,6 +417,18 @@ def segment_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # ---- workflow -----------------------------------------------------------------------------
 
 
+def _no_longer_applies(request: HttpRequest, segment: RoadSegment) -> HttpResponse:
+    """An action page for a segment whose status no longer allows it: back to the segment,
+    saying why (a bookmark, a second tab, the back button). A POST from such a page still
+    reaches the service, which refuses it in words above the form."""
+    messages.info(
+        request,
+        _("“%(name)s” is %(status)s now: that action no longer applies.")
+        % {"name": str(segment), "status": segment.get_status_display()},
+    )
+    return redirect("routes:segment_detail", pk=segment.pk)
+
+
 def _act(
     request: HttpRequest,
     pk: int,
@@ -349,13 +438,17 @@ def _act(
     title: str,
     submit_label: str,
     success: str,
+    applies_to: frozenset[str],
     intro: str = "",
     danger: bool = False,
 ) -> HttpResponse:
-    """A workflow step on a page of its own: the form, then the service through submit()."""
+    """A workflow step on a page of its own: the form, then the service through submit().
+    Offered only to a segment in one of the statuses `applies_to`."""
     user, segment = _visible_segment(request, pk)
     require(user, EDIT_SEGMENTS)
-    form = form_class(request.POST or None)
+    if request.method == "GET" and segment.status not in applies_to:
+        return _no_longer_applies(request, segment)
+    form = form_class(request.POST or None, initial=version_initial(segment))
     if form.is_valid():
         done = submit(form, service, actor=user, segment=segment, **form.cleaned_data)
         if done is not None:
@@ -386,6 +479,7 @@ def segment_submit(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         form_class=SegmentReasonForm,
         service=services.segment_submit,
+        applies_to=frozenset({S.DRAFT}),
         title=_("Submit for approval"),
         submit_label=_("Submit"),
         success=_("“%(name)s” submitted for approval."),
@@ -399,6 +493,7 @@ def segment_return(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         form_class=SegmentReasonRequiredForm,
         service=services.segment_return,
+        applies_to=frozenset({S.SUBMITTED}),
         title=_("Return to draft"),
         submit_label=_("Return to draft"),
         success=_("“%(name)s” returned to draft."),
@@ -412,6 +507,7 @@ def segment_approve(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         form_class=SegmentApproveForm,
         service=services.segment_approve,
+        applies_to=frozenset({S.SUBMITTED}),
         title=_("Approve"),
         submit_label=_("Approve"),
         success=_("“%(name)s” approved."),
@@ -429,6 +525,7 @@ def segment_suspend(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         form_class=SegmentEndForm,
         service=services.segment_suspend,
+        applies_to=frozenset({S.APPROVED}),
         title=_("Suspend"),
         submit_label=_("Suspend"),
         success=_("“%(name)s” suspended."),
@@ -444,6 +541,7 @@ def segment_retire(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         form_class=SegmentEndForm,
         service=services.segment_retire,
+        applies_to=frozenset({S.DRAFT, S.SUBMITTED, S.APPROVED, S.SUSPENDED}),
         title=_("Retire"),
         submit_label=_("Retire"),
         success=_("“%(name)s” retired."),
@@ -459,6 +557,7 @@ def segment_reinstate(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         form_class=SegmentReinstateForm,
         service=services.segment_reinstate,
+        applies_to=frozenset({S.SUSPENDED}),
         title=_("Reinstate"),
         submit_label=_("Reinstate"),
         success=_("Reinstated as “%(name)s”."),

@@ -14,7 +14,7 @@ from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from core.security import tile_source
+from core.basemap import base_map
 from trips.replay.params import DEFAULT_REPLAY_PARAMS
 
 django_stubs_ext.monkeypatch()  # lets admin and DRF generics be subscripted at run time
@@ -305,6 +305,19 @@ SERVICE_AREA_BBOX = tuple(
 # CGCS2000; GCJ-02 web maps (most commercial ones) would put every layer ~500 m off.
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="")
 MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="")
+# The tile source: tianditu (needs TIANDITU_KEY), osm, custom (MAP_TILE_URL) or none; empty
+# picks custom when MAP_TILE_URL is set, else tianditu when a key is set, else none.
+MAP_TILES = env.str("MAP_TILES", default="")
+TIANDITU_KEY = env.str("TIANDITU_KEY", default="")
+try:
+    BASE_MAP = base_map(
+        tiles=MAP_TILES,
+        tianditu_key=TIANDITU_KEY,
+        tile_url=MAP_TILE_URL,
+        attribution=MAP_TILE_ATTRIBUTION,
+    )
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
 
 # Road segments: the plan's target of two-way operating kilometres, and the import limit.
 PLAN_TWO_WAY_TARGET_KM = env.float("PLAN_TWO_WAY_TARGET_KM", default=200.0)
@@ -407,14 +420,14 @@ ADS_EVENT_IMPORT_MAX_BYTES = env.int("ADS_EVENT_IMPORT_MAX_BYTES", default=256 *
 # Content-Security-Policy for the web UI (django-csp): scripts and styles only from our own
 # static files; style attributes are allowed because the templates size bars and colour
 # swatches with them (no script can be injected through one); map tiles from MAP_TILE_URL.
-_tiles = tile_source(MAP_TILE_URL)
+_tiles = BASE_MAP.csp_sources()
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
         "style-src-attr": [UNSAFE_INLINE],
-        "img-src": [SELF, "data:", *([_tiles] if _tiles else [])],
+        "img-src": [SELF, "data:", *_tiles],
         "connect-src": [SELF],
         "font-src": [SELF],
         "object-src": [NONE],

@@ -2,7 +2,7 @@
  * The map helper every map page uses (docs/ui.md, "Maps"). Needs Leaflet loaded first
  * (templates/includes/map_assets.html does both).
  *
- *   const map = YQMap.create(element);                  // base map from settings.MAP_TILE_URL
+ *   const map = YQMap.create(element);                  // base map from settings.BASE_MAP
  *   const layer = YQMap.addGeoJSON(map, geojson, {
  *     colorBy: "status",                                // a feature property...
  *     colors: {approved: "#1b6e3a", draft: "#0b4fa8"},  // ...and a colour per value
@@ -33,13 +33,29 @@
     const opts = Object.assign({}, HOME, options || {});
     const map = L.map(element, { center: opts.center, zoom: opts.zoom, keyboard: true });
     const conf = settings();
-    if (conf.tileUrl) {
-      L.tileLayer(conf.tileUrl, {
-        attribution: conf.tileAttribution || "",
-        maxZoom: 18,
-      }).addTo(map);
-    }
+    // Bottom first: 天地图 is a vector layer and a label layer (core/basemap.py).
+    (conf.tileLayers || []).forEach(function (layer) {
+      const tileOptions = { attribution: layer.attribution || "", maxZoom: layer.max_zoom || 18 };
+      if (layer.subdomains) tileOptions.subdomains = layer.subdomains;
+      L.tileLayer(layer.url, tileOptions).addTo(map);
+    });
+    if (conf.notice) addNotice(map, conf.notice);
     return map;
+  }
+
+  // Admins only (the server decides): no base map, and how to configure one.
+  function addNotice(map, text) {
+    const Notice = L.Control.extend({
+      options: { position: "bottomleft" },
+      onAdd: function () {
+        const box = L.DomUtil.create("p", "map-notice");
+        box.setAttribute("role", "note");
+        box.textContent = text;
+        L.DomEvent.disableClickPropagation(box);
+        return box;
+      },
+    });
+    new Notice().addTo(map);
   }
 
   function colorFor(feature, opts) {

@@ -84,6 +84,8 @@
     const invalid = element.parentNode.querySelector(".draw-invalid");
     const kindInputs = document.querySelectorAll('input[name="kind"]');
     const widthField = document.querySelector(".field-corridor_half_width_m");
+    const twoWayField = document.querySelector(".field-two_way");
+    const roadCodeField = document.querySelector(".field-road_code");
     const map = YQMap.create(element);
     map.pm.setLang(document.documentElement.lang.indexOf("zh") === 0 ? "zh" : "en");
 
@@ -112,20 +114,48 @@
       drawn.on("pm:edit", write);
     }
 
-    // The field's text onto the map; false when it is not GeoJSON the map can show.
+    // A pasted point is not a road or an area: shown as a dot for reference, never adopted
+    // (markers have no setStyle), and the text box says why.
+    let pointMarker = null;
+    function showPoint(latlng) {
+      pointMarker = L.circleMarker(latlng, {
+        radius: 7, color: "#a4161a", fillColor: "#a4161a", fillOpacity: 0.6, pmIgnore: true,
+      }).addTo(map);
+    }
+
+    // The field's text onto the map; "" when it shows, otherwise why it cannot.
     function read() {
+      if (pointMarker) map.removeLayer(pointMarker);
+      pointMarker = null;
       const text = field.value.trim();
-      if (!text) return true;
+      if (!text) return "";
       let layers;
       try {
         layers = L.geoJSON(JSON.parse(text)).getLayers();
       } catch (error) {
-        return false;
+        return texts.invalidText || "";
       }
-      if (layers.length !== 1) return false;
-      adopt(layers[0]);
+      if (layers.length !== 1) return texts.invalidText || "";
+      const layer = layers[0];
+      if (typeof layer.setStyle !== "function" || typeof layer.getLatLngs !== "function") {
+        if (layer.getLatLng) showPoint(layer.getLatLng());
+        return texts.pointText || texts.invalidText || "";
+      }
+      adopt(layer);
       drawn.addTo(map);
-      return true;
+      return "";
+    }
+
+    // Where the server found the problem (a self-intersection, a point outside the area).
+    function markProblem() {
+      const at = texts.problemPoint;
+      if (!at) return null;
+      const marker = L.circleMarker([at[1], at[0]], {
+        radius: 9, color: "#a4161a", weight: 3, fillColor: "#ffffff", fillOpacity: 0.4,
+        pmIgnore: true, className: "problem-point",
+      }).addTo(map);
+      marker.bindTooltip(texts.problemLabel || "", { permanent: true, direction: "top" });
+      return marker;
     }
 
     function tools() {
@@ -146,7 +176,10 @@
         editMode: true,
         removalMode: true,
       });
-      if (widthField) widthField.hidden = !road;
+      // Road-only fields (corridor, two-way, road code) are hidden for an area.
+      [widthField, twoWayField, roadCodeField].forEach(function (node) {
+        if (node) node.hidden = !road;
+      });
     }
 
     map.on("pm:create", function (event) {
@@ -162,18 +195,26 @@
     field.addEventListener("change", function () {
       if (drawn) map.removeLayer(drawn);
       drawn = null;
-      const ok = read();
-      invalid.textContent = texts.invalidText || "";
-      invalid.hidden = ok;
-      if (ok && drawn) YQMap.fit(map, [drawn]);
+      const problem = read();
+      invalid.textContent = problem;
+      invalid.hidden = !problem;
+      if (!problem && drawn) YQMap.fit(map, [drawn]);
+      else if (pointMarker) map.setView(pointMarker.getLatLng(), Math.max(map.getZoom(), 14));
     });
     kindInputs.forEach(function (input) {
       input.addEventListener("change", tools);
     });
 
     tools();
-    read();
+    const problem = read();
+    if (problem) {
+      invalid.textContent = problem;
+      invalid.hidden = false;
+    }
+    const marked = markProblem();
     YQMap.fit(map, drawn ? [drawn] : [context]);
+    if (marked) map.setView(marked.getLatLng(), Math.max(map.getZoom(), 15));
+    else if (!drawn && pointMarker) map.setView(pointMarker.getLatLng(), 15);
     element.yqMap = map;
   }
 

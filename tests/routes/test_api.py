@@ -70,8 +70,8 @@ def test_geometry_may_be_sent_as_geojson_text(world: World) -> None:
                     ],
                 },
             },
-            "Self-intersection",
-        ),  # invalid polygon
+            "crosses itself at 113.585000, 37.865000",
+        ),  # invalid polygon, with the point where it crosses
     ],
 )
 def test_each_geometry_error_is_a_400_naming_the_field_and_the_reason(

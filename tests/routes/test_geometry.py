@@ -221,3 +221,40 @@ def test_the_gcj02_offset_in_yangquan_is_some_hundreds_of_metres() -> None:
     east_m = (lon[0] - LON0) * 111_320 * math.cos(math.radians(LAT0))
     north_m = (lat[0] - LAT0) * 110_950
     assert 100 < math.hypot(east_m, north_m) < 1000
+
+
+def test_a_one_point_line_is_refused_as_too_few_points_not_a_crash() -> None:
+    with pytest.raises(GeometryProblem) as caught:
+        clean({"type": "LineString", "coordinates": [[113.58, 37.86]]})
+    assert caught.value.code == "too_few_points"
+
+
+def test_a_two_position_ring_is_refused_as_too_short() -> None:
+    ring = {"type": "Polygon", "coordinates": [[[113.58, 37.86], [113.59, 37.86]]]}
+    with pytest.raises(GeometryProblem) as caught:
+        clean(ring, kind="area")
+    assert caught.value.code == "ring_too_short"
+
+
+def test_a_self_intersection_carries_the_crossing_point() -> None:
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [
+            [[113.58, 37.86], [113.59, 37.87], [113.59, 37.86], [113.58, 37.87], [113.58, 37.86]]
+        ],
+    }
+    with pytest.raises(GeometryProblem) as caught:
+        clean(bowtie, kind="area")
+    # the diagonals of the 0.01° square cross at its centre
+    assert caught.value.params["why"] == "self_intersection"
+    assert (caught.value.params["lon"], caught.value.params["lat"]) == pytest.approx(
+        (113.585, 37.865)
+    )
+
+
+def test_bad_json_is_refused_with_its_line_and_column() -> None:
+    with pytest.raises(GeometryProblem) as caught:
+        clean('{"type": "LineString",\n "coordinates": [[113.5, 37.8] [113.6, 37.8]]}')
+    # line 2: ' "coordinates": ' is 16 characters, '[[113.5, 37.8] ' 15 more: the "[" after
+    # the missing comma is column 32
+    assert (caught.value.params["line"], caught.value.params["column"]) == (2, 32)

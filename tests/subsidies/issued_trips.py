@@ -47,7 +47,8 @@ def verified_trip(world: World, *, hour: int = 0, metres: float = 1000) -> Trip:
 
 
 def issued_statement(world: World, trips: int = 2) -> tuple[Statement, list[Trip]]:
-    """`trips` trips of 1,000 m each on an approved road, graded A, issued for 2025 (a year over: statements are settled after it)."""
+    """`trips` trips of 1,000 m each on an approved road, graded A, issued for 2025 (a year
+    over: statements are settled only after their year)."""
     approved_road(world)
     made = [verified_trip(world, hour=hour) for hour in range(trips)]
     assert all(t.status == Trip.Status.ACCEPTED and t.eligible_m > 0 for t in made)

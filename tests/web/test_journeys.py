@@ -86,7 +86,8 @@ def test_bureau_admits_a_company_and_approves_a_vehicle_permit(world: World, pag
     expect(page.locator(".subtitle")).to_have_text("已纳入示范应用")
     audit = page.get_by_role("region", name="审计记录")
     latest = audit.locator("tbody tr").first
-    expect(latest).to_contain_text("纳入示范应用日期 2026-03-01")
+    admitted_on = latest.locator("table.changes tr", has_text="纳入示范应用日期")
+    expect(admitted_on.locator("td.new")).to_have_text("2026-03-01")  # before → after table
     expect(latest).to_contain_text("经评审纳入第二批示范应用")
     expect(latest).to_contain_text(world.bureau.username)
     screenshot(page, "bureau-company-admitted")
@@ -106,9 +107,13 @@ def test_bureau_admits_a_company_and_approves_a_vehicle_permit(world: World, pag
     expect(page.get_by_role("status")).to_contain_text(f"车辆 {proposed.plate} 的许可已批准。")
     expect(page.locator(".subtitle")).to_contain_text("许可已批准")
     expect(page.locator("dl.facts")).to_contain_text("2026-03-01 – 2027-02-28")
-    expect(page.get_by_role("region", name="审计记录").locator("tbody tr").first).to_contain_text(
-        "已申报 → 许可已批准"
+    status_change = (
+        page.get_by_role("region", name="审计记录")
+        .locator("table.changes tr", has_text="状态")
+        .first
     )
+    expect(status_change.locator("td.old")).to_have_text("已申报")
+    expect(status_change.locator("td.new")).to_have_text("许可已批准")
     screenshot(page, "bureau-permit-approved")
     approved = Vehicle.objects.get(pk=proposed.pk)
     assert (approved.status, approved.permit_valid_to) == ("approved", dt.date(2027, 2, 28))

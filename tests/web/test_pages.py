@@ -154,7 +154,8 @@ def test_the_audit_trail_shows_old_and_new_status_with_the_reason(world: World) 
     )
     page = response.content.decode()
     assert "事故调查期间暂停" in page
-    assert '许可已批准</span> → <span class="new">已暂停' in page
+    assert '<td class="old">许可已批准</td>' in page  # the audit table: before, after
+    assert '<td class="new">已暂停</td>' in page
 
 
 def test_a_taken_plate_is_refused_next_to_the_plate_field(world: World) -> None:
@@ -164,7 +165,7 @@ def test_a_taken_plate_is_refused_next_to_the_plate_field(world: World) -> None:
     )
     assert response.status_code == 200
     assert list(response.context["form"].errors) == ["plate"]
-    assert "已存在" in response.context["form"].errors["plate"][0]
+    assert response.context["form"].errors["plate"] == ["已有车辆使用此号牌。"]
 
 
 def test_admitting_a_company_without_a_settling_date_is_refused_above_the_form(

@@ -444,7 +444,7 @@ def test_the_dashboard_card_shows_two_way_km_against_the_plan(world: World) -> N
         assert response.context["two_way_km"] == pytest.approx(1.76, rel=0.01)
         page = text_of(response.content)
         assert "双向运营里程（规划目标 200 公里）" in page
-        assert "1.8 / 目标 200 公里" in page
+        assert "1.760 / 目标 200 公里" in page  # km to 3 decimals everywhere
 
 
 def test_the_segment_pages_switch_to_english(
