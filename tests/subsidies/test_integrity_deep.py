@@ -5,6 +5,7 @@ the stored result, or a raw file that changed, is broken."""
 from __future__ import annotations
 
 from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,14 @@ from tests.subsidies.issued_trips import issued_statement
 from trips.models import Trip
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def own_files(settings: Any, tmp_path: Path) -> None:
+    # These tests change and delete raw files behind the application's back. Raw files are
+    # stored once per content, so a parallel worker's trip of the same bytes would share
+    # the file: each test keeps its own.
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 def raw(sql: str, params: list[Any]) -> None:
