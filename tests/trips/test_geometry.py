@@ -20,7 +20,7 @@ from tests.trips.params import params
 from tests.trips.tracegen import Leg, generate
 from trips.parsers import ParsedTrace
 from trips.verification.clean import project, speed_filter
-from trips.verification.findings import Reason
+from trips.verification.findings import Finding
 from trips.verification.geojson import trace_geojson
 from trips.verification.verify import STEP_TAGS, VerificationResult, VerifyParams, verify
 from trips.verification.zonecut import edge_grid, inside_fraction
@@ -92,7 +92,7 @@ def codes(result: VerificationResult) -> list[str]:
     return [r.code for r in result.reasons]
 
 
-def reason(result: VerificationResult, code: str) -> Reason:
+def reason(result: VerificationResult, code: str) -> Finding:
     return next(r for r in result.reasons if r.code == code)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from trips.reason_codes import FLAG_CODES, PARSE_ERROR_CODES, REJECT_CODES, TripReason
 from trips.reasons import REASON_TEXT
-from trips.verification.findings import Reason
+from trips.verification.findings import Finding
 
 TRIPS = Path(__file__).resolve().parents[2] / "trips"
 
@@ -50,7 +50,7 @@ def test_a_code_weighs_on_the_outcome_in_one_way_at_most() -> None:
 
 
 def test_a_reason_stores_its_code_as_the_plain_string() -> None:
-    stored = json.dumps(dataclasses.asdict(Reason(TripReason.GAP, "Gaps.", count=2)))
+    stored = json.dumps(dataclasses.asdict(Finding(TripReason.GAP, "Gaps.", count=2)))
     assert json.loads(stored)["code"] == "gap"
 
 
@@ -59,7 +59,7 @@ def test_no_trips_module_spells_a_code_as_a_string() -> None:
         f"{path.relative_to(TRIPS)}: {code}"
         for path in TRIPS.glob("**/*.py")
         for code in re.findall(
-            r'(?:TraceError|Note|Reason)\(\s*"([a-z_0-9]+)"|"code": "([a-z_0-9]+)"',
+            r'(?:TraceError|Note|Finding)\(\s*"([a-z_0-9]+)"|"code": "([a-z_0-9]+)"',
             path.read_text(),
         )
     }

@@ -1,5 +1,5 @@
 """Findings: the refusals that make a file unmeasurable, the flags that send a trip to
-review, and the reasons metres or fixes earned nothing. Each is a `Reason` with its code
+review, and the reasons metres or fixes earned nothing. Each is a `Finding` with its code
 (docs/verification.md lists them), a message with this trip's figures, and its line."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
-class Reason:
+class Finding:
     code: TripReason
     message: str
     count: int = 0
@@ -37,7 +37,7 @@ def first_refusal(
     earliest_year: int,
     max_future_s: float,
     max_duration_s: float,
-) -> list[Reason]:
+) -> list[Finding]:
     """The reasons that make the file unmeasurable; first found, with its line."""
     t = trace.t_ns
     earliest = epoch_ns(datetime(earliest_year, 1, 1, tzinfo=UTC))
@@ -46,7 +46,7 @@ def first_refusal(
     if bad.any():
         i = int(np.argmax(bad))
         return [
-            Reason(
+            Finding(
                 TripReason.TIME_IMPLAUSIBLE,
                 f"Fix time {utc_datetime(int(t[i])).isoformat()} is before {earliest_year} or in "
                 "the future: a receiver's placeholder, not a real time.",
@@ -58,7 +58,7 @@ def first_refusal(
     if back.size:
         i = int(back[0]) + 1
         return [
-            Reason(
+            Finding(
                 TripReason.TIME_BACKWARDS,
                 "Time goes backwards; fixes are never reordered, so the log cannot be "
                 "measured. Export it in recording order.",
@@ -69,7 +69,7 @@ def first_refusal(
     duration = (int(t[-1]) - int(t[0])) / NS
     if duration > max_duration_s:
         return [
-            Reason(
+            Finding(
                 TripReason.TOO_LONG,
                 f"The trip lasts {duration / 3600:.1f} h; the limit is "
                 f"{max_duration_s / 3600:.1f} h. Upload one file per trip.",
@@ -77,7 +77,7 @@ def first_refusal(
         ]
     if trace.auto is None and default_auto is None:
         return [
-            Reason(
+            Finding(
                 TripReason.MODE_MISSING,
                 "The file carries no driving mode and the upload declared none.",
             )
@@ -86,7 +86,7 @@ def first_refusal(
 
 
 def outlier_flags(
-    flags: list[Reason],
+    flags: list[Finding],
     *,
     outliers: IntArray,
     idx: IntArray | None,
@@ -99,7 +99,7 @@ def outlier_flags(
 ) -> None:
     if outliers.size > review_outlier_share * n:
         flags.append(
-            Reason(
+            Finding(
                 TripReason.MANY_OUTLIERS,
                 f"{outliers.size} of {n} fixes were speed outliers (review above "
                 f"{review_outlier_share:.0%}).",
@@ -117,7 +117,7 @@ def outlier_flags(
     if long_runs.size:
         first = int(run_start[long_runs[0]])
         flags.append(
-            Reason(
+            Finding(
                 TripReason.IMPLAUSIBLE_JUMP,
                 f"The trace jumped away and stayed there for more than {review_outlier_run_s:g} s.",
                 count=int(long_runs.size),
@@ -127,7 +127,7 @@ def outlier_flags(
 
 
 def metre_reasons(
-    reasons: list[Reason],
+    reasons: list[Finding],
     *,
     gap: BoolArray,
     stopped: BoolArray,
@@ -147,7 +147,7 @@ def metre_reasons(
     if gap.any():
         first = int(np.argmax(gap))
         reasons.append(
-            Reason(
+            Finding(
                 TripReason.GAP,
                 "Time gaps between fixes: the straight line across a gap is a guess and earns "
                 "nothing.",
@@ -158,7 +158,7 @@ def metre_reasons(
         )
     if stopped.any():
         reasons.append(
-            Reason(
+            Finding(
                 TripReason.STATIONARY_JITTER,
                 "Position noise while the vehicle stood still was not counted.",
                 count=int(stopped.sum()),
@@ -168,7 +168,7 @@ def metre_reasons(
     manual = ~auto_step & (measured > 0)
     if manual.any():
         reasons.append(
-            Reason(
+            Finding(
                 TripReason.MANUAL,
                 "Driven manually (at least one end of the step).",
                 count=int(manual.sum()),
@@ -179,7 +179,7 @@ def metre_reasons(
     no_permit = auto_m[~permit_ok].sum()
     if no_permit > 0:
         reasons.append(
-            Reason(
+            Finding(
                 TripReason.NOT_PERMITTED,
                 "Driven while the vehicle had no valid permit."
                 if permit is None
@@ -190,7 +190,7 @@ def metre_reasons(
     not_eligible = auto_m[permit_ok & ~operator_ok].sum()
     if not_eligible > 0:
         reasons.append(
-            Reason(
+            Finding(
                 TripReason.OPERATOR_NOT_ELIGIBLE,
                 "Driven before the company was both settled in Yangquan and admitted to the pilot."
                 if eligible_from is not None
@@ -201,7 +201,7 @@ def metre_reasons(
     outside = auto_m[permit_ok & operator_ok].sum() - inside_m.sum()
     if outside > 1e-6:
         reasons.append(
-            Reason(
+            Finding(
                 TripReason.OUTSIDE_ZONE,
                 "Driven outside the road segments and zones approved at that time.",
                 metres=float(outside),
@@ -210,7 +210,7 @@ def metre_reasons(
 
 
 def gap_flags(
-    flags: list[Reason],
+    flags: list[Finding],
     *,
     gap_at: IntArray,
     gap_dt: FloatArray,
@@ -230,7 +230,7 @@ def gap_flags(
     if long_gap.size:
         first = int(long_gap[0])
         flags.append(
-            Reason(
+            Finding(
                 TripReason.LONG_GAP,
                 f"The log stops for more than {review_gap_s:g} s "
                 f"(longest {float(gap_dt.max()):.0f} s).",
@@ -242,7 +242,7 @@ def gap_flags(
     gap_time = float(gap_dt.sum())
     if duration > 0 and gap_time > review_gap_share * duration:
         flags.append(
-            Reason(
+            Finding(
                 TripReason.MANY_GAPS,
                 f"{gap_time / duration:.0%} of the trip's time is in gaps (review above "
                 f"{review_gap_share:.0%}).",
@@ -253,7 +253,7 @@ def gap_flags(
     if jump.size:
         first = int(jump[0])
         flags.append(
-            Reason(
+            Finding(
                 TripReason.GAP_JUMP,
                 f"The vehicle reappeared more than {review_gap_jump_m:g} m away after a gap.",
                 count=int(jump.size),
@@ -264,7 +264,7 @@ def gap_flags(
 
 
 def odometer_flag(
-    flags: list[Reason],
+    flags: list[Finding],
     odometer_km: FloatArray,
     trace_m: float,
     *,
@@ -279,7 +279,7 @@ def odometer_flag(
     tolerance = max(review_odometer_share * max(odometer_m, trace_m), review_odometer_min_m)
     if abs(odometer_m - trace_m) > tolerance:
         flags.append(
-            Reason(
+            Finding(
                 TripReason.ODOMETER_DISAGREEMENT,
                 f"The odometer advanced {odometer_m:.0f} m but the trace measures {trace_m:.0f} m.",
                 metres=abs(odometer_m - trace_m),

@@ -14,7 +14,7 @@ import numpy.typing as npt
 from recorder.disengagements import in_intervals
 from trips.reason_codes import TripReason
 
-from .findings import Reason
+from .findings import Finding
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -30,7 +30,7 @@ def supported_modes(
 
 
 def unsupported_flag(
-    flags: list[Reason],
+    flags: list[Finding],
     *,
     intervals: npt.NDArray[np.int64] | None,
     claimed: BoolArray | None,
@@ -48,7 +48,7 @@ def unsupported_flag(
     unsupported_m = float(measured[claimed_step & ~auto_step].sum())
     if unsupported_m > share * claimed_m or unsupported_m > min_m:
         flags.append(
-            Reason(
+            Finding(
                 TripReason.MODE_UNSUPPORTED_BY_RECORDER,
                 f"{unsupported_m:.0f} m claimed autonomous outside the data recorder's "
                 "activation intervals; only the supported metres are credited.",

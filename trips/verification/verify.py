@@ -31,7 +31,7 @@ from trips.reason_codes import TripReason
 
 from .clean import gaps, project, speed_filter, stationary_fixes, step_lengths
 from .findings import (
-    Reason,
+    Finding,
     first_refusal,
     gap_flags,
     metre_reasons,
@@ -109,7 +109,7 @@ class VerificationResult:
     disengagements: int
     segment_m: dict[int, float]
     day_m: dict[date, tuple[float, float]]
-    reasons: list[Reason]
+    reasons: list[Finding]
     lon: FloatArray
     lat: FloatArray
     step_tag: npt.NDArray[np.uint8]
@@ -122,7 +122,7 @@ class VerificationResult:
     version: str = VERSION
 
 
-def _empty(outcome: str, points_total: int, reasons: list[Reason]) -> VerificationResult:
+def _empty(outcome: str, points_total: int, reasons: list[Finding]) -> VerificationResult:
     return VerificationResult(
         outcome=outcome,
         started_at=None,
@@ -162,11 +162,11 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
     """
     n = len(trace)
     reasons = [
-        Reason(note.code, note.message, count=note.count, line=note.line) for note in trace.notes
+        Finding(note.code, note.message, count=note.count, line=note.line) for note in trace.notes
     ]
     if n == 0:
         return _empty(
-            "rejected", 0, [*reasons, Reason(TripReason.NO_FIXES, "The file has no usable fixes.")]
+            "rejected", 0, [*reasons, Finding(TripReason.NO_FIXES, "The file has no usable fixes.")]
         )
     refusals = first_refusal(
         trace,
@@ -195,7 +195,7 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
     dup[1:] = (t_all[1:] == t_all[:-1]) & (lon[1:] == lon[:-1]) & (lat[1:] == lat[:-1])
     if dup.any():
         reasons.append(
-            Reason(
+            Finding(
                 TripReason.DUPLICATE,
                 "Exact duplicate fixes (same time and place as the previous one) were dropped.",
                 count=int(dup.sum()),
@@ -216,10 +216,10 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
     outliers = np.flatnonzero(~keep) if idx is None else idx[~keep]
     kept = np.flatnonzero(keep) if idx is None else idx[keep]
     m = kept.size
-    flags: list[Reason] = []
+    flags: list[Finding] = []
     if outliers.size:
         reasons.append(
-            Reason(
+            Finding(
                 TripReason.SPEED_OUTLIER,
                 f"Fixes implying more than {params.max_speed_kmh:g} km/h from the last kept "
                 "fix were dropped.",
@@ -252,7 +252,7 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
             n,
             [
                 *reasons,
-                Reason(TripReason.TOO_FEW_FIXES, "Fewer than two usable fixes remain.", count=m),
+                Finding(TripReason.TOO_FEW_FIXES, "Fewer than two usable fixes remain.", count=m),
             ],
         )
 
@@ -340,7 +340,7 @@ def verify(  # noqa: PLR0915 - the rules read top to bottom in the order they ap
     )
     if permit is not None and permit_ok.any() and not permit_ok.all():
         flags.append(
-            Reason(
+            Finding(
                 TripReason.PERMIT_LAPSED,
                 "The vehicle's permit starts or ends during the trip.",
                 metres=float(measured[auto_step & ~permit_ok].sum()),
