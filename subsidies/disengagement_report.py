@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
@@ -20,7 +20,7 @@ from recorder.models import AdsEvent, EventType
 from recorder.selectors import Disengagement, disengagement_list
 from trips.models import Trip, TripDay
 
-from .exports import FONT, Column, Sheet, table_csv, table_xlsx
+from .exports import Column, DocumentPDF, Sheet, table_csv, table_xlsx
 from .money import km_from_metres
 from .scorecard import Scorecard, scorecard, year_instants
 
@@ -203,14 +203,6 @@ def report_xlsx(report: Report) -> bytes:
     )
 
 
-class _ReportPDF(FPDF):
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font("cjk", size=8)
-        self.set_text_color(120)
-        self.cell(0, 6, f"第 {self.page_no()} 页", align="C")
-
-
 def _table(
     pdf: FPDF, widths: Sequence[int], heading: Sequence[Column], rows: list[list[Any]]
 ) -> None:
@@ -225,14 +217,15 @@ def _table(
 
 
 def report_pdf(report: Report) -> bytes:
-    pdf = _ReportPDF(format="A4")
-    pdf.add_font("cjk", fname=str(FONT))
-    pdf.set_title(f"自动驾驶脱离年度报告 {report.company.name} {report.year}")
-    pdf.set_creator("yangquan-av")
-    pdf.set_auto_page_break(auto=True, margin=18)
-    pdf.add_page()
-    pdf.set_font("cjk", size=16)
-    pdf.cell(0, 10, f"{report.year} 年度自动驾驶脱离报告", align="C", new_x="LMARGIN", new_y="NEXT")
+    # The report is published in Chinese (as the California DMV publishes its own in English):
+    # the shared page furniture follows, whatever language the reader's pages are in.
+    with translation.override("zh-hans"):
+        return _report_pdf(report)
+
+
+def _report_pdf(report: Report) -> bytes:
+    pdf = DocumentPDF(f"自动驾驶脱离年度报告 {report.company.name} {report.year}")
+    pdf.heading(f"{report.year} 年度自动驾驶脱离报告")
     pdf.set_font("cjk", size=11)
     pdf.cell(0, 7, report.company.name, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)

@@ -309,9 +309,7 @@ class DocumentPDF(FPDF):
         self.cell(0, 10, text, align="C", new_x="LMARGIN", new_y="NEXT")
 
 
-# ---- chain head --------------------------------------------------------------------------
-# Another issue prints the hash chain's head on documents that leave the system: it fills
-# this one function; the statement PDF and the notice PDF call it in their footers.
+# ---- the hash-chain heads at issue (subsidies/documents.py) ------------------------------
 
 
 def print_chain_heads(pdf: FPDF, lines: Sequence[str]) -> None:
