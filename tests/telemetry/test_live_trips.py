@@ -157,13 +157,15 @@ def test_on_postgresql_fixes_are_partitioned_by_day_and_archives_append_only(
     from telemetry.partitions import ensure_fix_partitions, partition_name  # noqa: PLC0415
 
     ensure_fix_partitions()
-    today = timezone.now().astimezone(dt.UTC).date()
-    stream(world, timezone.now().replace(microsecond=0) - dt.timedelta(minutes=5), 0)
+    # The fix's own UTC day names its partition; five minutes ago may be yesterday.
+    at = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=5)
+    day = at.astimezone(dt.UTC).date()
+    stream(world, at, 0)
     with connection.cursor() as cursor:
         cursor.execute("SELECT tableoid::regclass::text FROM telemetry_fix")
-        assert cursor.fetchone()[0] in {partition_name(today), "telemetry_fix_default"}
+        assert cursor.fetchone()[0] in {partition_name(day), "telemetry_fix_default"}
     archive = services.archive_write(
-        terminal_pk=Terminal.objects.get().pk, day=today, lines=["a frame"]
+        terminal_pk=Terminal.objects.get().pk, day=day, lines=["a frame"]
     )
     with (
         pytest.raises(Exception, match="append-only"),
