@@ -319,6 +319,10 @@ NAVIGATION: list[NavItem] = [
     NavItem(gettext_lazy("My statements"), "subsidies:statement_list", COMPANY_STAFF),
     NavItem(gettext_lazy("Statements"), "subsidies:statement_list", SETTLE),
     NavItem(gettext_lazy("Annual computation"), "subsidies:compute", SETTLE),
+    NavItem(gettext_lazy("Objections"), "payments:objection_list", SETTLE),
+    NavItem(gettext_lazy("Payment batches"), "payments:batch_list", SETTLE),
+    NavItem(gettext_lazy("Clawbacks"), "payments:clawback_list", SETTLE),
+    NavItem(gettext_lazy("Working-day calendar"), "payments:work_calendar", SETTLE),
     NavItem(gettext_lazy("Accounts"), "admin:operators_user_changelist", ADMINISTER),
 ]
 

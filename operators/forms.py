@@ -148,6 +148,23 @@ class VehicleStatusForm(Form):
         )
 
 
+class BankRequestForm(Form):
+    bank_name = forms.CharField(label=_("Bank"), max_length=200)
+    bank_account = forms.CharField(
+        label=_("Account number"), max_length=60, help_text=_("8 to 40 digits; spaces are ignored.")
+    )
+
+
+class BankDecideForm(Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("confirm", _("Confirm")), ("reject", _("Reject"))],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
+    seen_version = VersionField()
+
+
 class CompanyFilterForm(Form):
     q = forms.CharField(label=_("Name or credit code"), required=False)
     status = forms.ChoiceField(

@@ -281,12 +281,18 @@ def bank_details_request(
 
 @transaction.atomic
 def bank_details_decide(
-    *, actor: User, change: BankDetailsChange, confirm: bool, reason: str = ""
+    *,
+    actor: User,
+    change: BankDetailsChange,
+    confirm: bool,
+    reason: str = "",
+    seen_version: int | None = None,
 ) -> BankDetailsChange:
     """The bureau confirms (the company's details change, audited old → new) or rejects;
     never the person who asked."""
     require(actor, MANAGE_COMPANIES)
     change = BankDetailsChange.objects.select_for_update().get(pk=change.pk)
+    check_version(change, seen_version)
     if change.requested_by_id == actor.pk:
         raise ApplicationError(
             _("You asked for this change: another person of the bureau confirms it."),

@@ -36,6 +36,8 @@ from core.web import (
 from . import services
 from .forms import (
     PERMIT_WARNING_DAYS,
+    BankDecideForm,
+    BankRequestForm,
     CompanyFilterForm,
     OperatorAdmitForm,
     OperatorForm,
@@ -46,7 +48,7 @@ from .forms import (
     VehicleForm,
     VehicleStatusForm,
 )
-from .models import Operator, User, Vehicle
+from .models import BankDetailsChange, Operator, User, Vehicle, mask_account
 from .selectors import operator_list, vehicle_list
 
 # ---- permits ---------------------------------------------------------------------------
@@ -164,6 +166,7 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     can_manage = MANAGE_COMPANIES.allows(user)
     vehicles = with_permit_state(vehicle_list(user=user).filter(operator=company), today=today)
+    pending = _pending_bank_change(company)
     return render(
         request,
         "operators/company_detail.html",
@@ -175,6 +178,9 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_manage": can_manage,
             "can_admit": can_manage and _can_admit(company),
             "can_change_status": can_manage and _company_statuses(company),
+            "masked_account": mask_account(company.bank_account),
+            "pending_bank_change": pending,
+            "pending_masked": mask_account(pending.bank_account) if pending else "",
             "audit_entries": audit_trail(user=user, obj=company),
         },
     )
@@ -505,4 +511,85 @@ def vehicle_status(request: HttpRequest, pk: int) -> HttpResponse:
         submit_label=_("Change status"),
         cancel_url=reverse("operators:vehicle_detail", args=[vehicle.pk]),
         danger=True,
+    )
+
+
+# --- bank details: the company (or government staff) asks, the bureau confirms ---------------
+
+
+def _pending_bank_change(company: Operator) -> BankDetailsChange | None:
+    return company.bank_changes.filter(status=BankDetailsChange.Status.PENDING).first()
+
+
+@login_required
+def bank_request(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    company = get_object_or_404(operator_list(user=user), pk=pk)
+    form = BankRequestForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        change = submit(
+            form, services.bank_details_request, actor=user, operator=company, **form.cleaned_data
+        )
+        if change is not None:
+            messages.success(request, _("The change is waiting for the bureau's confirmation."))
+            return redirect("operators:company_detail", pk=company.pk)
+    title = _("Change the bank details")
+    return render_form_page(
+        request,
+        form=form,
+        title=title,
+        subject=company.name,
+        intro=_(
+            "Subsidies are paid to this account once the transport bureau confirms the change; "
+            "until then they go to the current one."
+        ),
+        breadcrumbs=[*_company_crumbs(company), (title, None)] if user.is_government else [],
+        submit_label=_("Ask for the change"),
+        cancel_url=reverse("operators:company_detail", args=[company.pk]),
+    )
+
+
+@capability_required(MANAGE_COMPANIES)
+def bank_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    company = get_object_or_404(operator_list(user=user), pk=pk)
+    change = _pending_bank_change(company)
+    if change is None:
+        messages.info(request, _("No change of the bank details is waiting."))
+        return redirect("operators:company_detail", pk=company.pk)
+    form = BankDecideForm(
+        request.POST if request.method == "POST" else None, initial=version_initial(change)
+    )
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        done = submit(
+            form,
+            services.bank_details_decide,
+            actor=user,
+            change=change,
+            confirm=data.pop("decision") == "confirm",
+            **data,
+        )
+        if done is not None:
+            messages.success(
+                request, _("Decided: %(status)s.") % {"status": done.get_status_display()}
+            )
+            return redirect("operators:company_detail", pk=company.pk)
+    title = _("Confirm or reject the change")
+    return render_form_page(
+        request,
+        form=form,
+        title=title,
+        subject=_("%(bank)s · %(account)s, asked by %(who)s")
+        % {
+            "bank": change.bank_name,
+            "account": mask_account(change.bank_account),
+            "who": change.requested_by,
+        },
+        intro=_(
+            "Before confirming, check the new account with the company by a channel you trust."
+        ),
+        breadcrumbs=[*_company_crumbs(company), (title, None)],
+        submit_label=_("Decide"),
+        cancel_url=reverse("operators:company_detail", args=[company.pk]),
     )

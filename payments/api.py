@@ -24,7 +24,7 @@ from subsidies.selectors import statement_list
 
 from . import exports, services
 from . import serializers as s
-from .models import Clawback, Objection, PaymentBatch
+from .models import Clawback, Objection, PaymentBatch, WorkCalendarYear
 from .selectors import (
     batch_list,
     clawback_list,
@@ -32,8 +32,10 @@ from .selectors import (
     objection_list,
     public_notice,
     public_statement,
+    work_calendars,
 )
 from .throttling import ObjectionThrottle
+from .workdays import DayRange
 
 Government = permission(SEE_ALL_COMPANIES)
 Finance = permission(SETTLE)
@@ -299,3 +301,48 @@ class ClawbackViewSet(viewsets.GenericViewSet[Clawback]):
             actor=acting_user(request), clawback=clawback, against=against
         )
         return Response(s.ClawbackOutputSerializer(clawback).data)
+
+
+class WorkCalendarViewSet(viewsets.GenericViewSet[WorkCalendarYear]):
+    """The holiday schedules finance entered for years the chinese-calendar package does
+    not know (payments/workdays.py); `{year}` is the key."""
+
+    serializer_class = s.WorkCalendarOutputSerializer
+    queryset = WorkCalendarYear.objects.none()
+    filterset_class = None
+    lookup_field = "year"
+    lookup_value_regex = "[0-9]{4}"
+
+    def get_queryset(self) -> QuerySet[WorkCalendarYear]:
+        return work_calendars()
+
+    def get_permissions(self) -> list[BasePermission]:
+        return [IsAuthenticated(), Finance()]
+
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.WorkCalendarOutputSerializer(page, many=True).data)
+
+    def retrieve(self, request: Request, year: str) -> Response:
+        return Response(s.WorkCalendarOutputSerializer(self.get_object()).data)
+
+    @extend_schema(
+        request=s.WorkCalendarInputSerializer, responses={201: s.WorkCalendarOutputSerializer}
+    )
+    def create(self, request: Request) -> Response:
+        """Enter a year's official schedule, all of it at once; it cannot change later."""
+        data = s.WorkCalendarInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ranges = [
+            DayRange(r["start"], r.get("end", r["start"]), r["kind"], r["name"])
+            for r in data.validated_data["ranges"]
+        ]
+        calendar = services.work_calendar_enter(
+            actor=acting_user(request),
+            year=data.validated_data["year"],
+            source=data.validated_data["source"],
+            ranges=ranges,
+        )
+        return Response(
+            s.WorkCalendarOutputSerializer(calendar).data, status=status.HTTP_201_CREATED
+        )

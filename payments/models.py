@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from core.models import AppendOnlyModel
+from operators.models import mask_account
 from subsidies.models import LedgerEntry, Statement, money_field
 
 # 《财政违法行为处罚处分条例》第十四条: subsidies obtained by fraud are recovered, with a fine.
@@ -205,6 +206,11 @@ class Payment(models.Model):
     def paid_yuan(self) -> Any:
         return self.amount_yuan - self.offset_yuan
 
+    @property
+    def masked_account(self) -> str:
+        """The account as pages show it (the file to the treasury carries it whole)."""
+        return mask_account(self.bank_account)
+
 
 class Clawback(models.Model):
     """Money paid on a statement that proved wrong, to be recovered (追回), with an optional
@@ -351,3 +357,69 @@ class ClawbackEntry(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount_yuan} ({self.clawback_id})"
+
+
+class WorkCalendarYear(AppendOnlyModel):
+    """A year's official holiday schedule (the State Council's notice, e.g. 国办发明电〔2026〕N号)
+    entered by finance for a year the `chinese-calendar` package does not know. Entering it
+    makes the year known (payments/workdays.py); its days are the `days`. Written once, so
+    a notice period computed on it can always be computed again the same way.
+
+    On PostgreSQL a trigger refuses any UPDATE or DELETE (migration 0004)."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    source = models.CharField(_("source"), max_length=200)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    entered_at = models.DateTimeField(_("entered at"))
+
+    class Meta:
+        verbose_name = _("holiday schedule")
+        verbose_name_plural = _("holiday schedules")
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(year__gte=2000) & Q(year__lte=2100), name="work_calendar_year_range"
+            ),
+            models.CheckConstraint(condition=~Q(source=""), name="work_calendar_has_source"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} ({self.source})"
+
+
+class WorkCalendarDay(AppendOnlyModel):
+    """One day of an entered schedule that differs from Monday–Friday: a holiday (休) or a
+    make-up working day (调休上班) on a weekend."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("Holiday")
+        WORKDAY = "workday", _("Make-up working day")
+
+    calendar = models.ForeignKey(
+        WorkCalendarYear,
+        verbose_name=_("holiday schedule"),
+        on_delete=models.PROTECT,
+        related_name="days",
+    )
+    day = models.DateField(_("day"), unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=50)
+
+    class Meta:
+        verbose_name = _("holiday schedule day")
+        verbose_name_plural = _("holiday schedule days")
+        ordering = ["day"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["holiday", "workday"]), name="work_calendar_day_kind"
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="work_calendar_day_named"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} {self.name}"

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.roles import SETTLE
 from subsidies.models import Statement
 from subsidies.money import ZERO
 
-from .models import Clawback, Notice, Objection, PaymentBatch
+from .models import Clawback, Notice, Objection, PaymentBatch, WorkCalendarYear
+from .notice import payment_refusal
 
 if TYPE_CHECKING:
     from operators.models import User
@@ -98,3 +100,50 @@ def clawback_list(*, user: User) -> QuerySet[Clawback]:
     if not user.is_government:
         return Clawback.objects.none()
     return Clawback.objects.select_related("statement", "statement__operator", "offset_statement")
+
+
+def batch_candidates(*, user: User) -> list[Statement]:
+    """Issued statements finance may put in a batch now: a positive amount, in no batch,
+    their notice over, no objection pending, and the company's bank details confirmed."""
+    if not SETTLE.allows(user):
+        return []
+    issued = (
+        Statement.objects.filter(
+            status=Statement.Status.ISSUED, amount_yuan__gt=0, payment__isnull=True
+        )
+        .exclude(operator__bank_account="")
+        .select_related("operator")
+        .order_by("operator__name", "year", "pk")
+    )
+    return [s for s in issued if payment_refusal(s) is None]
+
+
+def paid_statements(*, user: User) -> QuerySet[Statement]:
+    """Statements a clawback may be opened on."""
+    if not SETTLE.allows(user):
+        return Statement.objects.none()
+    return (
+        Statement.objects.filter(status=Statement.Status.PAID)
+        .select_related("operator")
+        .order_by("operator__name", "-year", "pk")
+    )
+
+
+def offset_candidates(*, user: User, clawback: Clawback) -> QuerySet[Statement]:
+    """The company's issued, unpaid statements whose payment has not gone to the treasury."""
+    if not SETTLE.allows(user):
+        return Statement.objects.none()
+    return (
+        Statement.objects.filter(
+            operator_id=clawback.statement.operator_id,
+            status=Statement.Status.ISSUED,
+            amount_yuan__gt=0,
+        )
+        .exclude(payment__batch__status__in=["issued", "paid"])
+        .order_by("year", "pk")
+    )
+
+
+def work_calendars() -> QuerySet[WorkCalendarYear]:
+    """The entered holiday schedules (public knowledge, like the calendar itself)."""
+    return WorkCalendarYear.objects.select_related("entered_by").prefetch_related("days")

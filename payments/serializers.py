@@ -10,7 +10,14 @@ from core.api import InputSerializer
 from operators.models import mask_account
 from subsidies.money import KM_MAX_DIGITS, MONEY_MAX_DIGITS, MONEY_PLACES
 
-from .models import Clawback, Objection, Payment, PaymentBatch
+from .models import (
+    Clawback,
+    Objection,
+    Payment,
+    PaymentBatch,
+    WorkCalendarDay,
+    WorkCalendarYear,
+)
 
 
 def _money(**kwargs: Any) -> serializers.DecimalField:
@@ -183,3 +190,35 @@ class ClawbackRecoverInputSerializer(InputSerializer):
 
 class ClawbackOffsetInputSerializer(InputSerializer):
     statement = serializers.IntegerField(help_text="The company's issued, unpaid statement.")
+
+
+class DayRangeInputSerializer(InputSerializer):
+    start = serializers.DateField()
+    end = serializers.DateField(required=False, help_text="Left out: the start day alone.")
+    kind = serializers.ChoiceField(choices=WorkCalendarDay.Kind.choices)
+    name = serializers.CharField(max_length=50, help_text="e.g. 春节, 春节调休")
+
+
+class WorkCalendarInputSerializer(InputSerializer):
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    # `source` shadows Field.source in the stubs; it is the model's name for it all the same.
+    source = serializers.CharField(  # type: ignore[assignment]
+        max_length=200, help_text="e.g. 国办发明电〔2026〕7号"
+    )
+    ranges = DayRangeInputSerializer(many=True, allow_empty=False)
+
+
+class WorkCalendarDayOutputSerializer(serializers.ModelSerializer[WorkCalendarDay]):
+    class Meta:
+        model = WorkCalendarDay
+        fields = ["day", "kind", "name"]
+        read_only_fields = fields
+
+
+class WorkCalendarOutputSerializer(serializers.ModelSerializer[WorkCalendarYear]):
+    days = WorkCalendarDayOutputSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = WorkCalendarYear
+        fields = ["year", "source", "entered_by", "entered_at", "days"]
+        read_only_fields = fields

@@ -7,6 +7,7 @@ run the notice's guard (payments/notice.py) whatever the path to them.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -20,12 +21,22 @@ from django.utils.translation import gettext as _
 from core.errors import ApplicationError
 from core.roles import SETTLE
 from core.services import audit_record, model_create, model_update, require, transition
+from core.versions import check_version
 from subsidies import services as subsidies_services
 from subsidies.models import LedgerEntry, Statement
 from subsidies.money import ZERO
 
-from .models import Clawback, ClawbackEntry, Objection, Payment, PaymentBatch
+from .models import (
+    Clawback,
+    ClawbackEntry,
+    Objection,
+    Payment,
+    PaymentBatch,
+    WorkCalendarDay,
+    WorkCalendarYear,
+)
 from .notice import payment_refusal
+from .workdays import SATURDAY, DayRange, package_years
 
 if TYPE_CHECKING:
     from operators.models import User
@@ -52,7 +63,9 @@ def objection_submit(*, statement: Statement, name: str, contact: str, text: str
 
 
 @transaction.atomic
-def objection_resolve(*, actor: User, objection: Objection, outcome: str, reason: str) -> Objection:
+def objection_resolve(
+    *, actor: User, objection: Objection, outcome: str, reason: str, seen_version: int | None = None
+) -> Objection:
     """Uphold or dismiss, with the reason. Upheld: the statement waits for an adjustment
     (and, if already paid, finance opens a clawback)."""
     require(actor, SETTLE)
@@ -61,6 +74,7 @@ def objection_resolve(*, actor: User, objection: Objection, outcome: str, reason
     if not reason.strip():
         raise ApplicationError(_("Say why."), field="reason")
     objection = Objection.objects.select_for_update().get(pk=objection.pk)
+    check_version(objection, seen_version)
     return transition(
         instance=objection,
         to=outcome,
@@ -145,10 +159,13 @@ def batch_create(
 
 
 @transaction.atomic
-def batch_issue(*, actor: User, batch: PaymentBatch, reason: str = "") -> PaymentBatch:
+def batch_issue(
+    *, actor: User, batch: PaymentBatch, reason: str = "", seen_version: int | None = None
+) -> PaymentBatch:
     """Send the batch to the treasury (its payment file is then final)."""
     require(actor, SETTLE)
     batch = PaymentBatch.objects.select_for_update().get(pk=batch.pk)
+    check_version(batch, seen_version)
     return transition(
         instance=batch,
         to=PaymentBatch.Status.ISSUED,
@@ -160,12 +177,18 @@ def batch_issue(*, actor: User, batch: PaymentBatch, reason: str = "") -> Paymen
 
 @transaction.atomic
 def batch_mark_paid(
-    *, actor: User, batch: PaymentBatch, references: Mapping[int, str], reason: str = ""
+    *,
+    actor: User,
+    batch: PaymentBatch,
+    references: Mapping[int, str],
+    reason: str = "",
+    seen_version: int | None = None,
 ) -> PaymentBatch:
     """Record the bank reference of every payment (keyed by statement id) and the
     statements' payments in the ledger. Four eyes: not by whoever sent the batch."""
     require(actor, SETTLE)
     batch = PaymentBatch.objects.select_for_update().get(pk=batch.pk)
+    check_version(batch, seen_version)
     if batch.status != PaymentBatch.Status.ISSUED:
         raise ApplicationError(_("Only a batch sent to the treasury can be paid."), field="status")
     if batch.issued_by_id == actor.pk:
@@ -320,10 +343,13 @@ def clawback_open(
 
 
 @transaction.atomic
-def clawback_recover(*, actor: User, clawback: Clawback, bank_reference: str) -> Clawback:
+def clawback_recover(
+    *, actor: User, clawback: Clawback, bank_reference: str, seen_version: int | None = None
+) -> Clawback:
     """The company paid the amount back (the penalty is recovered on its own)."""
     require(actor, SETTLE)
     clawback = Clawback.objects.select_for_update().get(pk=clawback.pk)
+    check_version(clawback, seen_version)
     if not bank_reference.strip():
         raise ApplicationError(_("Give the bank reference."), field="bank_reference")
     clawback = transition(
@@ -345,11 +371,14 @@ def clawback_recover(*, actor: User, clawback: Clawback, bank_reference: str) ->
 
 
 @transaction.atomic
-def clawback_offset(*, actor: User, clawback: Clawback, against: Statement) -> Clawback:
+def clawback_offset(
+    *, actor: User, clawback: Clawback, against: Statement, seen_version: int | None = None
+) -> Clawback:
     """Withhold the amount from the company's next statement: an explicit line on that
     statement's payment, never a silent netting. The penalty cannot be offset."""
     require(actor, SETTLE)
     clawback = Clawback.objects.select_for_update().get(pk=clawback.pk)
+    check_version(clawback, seen_version)
     against = Statement.objects.select_for_update().get(pk=against.pk)
     if against.operator_id != clawback.statement.operator_id:
         raise ApplicationError(_("Offset only against the same company."), field="statement")
@@ -386,9 +415,12 @@ def clawback_offset(*, actor: User, clawback: Clawback, against: Statement) -> C
 
 
 @transaction.atomic
-def clawback_recover_penalty(*, actor: User, clawback: Clawback, bank_reference: str) -> Clawback:
+def clawback_recover_penalty(
+    *, actor: User, clawback: Clawback, bank_reference: str, seen_version: int | None = None
+) -> Clawback:
     require(actor, SETTLE)
     clawback = Clawback.objects.select_for_update().get(pk=clawback.pk)
+    check_version(clawback, seen_version)
     if clawback.penalty_status != Clawback.PenaltyStatus.DUE:
         raise ApplicationError(_("No penalty is due."), field="penalty_status")
     if not bank_reference.strip():
@@ -412,3 +444,87 @@ def clawback_recover_penalty(*, actor: User, clawback: Clawback, bank_reference:
         reference=bank_reference.strip(),
     )
     return clawback
+
+
+# --- the working-day calendar --------------------------------------------------------------
+
+
+def _schedule_errors(year: int, ranges: Sequence[DayRange]) -> str | None:
+    """What is wrong with a year's ranges, in words, or None."""
+    if not any(r.kind == WorkCalendarDay.Kind.HOLIDAY for r in ranges):
+        return _("An official schedule has holidays: enter them.")
+    seen: dict[dt.date, str] = {}
+    for r in ranges:
+        label = f"{r.start}–{r.end} {r.name}"
+        if r.start.year != year or r.end.year != year:
+            return _("%(range)s is not in %(year)s.") % {"range": label, "year": year}
+        if r.end < r.start:
+            return _("%(range)s ends before it starts.") % {"range": label}
+        day = r.start
+        while day <= r.end:
+            if day in seen:
+                return _("%(day)s is in two ranges (%(first)s and %(second)s).") % {
+                    "day": day,
+                    "first": seen[day],
+                    "second": r.name,
+                }
+            if r.kind == WorkCalendarDay.Kind.WORKDAY and day.weekday() < SATURDAY:
+                return _(
+                    "%(day)s is a weekday already: a make-up working day (workday) falls on a "
+                    "Saturday or a Sunday."
+                ) % {"day": day}
+            seen[day] = r.name
+            day += dt.timedelta(days=1)
+    return None
+
+
+@transaction.atomic
+def work_calendar_enter(
+    *, actor: User, year: int, source: str, ranges: Sequence[DayRange]
+) -> WorkCalendarYear:
+    """Enter a year's official holiday schedule, all of it at once: the year is then known
+    to the notice period (payments/workdays.py). Only for a year the installed
+    chinese-calendar does not know, and once: entered schedules never change."""
+    require(actor, SETTLE)
+    if year in package_years():
+        raise ApplicationError(
+            _("The installed chinese-calendar knows %(year)s already.") % {"year": year},
+            field="year",
+        )
+    if WorkCalendarYear.objects.select_for_update().filter(year=year).exists():
+        raise ApplicationError(
+            _("The %(year)s schedule has been entered already.") % {"year": year}, field="year"
+        )
+    if not source.strip():
+        raise ApplicationError(
+            _("Name the notice the schedule comes from, e.g. 国办发明电〔2026〕7号."),
+            field="source",
+        )
+    problem = _schedule_errors(year, ranges)
+    if problem is not None:
+        raise ApplicationError(problem, field="ranges")
+    calendar = model_create(
+        instance=WorkCalendarYear(
+            year=year, source=source.strip(), entered_by=actor, entered_at=timezone.now()
+        ),
+        actor=actor,
+    )
+    days = []
+    for r in ranges:
+        day = r.start
+        while day <= r.end:
+            entry = WorkCalendarDay(calendar=calendar, day=day, kind=r.kind, name=r.name)
+            entry.full_clean()
+            days.append(entry)
+            day += dt.timedelta(days=1)
+    WorkCalendarDay.objects.bulk_create(days)
+    # One audit record for the whole schedule: the ranges as entered.
+    audit_record(
+        actor=actor,
+        obj=calendar,
+        action="schedule",
+        changes={
+            "days": [None, [f"{r.start}..{r.end} {r.kind} {r.name}" for r in ranges]],
+        },
+    )
+    return calendar

@@ -282,6 +282,7 @@ SPECTACULAR_SETTINGS = {
         "SegmentKindEnum": "routes.models.RoadSegment.Kind",
         "GradeEnum": "subsidies.models.Assessment.Grade",
         "IncidentStatusEnum": "recorder.models.Incident.Status",
+        "WorkCalendarDayKindEnum": "payments.models.WorkCalendarDay.Kind",
     },
 }
 

@@ -15,6 +15,7 @@ from payments.api import (
     ObjectionViewSet,
     PaymentBatchViewSet,
     PublicNoticeView,
+    WorkCalendarViewSet,
 )
 from routes.api import SegmentViewSet
 from subsidies.api import AssessmentViewSet, PolicyViewSet, StatementViewSet
@@ -36,6 +37,7 @@ router.register("statements", StatementViewSet, basename="statement")
 router.register("objections", ObjectionViewSet, basename="objection")
 router.register("payment-batches", PaymentBatchViewSet, basename="payment-batch")
 router.register("clawbacks", ClawbackViewSet, basename="clawback")
+router.register("work-calendar", WorkCalendarViewSet, basename="work-calendar")
 
 api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
