@@ -13,12 +13,21 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import ApplicationError
 from core.forms import submit
 from core.roles import SETTLE
 from core.versions import version_initial
-from core.web import acting_user, audit_trail, capability_required, paginate, render_form_page
+from core.web import (
+    AUDIT_ACTIONS,
+    acting_user,
+    audit_trail,
+    capability_required,
+    paginate,
+    render_form_page,
+)
+from subsidies import glossary
 from subsidies.models import Statement
 from subsidies.money import ZERO
 from subsidies.templatetags.subsidies_format import yuan
@@ -45,6 +54,10 @@ from .selectors import (
     work_calendars,
 )
 from .workdays import package_years, parse_ranges
+
+# The services write these audit actions; the trail shows them in words.
+AUDIT_ACTIONS.setdefault("penalty_recovered", gettext_lazy("Penalty recovered"))
+AUDIT_ACTIONS.setdefault("schedule", gettext_lazy("Schedule entered"))
 
 
 def _label(statement: Statement) -> str:
@@ -185,6 +198,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ],
             "batch": batch,
             "payments": payments,
+            "total_label": glossary.TOTAL,
             "total_amount": sum(p.amount_yuan for p in payments),
             "total_offset": sum(p.offset_yuan for p in payments),
             "total_paid": sum(p.paid_yuan for p in payments),
