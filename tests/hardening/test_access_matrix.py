@@ -690,6 +690,16 @@ MATRIX: list[Cell] = [
         row(403, 400, 400, 403, 403),
         body=lambda w: {"statement": NO_SUCH["pk"], "amount_yuan": "1.00", "reason": "x"},
     ),
+    Cell("work-calendar-list", "GET", FINANCE_WRITES),
+    Cell(
+        "work-calendar-list",
+        "POST",
+        row(403, 400, 400, 403, 403),  # no ranges: refused before anything is entered
+        body=lambda w: {"year": 2099, "source": "x", "ranges": []},
+    ),
+    Cell(
+        "work-calendar-detail", "GET", row(403, 404, 404, 403, 403), kwargs=lambda w: {"year": 2099}
+    ),
     Cell(
         "operator-bank-details",
         "POST",
@@ -739,6 +749,27 @@ WEB: list[Page] = [
     # The public notice needs no login, and shows the same to everyone.
     Page("payments:public_notice", EVERYONE, lambda w: {"year": ISSUED_YEAR}),
     Page("payments:public_notice_pdf", EVERYONE, lambda w: {"year": ISSUED_YEAR}),
+    # Finance's pages after the statement: the role first (403), then the lookup (404).
+    Page("payments:objection_list", row(403, 200, 200, 403, 403)),
+    Page("payments:objection_detail", row(403, 404, 404, 403, 403), lambda w: NO_SUCH),
+    Page("payments:batch_list", row(403, 200, 200, 403, 403)),
+    Page("payments:batch_create", row(403, 200, 200, 403, 403)),
+    Page("payments:batch_detail", row(403, 404, 404, 403, 403), lambda w: NO_SUCH),
+    Page(
+        "payments:batch_step", row(403, 404, 404, 403, 403), lambda w: {**NO_SUCH, "step": "issue"}
+    ),
+    Page("payments:clawback_list", row(403, 200, 200, 403, 403)),
+    Page("payments:clawback_create", row(403, 200, 200, 403, 403)),
+    Page("payments:clawback_detail", row(403, 404, 404, 403, 403), lambda w: NO_SUCH),
+    Page(
+        "payments:clawback_step",
+        row(403, 404, 404, 403, 403),
+        lambda w: {**NO_SUCH, "step": "recover"},
+    ),
+    Page("payments:work_calendar", row(403, 200, 200, 403, 403)),
+    Page("operators:bank_request", GOVERNMENT_AND_OWN, pk(lambda w: w.a.operator)),
+    # Nothing waiting: back to the company page.
+    Page("operators:bank_decide", row(302, 403, 302, 403, 403), pk(lambda w: w.a.operator)),
     Page("login", row(302, 302, 302, 302, 302)),  # signed in already: on to the dashboard
     Page("operators:company_list", COMPANY_REFUSED),
     Page("operators:company_create", BUREAU_PAGE),
