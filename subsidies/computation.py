@@ -30,6 +30,7 @@ from trips.models import Trip, TripDay
 from .models import Assessment, Statement, StatementLine, SubsidyPolicy
 from .money import ZERO, YearInput, YearResult, compute_year
 from .selectors import contributing_trip_days, paid_years, policy_for_year, year_bounds
+from .versions import version_check
 
 if TYPE_CHECKING:
     from operators.models import User
@@ -254,6 +255,66 @@ def _refuse_overlapping_trips(year: int) -> None:
         )
 
 
+def _trips_changed_since_issue(year: int) -> set[int]:
+    """Trips whose contributing days differ from the lines of their company's latest issued
+    statement of `year` (new, changed or gone): what an adjustment would rest on."""
+    latest: dict[int, int] = {}
+    for operator_id, pk in (
+        Statement.objects.filter(year=year, status__in=Statement.ISSUED_STATUSES)
+        .order_by("issued_at", "pk")
+        .values_list("operator_id", "pk")
+    ):
+        latest[operator_id] = pk
+    if not latest:
+        return set()
+    first, last = year_bounds(year)
+    issued = set(
+        StatementLine.objects.filter(statement_id__in=latest.values()).values_list(
+            "trip_id", "day", "eligible_m"
+        )
+    )
+    now = set(
+        contributing_trip_days(first=first, last=last, operator_ids=list(latest)).values_list(
+            "trip_id", "day", "eligible_m"
+        )
+    )
+    return {trip_id for trip_id, _day, _metres in issued ^ now}
+
+
+def _refuse_unaudited_changes(year: int) -> None:
+    """An adjustment is derived from two audited verification versions, never from figures
+    changed around the application (issue #12): each trip whose figures moved since issue
+    must hold its current version's figures, that version made through the audited path
+    (its audit record in place in the chain), and its issued lines the version it was
+    approved on (subsidies/versions.py, as the nightly check reads them). Otherwise the
+    year is refused, naming the trip and the figure, before any statement is written."""
+    changed = _trips_changed_since_issue(year)
+    if not changed:
+        return
+    _checked, findings = version_check(trip_ids=changed)
+    if findings:
+        raise ApplicationError(
+            _(
+                "Trip figures differ from their audited verification versions, so no "
+                "adjustment can be derived from them: %(findings)s. Run check_ledger and "
+                "restore the trips from their versions before computing the year."
+            )
+            % {
+                "findings": "; ".join(
+                    _("trip #%(trip)s %(figure)s: version says %(expected)s, stored %(found)s")
+                    % {
+                        "trip": f.trip_id,
+                        "figure": f.figure,
+                        "expected": f.expected,
+                        "found": f.found,
+                    }
+                    for f in findings
+                )
+            },
+            field="year",
+        )
+
+
 @transaction.atomic
 def statements_compute(*, year: int, actor: User | None = None) -> ComputeSummary:
     """Compute every operator's statement for `year`: idempotent, safe to run concurrently.
@@ -261,6 +322,8 @@ def statements_compute(*, year: int, actor: User | None = None) -> ComputeSummar
     Before issue the one open statement (regular) is brought up to date; after issue a
     changed amount becomes an adjustment statement for the difference — never an edit.
     Drafts store no drill-down (it is read live from the trip days); approval freezes it.
+    Refused, before anything is written, when one vehicle's accepted trips overlap or a
+    trip changed since issue does not hold its audited version's figures.
     `actor` is None when the scheduler runs it.
     """
     if actor is not None:
@@ -273,6 +336,7 @@ def statements_compute(*, year: int, actor: User | None = None) -> ComputeSummar
     for operator in operators:
         operator_year_lock(operator.pk, year)
     _refuse_overlapping_trips(year)
+    _refuse_unaudited_changes(year)
     daily = daily_figures(year)
 
     stated = set(Statement.objects.filter(year=year).values_list("operator_id", flat=True))
