@@ -158,7 +158,9 @@ def bar_chart(
     ]
     for i, point in enumerate(points):
         y = top + i * row
-        value = f"{_fmt(point.value, decimals)} {unit}"
+        # Grouped in every language, as the tables beside these charts are (Django's
+        # Chinese format has no thousands separator).
+        value = f"{point.value:,.{decimals}f} {unit}"
         bar = format_html(
             '<text class="axis" x="{}" y="{}" text-anchor="end">{}</text>'
             '<rect class="bar" x="{}" y="{}" width="{}" height="{}"><title>{}: {}</title></rect>'

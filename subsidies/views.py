@@ -136,6 +136,7 @@ def _km_charts(statement: Statement) -> list[KmChart]:
     """Kilometres per month and per vehicle, drawn (core.charts) and tabled; each bar and
     row leads to the trip list filtered the same way."""
     trips = reverse("trips:trip_list")
+    unit = _("km")
     charts = []
     for key, heading, chart, column, rows in (
         (
@@ -159,9 +160,9 @@ def _km_charts(statement: Statement) -> list[KmChart]:
             [Point(row.key, float(row.km), url=f"{trips}?{row.trips_query}") for row in found],
             chart_id=f"km-{key}-{statement.pk}",
             title=title,
-            description="; ".join(f"{row.key}: {km3(row.km)} km" for row in found)
+            description="; ".join(f"{row.key}: {km3(row.km)} {unit}" for row in found)
             or _("No kilometres."),
-            unit=_("km"),
+            unit=unit,
         )
         charts.append(KmChart(key, str(heading), str(column), svg, found))
     return charts

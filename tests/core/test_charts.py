@@ -42,3 +42,8 @@ def test_an_empty_bar_chart_is_still_a_titled_image() -> None:
     svg = bar_chart([], chart_id="e", title="nothing", description="no rows", unit="km")
     assert '<title id="e-t">nothing</title>' in svg
     assert "<rect" not in svg
+
+
+def test_bar_values_are_grouped_to_the_given_decimals() -> None:
+    svg = bar_chart([Point("x", 1200.5)], chart_id="g", title="t", description="d", unit="km")
+    assert "1,200.500 km" in svg

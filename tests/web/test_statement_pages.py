@@ -83,7 +83,7 @@ def test_the_statement_page_draws_km_per_month_and_per_vehicle_with_titles(
     month, vehicle = (f"km-month-{statement.pk}", f"km-vehicle-{statement.pk}")
     assert f'aria-labelledby="{month}-t {month}-d"' in body
     assert f'<title id="{month}-t">每月合规里程（{YEAR} 年）</title>' in body
-    assert f'<desc id="{month}-d">{YEAR}-03: 400.000 km; {YEAR}-04: 100.501 km</desc>' in body
+    assert f'<desc id="{month}-d">{YEAR}-03: 400.000 公里; {YEAR}-04: 100.501 公里</desc>' in body
     assert f'<title id="{vehicle}-t">各车辆合规里程（{YEAR} 年）</title>' in body
     assert body.count('<rect class="bar"') == 3  # two months, one vehicle
 
@@ -113,13 +113,13 @@ def test_a_company_sees_last_years_issued_subsidy_with_its_statement(world: Worl
 
     body = page(world.staff_a, "/statements/")
 
-    assert f"已下达补贴 ({YEAR})" in body
+    assert f"已下达补贴（{YEAR} 年）" in body
     assert "已于" in body
     assert "阳财〔2026〕7号" in body
     assert f'href="/statements/{statement.pk}/">查看结算单</a>' in body
     # Only the current year (never issued before it ends) is still projected.
-    assert f"预计补贴 ({YEAR})" not in body
-    assert f"预计补贴 ({timezone.localdate().year})" in body
+    assert f"预计补贴（{YEAR} 年）" not in body
+    assert f"预计补贴（{timezone.localdate().year} 年）" in body
 
 
 def test_last_years_subsidy_is_projected_until_issued(world: World) -> None:
@@ -127,7 +127,7 @@ def test_last_years_subsidy_is_projected_until_issued(world: World) -> None:
 
     body = page(world.staff_a, "/statements/")
 
-    assert f"预计补贴 ({YEAR})" in body
+    assert f"预计补贴（{YEAR} 年）" in body
     assert "已下达补贴" not in body
 
 
@@ -136,7 +136,7 @@ def test_the_dashboard_card_says_issued_with_the_statement_link(world: World) ->
 
     body = page(world.staff_a, "/")
 
-    assert f"已下达补贴 ({YEAR})" in body
+    assert f"已下达补贴（{YEAR} 年）" in body
     assert f'href="/statements/{statement.pk}/">查看结算单</a>' in body
 
 
