@@ -282,11 +282,12 @@ def _trips_changed_since_issue(year: int) -> set[int]:
     return {row[0] for rows in (now.difference(issued), issued.difference(now)) for row in rows}
 
 
-def _refuse_unaudited_changes(year: int) -> None:
+def refuse_unaudited_changes(year: int) -> None:
     """An adjustment is derived from two audited verification versions, never from figures
     changed around the application (issue #12): every trip whose figures moved since issue
     is checked as the nightly check reads it (subsidies/versions.py), before any statement
-    is written."""
+    is written. Also asked before a computation is queued (services.compute_refusal), so the
+    API and the page refuse at once rather than in a worker's log."""
     changed = _trips_changed_since_issue(year)
     if changed:
         refuse_unaudited(trip_ids=changed)
@@ -313,7 +314,7 @@ def statements_compute(*, year: int, actor: User | None = None) -> ComputeSummar
     for operator in operators:
         operator_year_lock(operator.pk, year)
     _refuse_overlapping_trips(year)
-    _refuse_unaudited_changes(year)
+    refuse_unaudited_changes(year)
     daily = daily_figures(year)
 
     stated = set(Statement.objects.filter(year=year).values_list("operator_id", flat=True))

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
+from django.test import Client
 from django.utils import translation
+from rest_framework.test import APIClient
 
 from core.errors import ApplicationError
 from core.models import AuditRecord
@@ -125,3 +127,22 @@ def test_trips_added_after_issue_through_the_services_are_not_refused(world: Wor
     summary = computation.statements_compute(year=2025)
 
     assert len(summary.created) == 1  # the adjustment for the late trip's kilometres
+
+
+def test_the_api_and_the_page_refuse_the_computation_naming_the_trip(world: World) -> None:
+    _, (trip, _) = issued_statement(world)
+    forge_version(trip)
+    before = statement_rows()
+    api = APIClient()
+    api.force_authenticate(world.finance)
+    page = Client()
+    page.force_login(world.finance)
+
+    answer = api.post("/api/v1/statements/compute/", {"year": 2025}, format="json")
+    form = page.post("/statements/compute/", {"year": 2025})
+
+    assert answer.status_code == 400
+    assert f"#{trip.pk}" in str(answer.json())
+    assert form.status_code == 200
+    assert f"行程 #{trip.pk} 的 current version" in form.content.decode()
+    assert statement_rows() == before
