@@ -166,3 +166,17 @@ def test_a_computation_of_a_year_without_eligible_km_says_there_is_nothing_to_pa
     body = client.post("/statements/compute/", {"year": YEAR}).content.decode()
 
     assert "本年度没有企业产生合规里程，因此各金额均为 0.00 元。" in body
+
+
+def test_a_companys_statement_list_charts_its_year_so_far(world: World) -> None:
+    year = timezone.localdate().year
+    sf.trip(vehicle=world.vehicle_a, days={dt.date(year, 1, 5): "2000"})
+    sf.trip(vehicle=world.vehicle_b, days={dt.date(year, 1, 6): "9000"})  # another company's
+    computation.statements_compute(year=year, actor=world.finance)
+
+    body = page(world.staff_a, "/statements/")
+
+    assert f"每月合规里程（{year} 年）" in body
+    assert '<desc id="km-vehicle-' in body
+    assert f"{world.vehicle_a.plate}: 2.000 公里" in body
+    assert world.vehicle_b.plate not in body  # only its own kilometres
