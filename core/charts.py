@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 class Point:
     label: str  # the x-axis label (e.g. "2026-03")
     value: float
+    url: str = ""  # where a bar leads (bar_chart), e.g. the trips behind it
 
 
 def _c(value: float) -> str:
@@ -122,6 +123,62 @@ def line_chart(
                     points[i].label,
                 )
             )
+    parts.append("</svg>")
+    # every part is built by format_html, which escapes each value
+    return mark_safe("".join(parts))  # noqa: S308
+
+
+def bar_chart(
+    points: Sequence[Point],
+    *,
+    chart_id: str,
+    title: str,
+    description: str,
+    unit: str,
+    decimals: int = 3,
+    width: int = 480,
+) -> SafeString:
+    """Horizontal bars, one row per point (label, bar, value), top to bottom; a point with
+    a `url` is a link, so the bar leads where its table row does."""
+    row, left, right, top = 22, 96, 96, 6
+    height = top * 2 + row * max(1, len(points))
+    top_value = max([p.value for p in points] + [1e-9])
+    plot_w = width - left - right
+    parts: list[str] = [
+        format_html(
+            '<svg class="chart bars" viewBox="0 0 {} {}" width="100%" role="img" '
+            'aria-labelledby="{}-t {}-d" xmlns="http://www.w3.org/2000/svg">',
+            width,
+            height,
+            chart_id,
+            chart_id,
+        ),
+        format_html('<title id="{}-t">{}</title>', chart_id, title),
+        format_html('<desc id="{}-d">{}</desc>', chart_id, description),
+    ]
+    for i, point in enumerate(points):
+        y = top + i * row
+        # Grouped in every language, as the tables beside these charts are (Django's
+        # Chinese format has no thousands separator).
+        value = f"{point.value:,.{decimals}f} {unit}"
+        bar = format_html(
+            '<text class="axis" x="{}" y="{}" text-anchor="end">{}</text>'
+            '<rect class="bar" x="{}" y="{}" width="{}" height="{}"><title>{}: {}</title></rect>'
+            '<text class="value" x="{}" y="{}">{}</text>',
+            left - 6,
+            _c(y + row * 0.68),
+            point.label,
+            left,
+            _c(y + 3),
+            _c(max(0.0, plot_w * point.value / top_value)),
+            row - 6,
+            point.label,
+            value,
+            _c(left + plot_w * point.value / top_value + 4),
+            _c(y + row * 0.68),
+            value,
+        )
+        parts.append(format_html('<a href="{}">{}</a>', point.url, bar) if point.url else bar)
     parts.append("</svg>")
     # every part is built by format_html, which escapes each value
     return mark_safe("".join(parts))  # noqa: S308

@@ -190,7 +190,8 @@ class StatementViewSet(viewsets.GenericViewSet[Statement]):
         responses={202: s.ComputeOutputSerializer},
         description="Queue the computation of every company's statement for the year "
         "(idempotent; the nightly job does the same). A year not yet started, or outside "
-        "the policy's window, is a 400 naming the reason.",
+        "the policy's window, or with trips changed since issue that do not hold their "
+        "audited verification's figures, is a 400 naming the reason (and the trips).",
     )
     @action(detail=False, methods=["post"], filterset_class=None)
     def compute(self, request: Request) -> Response:

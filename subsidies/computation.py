@@ -30,6 +30,7 @@ from trips.models import Trip, TripDay
 from .models import Assessment, Statement, StatementLine, SubsidyPolicy
 from .money import ZERO, YearInput, YearResult, compute_year
 from .selectors import contributing_trip_days, paid_years, policy_for_year, year_bounds
+from .versions import refuse_unaudited
 
 if TYPE_CHECKING:
     from operators.models import User
@@ -254,6 +255,44 @@ def _refuse_overlapping_trips(year: int) -> None:
         )
 
 
+def _trips_changed_since_issue(year: int) -> set[int]:
+    """Trips whose contributing days differ from the lines of their company's latest issued
+    statement of `year` (new, changed or gone): what an adjustment would rest on."""
+    latest: dict[int, int] = {}
+    for operator_id, pk in (
+        Statement.objects.filter(year=year, status__in=Statement.ISSUED_STATUSES)
+        .order_by("issued_at", "pk")
+        .values_list("operator_id", "pk")
+    ):
+        latest[operator_id] = pk
+    if not latest:
+        return set()
+    first, last = year_bounds(year)
+    issued = (
+        StatementLine.objects.filter(statement_id__in=latest.values())
+        .values_list("trip_id", "day", "eligible_m")
+        .order_by()
+    )
+    now = (
+        contributing_trip_days(first=first, last=last, operator_ids=list(latest))
+        .values_list("trip_id", "day", "eligible_m")
+        .order_by()
+    )
+    # Both directions in the database (EXCEPT): only the differing rows come back.
+    return {row[0] for rows in (now.difference(issued), issued.difference(now)) for row in rows}
+
+
+def refuse_unaudited_changes(year: int) -> None:
+    """An adjustment is derived from two audited verification versions, never from figures
+    changed around the application (issue #12): every trip whose figures moved since issue
+    is checked as the nightly check reads it (subsidies/versions.py), before any statement
+    is written. Also asked before a computation is queued (services.compute_refusal), so the
+    API and the page refuse at once rather than in a worker's log."""
+    changed = _trips_changed_since_issue(year)
+    if changed:
+        refuse_unaudited(trip_ids=changed)
+
+
 @transaction.atomic
 def statements_compute(*, year: int, actor: User | None = None) -> ComputeSummary:
     """Compute every operator's statement for `year`: idempotent, safe to run concurrently.
@@ -261,6 +300,8 @@ def statements_compute(*, year: int, actor: User | None = None) -> ComputeSummar
     Before issue the one open statement (regular) is brought up to date; after issue a
     changed amount becomes an adjustment statement for the difference — never an edit.
     Drafts store no drill-down (it is read live from the trip days); approval freezes it.
+    Refused, before anything is written, when one vehicle's accepted trips overlap or a
+    trip changed since issue does not hold its audited version's figures.
     `actor` is None when the scheduler runs it.
     """
     if actor is not None:
@@ -273,6 +314,7 @@ def statements_compute(*, year: int, actor: User | None = None) -> ComputeSummar
     for operator in operators:
         operator_year_lock(operator.pk, year)
     _refuse_overlapping_trips(year)
+    refuse_unaudited_changes(year)
     daily = daily_figures(year)
 
     stated = set(Statement.objects.filter(year=year).values_list("operator_id", flat=True))

@@ -23,6 +23,10 @@ SEAL_BOX = _("Seal here")
 AMOUNT_IN_WORDS = _("Amount in words")
 TOTAL = pgettext_lazy("sum", "Total")
 POLICY_BASIS = _("Policy basis")
+# A company's figure for a year: projected (预计补贴) until the year's statement is issued,
+# then the issued figure (已下达补贴), with its statement.
+PROJECTED_SUBSIDY = _("Projected subsidy")
+ISSUED_SUBSIDY = _("Issued subsidy")
 
 GLOSSARY: list[tuple[Any, Any]] = [
     (

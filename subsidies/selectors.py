@@ -16,6 +16,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import ExtractMonth
 from django.http import Http404
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from core.roles import Role
 from core.units import centimetres
@@ -23,9 +24,10 @@ from operators.models import Operator
 from trips.models import Trip, TripDay
 from trips.selectors import trip_list
 
+from .glossary import ISSUED_SUBSIDY, PROJECTED_SUBSIDY
 from .grading import grade_evidence
 from .models import Assessment, LedgerEntry, Statement, StatementLine, SubsidyPolicy
-from .money import ZERO, km_from_metres
+from .money import ZERO, ZERO_REASONS, km_from_metres
 
 if TYPE_CHECKING:
     from operators.models import User
@@ -221,10 +223,21 @@ class SummaryRow:
     key: str
     trips: int
     eligible_m: Decimal
+    # The trip list filtered to this row (trips.forms.TripFilterForm's own parameters):
+    # the company, the started-on days and, per vehicle, the vehicle.
+    trips_query: str = ""
 
     @property
     def km(self) -> Decimal:
         return km_from_metres(self.eligible_m)
+
+
+def _trips_query(statement: Statement, first: dt.date, last: dt.date, **more: int) -> str:
+    """The trip list's query for a statement's trips started `first` to `last` (a trip is
+    listed by its start: one across midnight at a month's end shows under that month)."""
+    query: dict[str, str | int] = {"operator": statement.operator_id, **more}
+    query |= {"started_from": first.isoformat(), "started_to": last.isoformat()}
+    return urlencode(query)
 
 
 def statement_by_month(*, statement: Statement) -> list[SummaryRow]:
@@ -235,21 +248,42 @@ def statement_by_month(*, statement: Statement) -> list[SummaryRow]:
         .annotate(trips=Count("trip_id", distinct=True), metres=Sum("eligible_m"))
         .order_by("month")
     )
-    return [
-        SummaryRow(f"{statement.year}-{r['month']:02d}", r["trips"], centimetres(r["metres"]))
-        for r in rows
-    ]
+    summary = []
+    for r in rows:
+        first = dt.date(statement.year, r["month"], 1)
+        last = dt.date(statement.year + first.month // 12, first.month % 12 + 1, 1)
+        summary.append(
+            SummaryRow(
+                f"{statement.year}-{r['month']:02d}",
+                r["trips"],
+                centimetres(r["metres"]),
+                _trips_query(statement, first, last - dt.timedelta(days=1)),
+            )
+        )
+    return summary
 
 
 def statement_by_vehicle(*, statement: Statement) -> list[SummaryRow]:
     rows = (
         _drill_down(statement)
-        .values("trip__vehicle__plate")
+        .values("trip__vehicle_id", "trip__vehicle__plate")
         .annotate(trips=Count("trip_id", distinct=True), metres=Sum("eligible_m"))
         .order_by("trip__vehicle__plate")
     )
+    first, last = year_bounds(statement.year)
     return [
-        SummaryRow(r["trip__vehicle__plate"], r["trips"], centimetres(r["metres"])) for r in rows
+        SummaryRow(
+            r["trip__vehicle__plate"],
+            r["trips"],
+            centimetres(r["metres"]),
+            _trips_query(
+                statement,
+                statement.counted_from or first,
+                statement.counted_to or last,
+                vehicle=r["trip__vehicle_id"],
+            ),
+        )
+        for r in rows
     ]
 
 
@@ -306,12 +340,24 @@ class YearToDate:
     cap_yuan: Decimal
     paid_years: int
     max_paid_years: int
+    # The year's latest issued (or paid) statement: once there is one, its year total is
+    # the figure, said as issued, not projected (glossary.ISSUED_SUBSIDY).
+    issued: Statement | None = None
+
+    @property
+    def year_total_yuan(self) -> Decimal | None:
+        shown = self.issued or self.projection
+        return shown.year_total_yuan if shown else None
+
+    @property
+    def figure_term(self) -> str:
+        return str(ISSUED_SUBSIDY if self.issued else PROJECTED_SUBSIDY)
 
     @property
     def cap_percent(self) -> int:
-        if self.projection is None or not self.cap_yuan:
+        if self.year_total_yuan is None or not self.cap_yuan:
             return 0
-        return min(100, int(self.projection.year_total_yuan * 100 / self.cap_yuan))
+        return min(100, int(self.year_total_yuan * 100 / self.cap_yuan))
 
 
 def year_to_date(*, user: User, year: int) -> YearToDate | None:
@@ -331,10 +377,18 @@ def year_to_date(*, user: User, year: int) -> YearToDate | None:
         .order_by("-computed_at", "-pk")
         .first()
     )
+    issued = (
+        Statement.objects.filter(
+            operator_id=user.operator_id, year=year, status__in=Statement.ISSUED_STATUSES
+        )
+        .order_by("-issued_at", "-pk")
+        .first()
+    )
     return YearToDate(
         year=year,
         eligible_km=km_from_metres(centimetres(metres)),
         projection=projection,
+        issued=issued,
         cap_yuan=policy.annual_cap_yuan if policy else ZERO,
         paid_years=paid_years(operator_id=user.operator_id),
         max_paid_years=policy.max_paid_years if policy else 0,
@@ -386,4 +440,17 @@ def statement_totals(*, statements: QuerySet[Statement]) -> tuple[Decimal, Decim
     return (
         sum((amount for amount, _km in figures), ZERO),
         sum((km for _amount, km in figures), ZERO),
+    )
+
+
+def zero_amounts(*, user: User, year: int) -> list[Statement]:
+    """The year's statements at 0.00 yuan for a stated reason (no grade, no eligible km,
+    …), each company once, so that the computation page can say why."""
+    return list(
+        statement_list(user=user)
+        .filter(year=year, reason__in=[str(r) for r in ZERO_REASONS])
+        .exclude(status=Statement.Status.VOID)
+        .select_related("operator")
+        .order_by("operator__name", "-computed_at")
+        .distinct()
     )

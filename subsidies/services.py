@@ -27,7 +27,7 @@ from core.roles import ADMINISTER, GRADE, SETTLE
 from core.services import audit_record, model_create, model_update, require, transition
 from operators.models import Operator
 
-from .computation import line_figures, operator_year_lock
+from .computation import line_figures, operator_year_lock, refuse_unaudited_changes
 from .grading import decision_fields
 from .models import Assessment, LedgerEntry, Statement, StatementLine, SubsidyPolicy
 from .money import ZERO, Reason
@@ -157,7 +157,8 @@ def year_is_over(year: int, *, today: dt.date | None = None) -> bool:
 
 def compute_refusal(*, year: int) -> None:
     """Refuse (400 naming `year`) a computation for a year not yet started or outside every
-    policy version's window; the computation itself stays idempotent for any year."""
+    policy version's window, or one whose trips changed around the application since issue;
+    the computation itself stays idempotent for any year."""
     if timezone.localdate() < dt.date(year, 1, 1):
         raise ApplicationError(
             _("%(year)s has not started: there is nothing to compute yet.") % {"year": year},
@@ -175,6 +176,7 @@ def compute_refusal(*, year: int) -> None:
             % {"year": year, "first": policy.valid_from, "last": policy.valid_to},
             field="year",
         )
+    refuse_unaudited_changes(year)
 
 
 def _require_year_over(statement: Statement, *, on: dt.date | None = None) -> None:

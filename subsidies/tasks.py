@@ -1,7 +1,8 @@
 """Celery tasks for subsidies: thin, idempotent, safe to retry (acks late).
 
 Beat (settings.CELERY_BEAT_SCHEDULE) runs `compute_current_year` nightly,
-`compute_previous_year` on 15 January and `check_ledger` nightly after the computation.
+`compute_previous_year` on 15 January, `check_ledger` nightly after the computation and
+`deep_check` weekly.
 """
 
 from celery import shared_task
@@ -46,6 +47,23 @@ def check_ledger() -> dict[str, int]:
     check = integrity.ledger_check()
     return {
         "statements": check.statements,
+        "broken": check.broken_count,
+        "pending": len(check.pending),
+    }
+
+
+# Acknowledged on receipt, unlike the others: a full-scale year takes longer than the
+# broker's visibility timeout (one hour), after which an unacknowledged message would be
+# delivered again and a second check start beside the first. A check lost with its worker
+# is read-only and runs again next week (or by hand: `check_ledger --deep`).
+@shared_task(name="subsidies.deep_check", **{**RETRYING, "acks_late": False})
+def deep_check(year: int | None = None) -> dict[str, int]:
+    """The weekly deep check: the nightly check, and every trip of an issued statement (of
+    `year`, if given) verified again from its raw file; logged and audited by the service."""
+    check = integrity.ledger_check(deep=True, year=year)
+    return {
+        "statements": check.statements,
+        "trips": check.deep.trips if check.deep else 0,
         "broken": check.broken_count,
         "pending": len(check.pending),
     }

@@ -25,6 +25,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from core.charts import Point, bar_chart
 from core.forms import submit
 from core.roles import GRADE, SEE_ALL_COMPANIES, SETTLE, Role
 from core.services import require
@@ -54,7 +55,7 @@ from .forms import (
 )
 from .models import Statement
 from .money import ZERO
-from .templatetags.subsidies_format import yuan
+from .templatetags.subsidies_format import km3, yuan
 
 # The computation writes these audit actions; the trail shows them in words.
 AUDIT_ACTIONS.setdefault("recompute", gettext_lazy("Recomputed"))
@@ -79,7 +80,11 @@ def _valid_year(year: int) -> int:
 def dashboard(*, user: User, today: dt.date) -> dict[str, Any]:
     """This app's card on the home page (subsidies/_dashboard_cards.html)."""
     if user.role == Role.OPERATOR:
-        return {"subsidy_ytd": selectors.year_to_date(user=user, year=today.year)}
+        last_year = selectors.year_to_date(user=user, year=today.year - 1)
+        return {
+            "subsidy_ytd": selectors.year_to_date(user=user, year=today.year),
+            "subsidy_last_year": last_year if last_year and last_year.projection else None,
+        }
     return {"subsidy_totals": selectors.year_totals(user=user, year=today.year)}
 
 
@@ -116,6 +121,53 @@ def _downloads(statement: Statement) -> list[tuple[str, str]]:
     ]
 
 
+@dataclass(frozen=True)
+class KmChart:
+    """One chart of a statement's kilometres and the table with the same figures."""
+
+    key: str  # "month" or "vehicle", for the section's id
+    heading: str
+    column: str  # the table's first column
+    svg: str
+    rows: list[selectors.SummaryRow]
+
+
+def _km_charts(statement: Statement) -> list[KmChart]:
+    """Kilometres per month and per vehicle, drawn (core.charts) and tabled; each bar and
+    row leads to the trip list filtered the same way."""
+    trips = reverse("trips:trip_list")
+    unit = _("km")
+    charts = []
+    for key, heading, chart, column, rows in (
+        (
+            "month",
+            _("By month"),
+            _("Kilometres per month"),
+            _("Month"),
+            selectors.statement_by_month,
+        ),
+        (
+            "vehicle",
+            _("By vehicle"),
+            _("Kilometres per vehicle"),
+            _("Plate"),
+            selectors.statement_by_vehicle,
+        ),
+    ):
+        found = rows(statement=statement)
+        title = _("%(heading)s, %(year)s") % {"heading": chart, "year": statement.year}
+        svg = bar_chart(
+            [Point(row.key, float(row.km), url=f"{trips}?{row.trips_query}") for row in found],
+            chart_id=f"km-{key}-{statement.pk}",
+            title=title,
+            description="; ".join(f"{row.key}: {km3(row.km)} {unit}" for row in found)
+            or _("No kilometres."),
+            unit=unit,
+        )
+        charts.append(KmChart(key, str(heading), str(column), svg, found))
+    return charts
+
+
 @login_required
 def statement_list_page(request: HttpRequest) -> HttpResponse:
     """Government: every statement, filtered. Company staff: their issued statements."""
@@ -127,6 +179,8 @@ def statement_list_page(request: HttpRequest) -> HttpResponse:
     statements = filter_form.filter(selectors.statement_list(user=user))
     total_amount, total_km = selectors.statement_totals(statements=statements)
     title = _("My statements") if is_company else _("Statements")
+    ytd = selectors.year_to_date(user=user, year=_this_year())
+    last_year = selectors.year_to_date(user=user, year=_this_year() - 1)
     return render(
         request,
         "subsidies/statement_list.html",
@@ -139,7 +193,10 @@ def statement_list_page(request: HttpRequest) -> HttpResponse:
             "total_km": total_km,
             "is_company": is_company,
             "can_compute": SETTLE.allows(user),
-            "ytd": selectors.year_to_date(user=user, year=_this_year()),
+            "ytd": ytd,
+            # Last year, once computed: projected until issued, then the issued figure.
+            "ytd_last": last_year if last_year and last_year.projection else None,
+            "km_charts": _km_charts(ytd.projection) if ytd and ytd.projection else [],
         },
     )
 
@@ -158,8 +215,7 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "statement": statement,
             "is_company": user.role == Role.OPERATOR,
             "lines": paginate(request, selectors.statement_lines(statement=statement)),
-            "by_month": selectors.statement_by_month(statement=statement),
-            "by_vehicle": selectors.statement_by_vehicle(statement=statement),
+            "km_charts": _km_charts(statement),
             "ledger": selectors.ledger_for(statement=statement),
             "actions": [
                 (slug, action.button)
@@ -348,6 +404,8 @@ def compute(request: HttpRequest) -> HttpResponse:
             "queued_at": queued_at,
             "waiting": waiting,
             "status_counts": _status_counts(user, year),
+            "zero_amounts": selectors.zero_amounts(user=user, year=year),
+            "can_grade": GRADE.allows(user),
         },
     )
 

@@ -216,7 +216,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 # Trips still `received` (or queued for re-verification) this long are queued again.
 TRIP_REQUEUE_AFTER_S = env.int("TRIP_REQUEUE_AFTER_S", default=600)
 # Subsidies (docs/subsidies.md): progress figures nightly, the year just ended on 15 January,
-# the ledger consistency check nightly after the computation.
+# the ledger consistency check nightly after the computation, its deep form weekly.
 # Trips: the sweep of trips whose queue message was lost (docs/operations.md).
 CELERY_BEAT_SCHEDULE = {
     "trips-requeue-stale": {
@@ -234,6 +234,13 @@ CELERY_BEAT_SCHEDULE = {
     "subsidies-ledger-check": {
         "task": "subsidies.check_ledger",
         "schedule": crontab(hour=4, minute=30),
+    },
+    # The deep check (every issued trip verified again from its raw file): weekly, Saturday
+    # 22:00 local, so that even a full-scale year (~75 min, bench/README.md) ends long before
+    # the nightly computation at 02:30.
+    "subsidies-deep-check": {
+        "task": "subsidies.deep_check",
+        "schedule": crontab(hour=22, minute=0, day_of_week="saturday"),
     },
     # Live telemetry: close live trips whose stream fell silent or stood still.
     "telemetry-close-live-trips": {

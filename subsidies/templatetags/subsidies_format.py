@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django import template
 
-from subsidies.money import capital_yuan
+from subsidies.money import capital_yuan, km_from_metres
 
 register = template.Library()
 
@@ -21,14 +21,6 @@ def yuan(amount: Decimal | None) -> str:
     if amount is None:
         return "—"
     return f"{Decimal(amount):,.2f} 元"
-
-
-@register.filter
-def grouped(value: Decimal | None) -> str:
-    """A figure (km, metres) exactly as stored, digits grouped."""
-    if value is None:
-        return "—"
-    return f"{Decimal(value).normalize():,f}" if value else "0"
 
 
 @register.filter
@@ -45,3 +37,9 @@ def km3(value: Decimal | None) -> str:
     from subsidies.exports import km3 as round_km  # noqa: PLC0415 - keeps tags import-light
 
     return f"{round_km(Decimal(value)):,}"
+
+
+@register.filter
+def metres_km3(metres: Decimal | None) -> str:
+    """Stored metres shown as kilometres, 3 decimals: pages never show metres."""
+    return km3(None if metres is None else km_from_metres(Decimal(metres)))

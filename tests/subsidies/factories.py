@@ -1,6 +1,7 @@
 """Trips as verification leaves them: accepted, with metres per local day (and segment).
 
-Rows are made directly: verification is another app's job, the subsidy only reads them.
+Rows are made directly, each trip with its verification version 1 as processing writes it:
+verification is another app's job, the subsidy only reads them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from core.services import audit_record
 from operators.models import Operator, User, Vehicle
 from routes.models import RoadSegment
 from subsidies import services
@@ -73,11 +75,28 @@ def trip(
         autonomous_m=autonomous,
         eligible_m=eligible,
     )
-    TripDay.objects.bulk_create(
-        TripDay(trip=made, day=day, autonomous_m=a, eligible_m=e) for day, (a, e) in pairs.items()
+    segment_m = [[on_segment.pk, str(eligible)]] if on_segment is not None and eligible else []
+    version = TripVerification.objects.create(
+        trip=made,
+        number=1,
+        created_at=timezone.now(),
+        outcome=status,
+        total_m=autonomous,
+        autonomous_m=autonomous,
+        eligible_m=eligible,
+        days=[[d.isoformat(), str(a), str(e)] for d, (a, e) in sorted(pairs.items())],
+        segments=segment_m,
     )
-    if on_segment is not None and eligible:
-        TripSegment.objects.create(trip=made, segment=on_segment, eligible_m=eligible)
+    Trip.objects.filter(pk=made.pk).update(current_verification=version)
+    made.current_verification = version
+    TripDay.objects.bulk_create(
+        TripDay(trip=made, verification=version, day=day, autonomous_m=a, eligible_m=e)
+        for day, (a, e) in pairs.items()
+    )
+    if on_segment is not None and segment_m:
+        TripSegment.objects.create(
+            trip=made, verification=version, segment=on_segment, eligible_m=eligible
+        )
     return made
 
 
@@ -92,7 +111,8 @@ def reject(trip: Trip) -> None:
 
 def reverify(trip: Trip, days: Mapping[dt.date, str | Decimal]) -> None:
     """What verifying a trip again leaves behind (trips' job, trips.services.trip_process):
-    a new version with new metres per day, the trip pointing at it and its days replaced.
+    a new version with new metres per day, the trip pointing at it (audited) and its days
+    replaced.
     Never an edit of the rows a statement may rest on (subsidies migration 0009)."""
     current = {d.day: (d.autonomous_m, d.eligible_m) for d in trip.days.all()}
     current.update({day: (Decimal(m), Decimal(m)) for day, m in days.items()})
@@ -110,8 +130,15 @@ def reverify(trip: Trip, days: Mapping[dt.date, str | Decimal]) -> None:
         eligible_m=eligible,
         days=[[d.isoformat(), str(a), str(e)] for d, (a, e) in sorted(current.items())],
     )
+    previous = Trip.objects.get(pk=trip.pk).current_verification_id
     Trip.objects.filter(pk=trip.pk).update(
         current_verification=version, total_m=total, autonomous_m=autonomous, eligible_m=eligible
+    )
+    audit_record(
+        actor=None,
+        obj=trip,
+        action="reverify",
+        changes={"current_verification": [previous, version.pk]},
     )
     TripDay.objects.filter(trip=trip).exclude(verification=version).delete()
     TripDay.objects.bulk_create(

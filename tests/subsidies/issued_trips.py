@@ -6,14 +6,17 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.db import connection
+
 from routes import services as routes_services
 from subsidies import computation, services
 from subsidies.models import Statement
 from tests.conftest import World
+from tests.core.tamper import triggers_off
 from tests.subsidies import factories
 from tests.trips.csvtrace import straight_east
 from trips import services as trip_services
-from trips.models import Trip
+from trips.models import Trip, TripVerification
 
 T0 = dt.datetime(2025, 3, 2, 9, 0, tzinfo=dt.UTC)
 ROAD = {"type": "LineString", "coordinates": [[113.54, 37.86], [113.60, 37.86]]}
@@ -57,3 +60,40 @@ def issued_statement(world: World, trips: int = 2) -> tuple[Statement, list[Trip
     statement = Statement.objects.get(operator=world.company_a, year=2025)
     services.statement_approve(actor=world.finance, statement=statement)
     return services.statement_issue(actor=world.finance, statement=statement), made
+
+
+def forge_version(trip: Trip, factor: int = 10) -> None:
+    """A consistent rewrite with the triggers off, as the table owner could make it: a
+    version 2 with `factor` × the metres, the trip, its days and segments pointing at it,
+    and no audit record of the change."""
+    current = trip.current_verification
+    assert current is not None
+    with triggers_off(), connection.cursor() as cursor:
+        fake = TripVerification.objects.create(
+            trip=trip,
+            number=current.number + 1,
+            created_at=current.created_at,
+            outcome="accepted",
+            total_m=current.total_m * factor,
+            autonomous_m=current.autonomous_m * factor,
+            eligible_m=current.eligible_m * factor,
+            days=[
+                [d, str(Decimal(a) * factor), str(Decimal(e) * factor)] for d, a, e in current.days
+            ],
+            segments=[[s, str(Decimal(m) * factor)] for s, m in current.segments],
+        )
+        cursor.execute(
+            "UPDATE trips_trip SET current_verification_id = %s, total_m = total_m * %s, "
+            "autonomous_m = autonomous_m * %s, eligible_m = eligible_m * %s WHERE id = %s",
+            [fake.pk, factor, factor, factor, trip.pk],
+        )
+        for table in ("trips_tripday", "trips_tripsegment"):
+            cursor.execute(
+                f"UPDATE {table} SET eligible_m = eligible_m * %s, verification_id = %s "  # noqa: S608
+                "WHERE trip_id = %s",
+                [factor, fake.pk, trip.pk],
+            )
+        cursor.execute(
+            "UPDATE trips_tripday SET autonomous_m = autonomous_m * %s WHERE trip_id = %s",
+            [factor, trip.pk],
+        )

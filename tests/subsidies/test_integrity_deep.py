@@ -15,6 +15,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
+from subsidies import tasks
 from subsidies.deep_check import deep_check
 from tests.conftest import World
 from tests.core.tamper import triggers_off
@@ -119,3 +120,17 @@ def test_a_trip_in_no_issued_statement_is_not_verified_again(world: World) -> No
 
     assert deep_check(year=2024).trips == 0
     assert deep_check(year=2025).trips == 1
+
+
+def test_the_weekly_task_runs_the_deep_check_and_counts_what_is_broken(world: World) -> None:
+    _, (trip, _) = issued_statement(world)
+    assert tasks.deep_check.delay().get() == {
+        "statements": 1,
+        "trips": 2,
+        "broken": 0,
+        "pending": 0,
+    }
+    raw("UPDATE trips_trip SET total_m = total_m + 1 WHERE id = %s", [trip.pk])
+
+    # The total differs from the raw file (deep) and from the trip's version (nightly).
+    assert tasks.deep_check.delay(year=2025).get()["broken"] == 2

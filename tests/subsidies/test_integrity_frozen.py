@@ -5,7 +5,6 @@ lifted, found broken by the nightly check."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from io import StringIO
 from typing import Any
 
@@ -17,7 +16,7 @@ from operators.models import Vehicle
 from subsidies import integrity
 from tests.conftest import World
 from tests.core.tamper import triggers_off
-from tests.subsidies.issued_trips import issued_statement, verified_trip
+from tests.subsidies.issued_trips import forge_version, issued_statement, verified_trip
 from trips import services as trip_services
 from trips.models import Trip, TripVerification
 
@@ -154,36 +153,7 @@ def test_a_day_changed_with_the_triggers_off_is_broken_without_the_deep_check(
 
 def test_a_version_made_around_the_application_is_broken(world: World) -> None:
     _, (trip, _) = issued_statement(world)
-    current = trip.current_verification
-    assert current is not None
-    with triggers_off(), connection.cursor() as cursor:
-        # A consistent fake: a version 2 with 10 × the metres, the trip and its days on it.
-        fake = TripVerification.objects.create(
-            trip=trip,
-            number=2,
-            created_at=current.created_at,
-            outcome="accepted",
-            total_m=current.total_m * 10,
-            autonomous_m=current.autonomous_m * 10,
-            eligible_m=current.eligible_m * 10,
-            days=[[d, str(Decimal(a) * 10), str(Decimal(e) * 10)] for d, a, e in current.days],
-            segments=[[s, str(Decimal(m) * 10)] for s, m in current.segments],
-        )
-        cursor.execute(
-            "UPDATE trips_trip SET current_verification_id = %s, total_m = total_m * 10, "
-            "autonomous_m = autonomous_m * 10, eligible_m = eligible_m * 10 WHERE id = %s",
-            [fake.pk, trip.pk],
-        )
-        for table in ("trips_tripday", "trips_tripsegment"):
-            cursor.execute(
-                f"UPDATE {table} SET eligible_m = eligible_m * 10, verification_id = %s "  # noqa: S608
-                "WHERE trip_id = %s",
-                [fake.pk, trip.pk],
-            )
-        cursor.execute(
-            "UPDATE trips_tripday SET autonomous_m = autonomous_m * 10 WHERE trip_id = %s",
-            [trip.pk],
-        )
+    forge_version(trip)
 
     out, ok = check_ledger()
 

@@ -43,6 +43,7 @@ def test_the_beat_schedule_names_registered_tasks() -> None:
         "subsidies.compute_current_year",
         "subsidies.compute_previous_year",
         "subsidies.check_ledger",
+        "subsidies.deep_check",
     }
     # What a worker loads at start (every app's tasks module), not what this test imported.
     app.loader.import_default_modules()

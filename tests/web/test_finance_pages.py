@@ -73,7 +73,7 @@ def test_finance_sees_the_statement_list_with_formatted_amounts_and_totals(
     page = text(browser_for(world.finance), f"/statements/?year={YEAR}")
     assert "甲公司" in page
     assert "1,501.50 元" in page
-    assert "500.5005" in page
+    assert "500.501" in page  # km to 3 decimals: 500.5005 rounds half up
     assert "共 1 张结算单" in page
 
 
@@ -103,7 +103,7 @@ def test_statement_detail_shows_the_figures_the_capitals_and_the_drill_down(
     assert f"{YEAR}-03" in page
     assert f"{YEAR}-04" in page
     assert world.vehicle_a.plate in page  # by vehicle
-    assert "400,000" in page  # a contributing trip's metres
+    assert "400.000" in page  # a contributing trip's 400,000 m, in km to 3 decimals
     assert f"/api/v1/statements/{computed.pk}/pdf/" in page
     assert "审核通过" in page  # the draft's one action
 
@@ -271,7 +271,7 @@ def test_a_drafts_trips_are_live_and_an_issued_statements_are_those_frozen_at_ap
     page = text(client, f"/statements/{computed.pk}/")
 
     assert "审核时（" in page
-    assert "100,500.5<" in page  # the frozen metres, not the re-verified 1.00
+    assert ">100.501<" in page  # the frozen 100,500.5 m in km, not the re-verified 1.00 m
 
 
 # ---- the computation -------------------------------------------------------------------

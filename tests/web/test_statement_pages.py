@@ -1,0 +1,182 @@
+"""The statement pages' figures, charts and links without a browser (issues #15, #16):
+km to 3 decimals, charts with their tables, rows that open the trips behind them, an
+issued year said as issued, and a 0.00 元 computation that says why."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import importlib
+import re
+
+import pytest
+from django.apps import apps
+from django.test import Client
+from django.utils import timezone
+
+from core.roles import Role
+from operators.models import User
+from subsidies import computation, services
+from subsidies.models import Statement
+from tests import factories
+from tests.conftest import World
+from tests.subsidies import factories as sf
+
+pytestmark = pytest.mark.django_db
+
+YEAR = 2025  # inside the policy window and over: statements of it may be issued
+_seed = importlib.import_module("subsidies.migrations.0002_seed_policy").seed
+
+
+@pytest.fixture(autouse=True)
+def default_policy(db: None) -> None:
+    _seed(apps, None)
+
+
+def page(user: User, path: str) -> str:
+    client = Client()
+    client.force_login(user)
+    response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return response.content.decode()
+
+
+def computed(world: World) -> Statement:
+    """Company A: 400,000 m on 10 March and 100,500.50 m on 2 April, graded A:
+    500.5005 km, shown 500.501; × 3.00 = 1,501.5015 → 1,501.50 元."""
+    sf.trip(vehicle=world.vehicle_a, days={dt.date(YEAR, 3, 10): "400000"})
+    sf.trip(vehicle=world.vehicle_a, days={dt.date(YEAR, 4, 2): "100500.50"})
+    sf.grade(actor=world.bureau, operator=world.company_a, year=YEAR, grade="A")
+    computation.statements_compute(year=YEAR, actor=world.finance)
+    return Statement.objects.get(operator=world.company_a, year=YEAR)
+
+
+def issued(world: World) -> Statement:
+    statement = services.statement_approve(actor=world.finance, statement=computed(world))
+    issuer = factories.user(Role.FINANCE)  # four eyes: the approver does not issue
+    return services.statement_issue(
+        actor=issuer, statement=statement, document_number="阳财〔2026〕7号"
+    )
+
+
+def test_statement_figures_are_km_to_3_decimals_and_yuan_to_2(world: World) -> None:
+    body = page(world.finance, f"/statements/{computed(world).pk}/")
+    # The statement's own figures; the audit trail below them shows stored values as
+    # they changed (core's audit table).
+    figures = body.split('aria-labelledby="audit-heading"')[0]
+
+    assert "500.501 公里" in figures  # the statement's km
+    assert ">400.000<" in figures  # lines: metres shown as km
+    assert ">100.501<" in figures
+    assert "1,501.50 元" in figures
+    assert "500.5005" not in figures  # no 5 decimals
+    assert "400,000" not in figures  # no metres
+    assert "合规里程（米）" not in figures
+
+
+def test_the_statement_page_draws_km_per_month_and_per_vehicle_with_titles(
+    world: World,
+) -> None:
+    statement = computed(world)
+    body = page(world.finance, f"/statements/{statement.pk}/")
+
+    month, vehicle = (f"km-month-{statement.pk}", f"km-vehicle-{statement.pk}")
+    assert f'aria-labelledby="{month}-t {month}-d"' in body
+    assert f'<title id="{month}-t">每月合规里程（{YEAR} 年）</title>' in body
+    assert f'<desc id="{month}-d">{YEAR}-03: 400.000 公里; {YEAR}-04: 100.501 公里</desc>' in body
+    assert f'<title id="{vehicle}-t">各车辆合规里程（{YEAR} 年）</title>' in body
+    assert body.count('<rect class="bar"') == 3  # two months, one vehicle
+
+
+def test_month_and_vehicle_rows_open_the_trip_list_filtered_the_same_way(
+    world: World,
+) -> None:
+    statement = computed(world)
+    body = html.unescape(page(world.finance, f"/statements/{statement.pk}/"))
+    company = world.company_a.pk
+
+    march = f"/trips/?operator={company}&started_from={YEAR}-03-01&started_to={YEAR}-03-31"
+    assert f'href="{march}">{YEAR}-03</a>' in body
+    by_vehicle = (
+        f"/trips/?operator={company}&vehicle={world.vehicle_a.pk}"
+        f"&started_from={statement.counted_from:%Y-%m-%d}"
+        f"&started_to={statement.counted_to:%Y-%m-%d}"
+    )
+    assert f'href="{by_vehicle}">{world.vehicle_a.plate}</a>' in body
+    # The link lands on the trip list showing just that month's trip.
+    trips = page(world.finance, march)
+    assert len(re.findall(r'href="/trips/\d+/"', trips)) == 1
+
+
+def test_a_company_sees_last_years_issued_subsidy_with_its_statement(world: World) -> None:
+    statement = issued(world)
+
+    body = page(world.staff_a, "/statements/")
+
+    assert f"已下达补贴（{YEAR} 年）" in body
+    assert "已于" in body
+    assert "阳财〔2026〕7号" in body
+    assert f'href="/statements/{statement.pk}/">查看结算单</a>' in body
+    # Only the current year (never issued before it ends) is still projected.
+    assert f"预计补贴（{YEAR} 年）" not in body
+    assert f"预计补贴（{timezone.localdate().year} 年）" in body
+
+
+def test_last_years_subsidy_is_projected_until_issued(world: World) -> None:
+    computed(world)
+
+    body = page(world.staff_a, "/statements/")
+
+    assert f"预计补贴（{YEAR} 年）" in body
+    assert "已下达补贴" not in body
+
+
+def test_the_dashboard_card_says_issued_with_the_statement_link(world: World) -> None:
+    statement = issued(world)
+
+    body = page(world.staff_a, "/")
+
+    assert f"已下达补贴（{YEAR} 年）" in body
+    assert f'href="/statements/{statement.pk}/">查看结算单</a>' in body
+
+
+def test_a_computation_without_grades_says_which_companies_lack_one(world: World) -> None:
+    sf.trip(vehicle=world.vehicle_a, days={dt.date(YEAR, 3, 10): "1000"})
+    computation.statements_compute(year=YEAR, actor=world.finance)
+    grade_url = f"/grades/{world.company_a.pk}/{YEAR}/"
+
+    as_finance = page(world.finance, f"/statements/compute/?year={YEAR}")
+    as_bureau = page(world.admin, f"/statements/compute/?year={YEAR}")
+
+    assert "部分金额为 0.00 元的原因" in as_finance
+    assert world.company_a.name in as_finance
+    assert "待交通运输局评定该年度等级" in as_finance  # finance may not grade
+    assert grade_url not in as_finance
+    assert f'href="{grade_url}"' in as_bureau  # whoever may grade gets the link
+
+
+def test_a_computation_of_a_year_without_eligible_km_says_there_is_nothing_to_pay(
+    world: World,
+) -> None:
+    # Autonomous, but nothing on an approved road: no statement is made for 0 eligible km.
+    sf.trip(vehicle=world.vehicle_a, days={dt.date(YEAR, 3, 10): ("1000", "0")})
+    client = Client()
+    client.force_login(world.finance)
+
+    body = client.post("/statements/compute/", {"year": YEAR}).content.decode()
+
+    assert "本年度没有企业产生合规里程，因此各金额均为 0.00 元。" in body
+
+
+def test_a_companys_statement_list_charts_its_year_so_far(world: World) -> None:
+    year = timezone.localdate().year
+    sf.trip(vehicle=world.vehicle_a, days={dt.date(year, 1, 5): "2000"})
+    sf.trip(vehicle=world.vehicle_b, days={dt.date(year, 1, 6): "9000"})  # another company's
+    computation.statements_compute(year=year, actor=world.finance)
+
+    body = page(world.staff_a, "/statements/")
+
+    assert f"每月合规里程（{year} 年）" in body
+    assert '<desc id="km-vehicle-' in body
+    assert f"{world.vehicle_a.plate}: 2.000 公里" in body
+    assert world.vehicle_b.plate not in body  # only its own kilometres
