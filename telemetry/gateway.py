@@ -15,15 +15,17 @@ sub-packages. What a terminal sends and what it gets:
 - anything else: 0x8001 with 3 (unsupported).
 
 Database work never runs on the event loop: lookups go to a thread (`asyncio.to_thread`)
-and fixes to the FixWriter's thread, whose callback sends the acknowledgement once stored.
+and fixes to the FixWriter's thread, whose callback queues the acknowledgement once stored;
+the loop sends what is queued in one wake-up per batch, not one per fix.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -114,29 +116,32 @@ class _Connection:
         if not self.writer.is_closing():
             self.writer.write(data)
 
-    def send_threadsafe(self, data: bytes) -> None:
-        self.loop.call_soon_threadsafe(self.send, data)
-
     async def run(self) -> None:
         timeout = self.gateway.idle_timeout_s
-        while True:
-            try:
-                data = await asyncio.wait_for(self.reader.read(65536), timeout)
-            except TimeoutError:
-                self.gateway.stats.refused["idle_timeout"] += 1
-                return
-            if not data:
-                return
-            received = datetime.now(UTC)
-            raw: list[RawLine] = []
-            for item in self.frames.feed(data):
-                if isinstance(item, Jt808Error):
-                    self.gateway.stats.bad_frames[item.reason] += 1
-                    logger.info("Frame discarded: %s (%s)", item.reason, item)
-                    continue
-                self.gateway.stats.frames += 1
-                await self.packet(item, received, raw)
-            await self.writer.drain()
+        try:
+            # One deadline for the connection, moved on at each read (cheaper than a
+            # wait_for, which makes a task per read).
+            async with asyncio.timeout(timeout) as idle:
+                while True:
+                    data = await self.reader.read(65536)
+                    if not data:
+                        return
+                    idle.reschedule(self.loop.time() + timeout)
+                    await self.received(data)
+        except TimeoutError:
+            self.gateway.stats.refused["idle_timeout"] += 1
+
+    async def received(self, data: bytes) -> None:
+        received = datetime.now(UTC)
+        raw: list[RawLine] = []
+        for item in self.frames.feed(data):
+            if isinstance(item, Jt808Error):
+                self.gateway.stats.bad_frames[item.reason] += 1
+                logger.info("Frame discarded: %s (%s)", item.reason, item)
+                continue
+            self.gateway.stats.frames += 1
+            await self.packet(item, received, raw)
+        await self.writer.drain()
 
     async def packet(  # noqa: PLR0912 - one branch per message kind, as the table above
         self, packet: Packet, received: datetime, raw: list[RawLine]
@@ -173,7 +178,7 @@ class _Connection:
                 (
                     terminal.pk,
                     received,
-                    f"{received.isoformat()} {whole.header.msg_id:04x} {whole.body.hex()}",
+                    f"{whole.header.msg_id:04x} {whole.body.hex()}",
                 )
             )
         match message:
@@ -246,7 +251,7 @@ class _Connection:
         rows = [fix_row(terminal, loc, received, backfill) for loc in locations if _storable(loc)]
         self.gateway.stats.fixes += len(rows)
         ack = general_response(header, ResponseResult.SUCCESS, serial=self._next_serial())
-        self.gateway.fix_writer.put(rows, list(raw), lambda: self.send_threadsafe(ack))
+        self.gateway.fix_writer.put(rows, list(raw), functools.partial(self.gateway.ack, self, ack))
 
 
 class Gateway:
@@ -263,6 +268,9 @@ class Gateway:
         self.mode_extra_id = mode_extra_id
         self.idle_timeout_s = idle_timeout_s
         self.stats = GatewayStats()
+        self._acks: deque[tuple[_Connection, bytes]] = deque()
+        self._acks_due = False
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.claim: Callable[[str, int, str], tuple[int, str | None]] = (
             lambda phone, colour, plate: services.terminal_claim(
                 phone=phone, plate_colour=colour, plate=plate
@@ -274,6 +282,22 @@ class Gateway:
             )
         )
         self.release: Callable[[int], None] = lambda pk: services.terminal_release(terminal_pk=pk)
+
+    def ack(self, connection: _Connection, data: bytes) -> None:
+        """Queue an acknowledgement (from the writer's thread) and wake the loop once to
+        send all that are queued. The flag is cleared before the queue is emptied, so an
+        acknowledgement queued meanwhile is sent by this wake-up or schedules the next."""
+        self._acks.append((connection, data))
+        if not self._acks_due and self._loop is not None:
+            self._acks_due = True
+            self._loop.call_soon_threadsafe(self._send_acks)
+
+    def _send_acks(self) -> None:
+        self._acks_due = False
+        acks = self._acks
+        while acks:
+            connection, data = acks.popleft()
+            connection.send(data)
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.stats.connections += 1
@@ -290,4 +314,5 @@ class Gateway:
                 await writer.wait_closed()
 
     async def serve(self, host: str, port: int) -> asyncio.Server:
+        self._loop = asyncio.get_running_loop()
         return await asyncio.start_server(self.handle, host, port, limit=1 << 16)
