@@ -280,7 +280,7 @@ def test_a_silent_connection_is_closed_after_the_idle_timeout(
     try:
         _terminal, code = bound(live_world)
         device = Device(running.port, PHONE_2013)
-        assert device.authenticate(code).result == 0  # type: ignore[attr-defined]
+        assert device.authenticate(code).result == 0  # type: ignore[union-attr]
         started = time.monotonic()
         assert device.sock.recv(1) == b""  # closed by the gateway, not by us
         assert 0.3 < time.monotonic() - started < 5
