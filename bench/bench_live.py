@@ -14,9 +14,9 @@ server process runs with production settings (DEBUG off) and LOG_LEVEL WARNING.
   the second). The gateway acknowledges a location only once it is stored, so the time
   from sending to its 0x8001 bounds receipt-to-stored from above.
 - mqtt: it starts its own Mosquitto on a free port with the production queue settings of
-  docs/operations.md (or uses --broker), then `manage.py run_mqtt_ingest`, and publishes
-  each vehicle's fix a second at QoS 1 to `yq/av/<VIN>/telemetry` over --publishers
-  connections (a simulator with a connection per vehicle would measure itself). The
+  docs/operations.md, then `manage.py run_mqtt_ingest`, waits for it to connect, and
+  publishes each vehicle's fix a second at QoS 1 to `yq/av/<VIN>/telemetry` over
+  --publishers connections (a simulator with a connection per vehicle would measure itself). The
   broker's PUBACK says it has the message; that the ingest stored it, only the database
   and the ingest's own figures say.
 
@@ -79,6 +79,7 @@ allow_anonymous true
 persistence false
 max_queued_messages 100000
 max_inflight_messages 0
+sys_interval 1
 """
 SERVER_ENV = {"DEBUG": "false", "SECRET_KEY": "bench-only", "LOG_LEVEL": "WARNING"}
 
@@ -227,14 +228,18 @@ def drive_mqtt(  # noqa: PLR0917 - the whole simulated fleet's setting
 ) -> None:
     """Publish each vehicle's fix once a second, phases spread over the second, from one
     thread over `publishers` connections; the broker's PUBACK ends a send."""
+    # The lock is never held while calling paho: paho calls on_publish holding its own.
     lock = threading.Lock()
     sent_at: dict[tuple[int, int], float] = {}
+    acked_at: dict[tuple[int, int], float] = {}  # a PUBACK before publish() returned
 
     def on_publish(client: mqtt.Client, userdata: int, mid: int, *_: object) -> None:
         now = time.perf_counter()
         with lock:
             at = sent_at.pop((userdata, mid), None)
-        if at is not None:
+            if at is None:
+                acked_at[(userdata, mid)] = now
+                return
             stats.acked += 1
             stats.latencies.append(now - at)
 
@@ -264,9 +269,15 @@ def drive_mqtt(  # noqa: PLR0917 - the whole simulated fleet's setting
                 {"t": t, "lat": lat, "lon": lon, "mode": "auto", "seq": k, "speed_kmh": 30.0}
             )
             i = n % publishers
+            at = time.perf_counter()
+            info = clients[i].publish(f"yq/av/{vins[n]}/telemetry", payload, qos=1)
             with lock:
-                info = clients[i].publish(f"yq/av/{vins[n]}/telemetry", payload, qos=1)
-                sent_at[(i, info.mid)] = time.perf_counter()
+                acked = acked_at.pop((i, info.mid), None)
+                if acked is None:
+                    sent_at[(i, info.mid)] = at
+                else:
+                    stats.acked += 1
+                    stats.latencies.append(acked - at)
             stats.sent += 1
     deadline = time.monotonic() + 60
     while sent_at and time.monotonic() < deadline:
@@ -274,6 +285,28 @@ def drive_mqtt(  # noqa: PLR0917 - the whole simulated fleet's setting
     for client in clients:
         client.loop_stop()
         client.disconnect()
+
+
+def wait_connected(port: int, clients: int) -> None:
+    """Until the broker counts `clients` connected (its $SYS figure, our probe included; it
+    does not count shared subscriptions, so this waits for the ingest's connection)."""
+    done = threading.Event()
+
+    def on_message(_client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
+        if int(message.payload) >= clients:
+            done.set()
+
+    probe = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2)
+    probe.on_message = on_message
+    probe.connect("127.0.0.1", port)
+    probe.subscribe("$SYS/broker/clients/connected")
+    probe.loop_start()
+    try:
+        if not done.wait(120):
+            sys.exit("The ingest did not connect within 120 s.")
+    finally:
+        probe.loop_stop()
+        probe.disconnect()
 
 
 def count_stored(terminal_pks: list[int], base: datetime, seconds: int) -> int:
@@ -304,7 +337,6 @@ def main() -> None:  # noqa: PLR0915 - one run, start to figures
     parser.add_argument("--transport", choices=["jt808", "mqtt"], default="jt808")
     parser.add_argument("--vehicles", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=30)
-    parser.add_argument("--broker", default="", help="mqtt://HOST:PORT instead of our own")
     parser.add_argument("--publishers", type=int, default=8, help="MQTT connections")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
@@ -318,14 +350,13 @@ def main() -> None:  # noqa: PLR0915 - one run, start to figures
         if args.transport == "jt808":
             command = ["run_jt808", "--bind", f"127.0.0.1:{port}"]
         else:
-            if args.broker:
-                port = int(args.broker.rsplit(":", 1)[1])
-            else:
-                conf = Path(tmp) / "mosquitto.conf"
-                conf.write_text(MOSQUITTO_CONF.format(port=port))
-                broker = ["mosquitto", "-c", str(conf)]
-                helpers.append(subprocess.Popen(broker))  # noqa: S603 - Debian's mosquitto
-                wait_for_port(port)
+            conf = Path(tmp) / "mosquitto.conf"
+            conf.write_text(MOSQUITTO_CONF.format(port=port))
+            broker = ["mosquitto", "-c", str(conf)]
+            helpers.append(
+                subprocess.Popen(broker, stderr=subprocess.DEVNULL)  # noqa: S603 - Debian's
+            )
+            wait_for_port(port)
             command = [
                 "run_mqtt_ingest",
                 "--broker", f"mqtt://127.0.0.1:{port}",
@@ -342,8 +373,9 @@ def main() -> None:  # noqa: PLR0915 - one run, start to figures
         try:
             if args.transport == "jt808":
                 wait_for_port(port)
-            else:
-                time.sleep(3.0)  # the ingest subscribes before anything is published
+            else:  # the ingest and our probe; the ingest subscribes as it connects
+                wait_connected(port, 2)
+                time.sleep(1.0)
             base = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
             load_before = os.getloadavg()
             stats = Stats()
@@ -375,7 +407,7 @@ def main() -> None:  # noqa: PLR0915 - one run, start to figures
     print(f"throughput: {stored / max(wall - 2.0, 1e-9):.0f} fixes/s stored ({wall:.1f} s wall)")
     print(f"{ack} ms: p50 {q(0.50):.0f}  p99 {q(0.99):.0f}  max {q(1.0):.0f}")
     print(f"server: {report.strip()}")
-    owners = "server" if args.transport == "jt808" or args.broker else "server and broker"
+    owners = "server" if args.transport == "jt808" else "ingest and broker"
     print(f"CPU s: {owners} {server_cpu:.1f}, simulator {cpu:.1f} (over {wall:.0f} s)")
     print(f"load average before {load_before}, after {load_after} (2 cores)")
     p99 = re.search(r"p99 ([0-9.]+) s", report)
