@@ -7,7 +7,8 @@ real gateway or ingest (its own process) into PostgreSQL (run by hand).
 
 The bench migrates the database and makes one company with N vehicles and a terminal each
 (rows written directly, not through the services: set-up, not the thing measured). The
-server process runs with production settings (DEBUG off) and LOG_LEVEL WARNING.
+server process runs with production settings (DEBUG off, LOG_LEVEL WARNING, a Celery
+broker named so that the closing sweep is beat's job, not the measured process's).
 
 - jt808: it starts `manage.py run_jt808` and connects N terminals from one asyncio
   process. Each authenticates, then sends one 0x0200 location a second (phases spread over
@@ -78,10 +79,16 @@ MOSQUITTO_CONF = """listener {port} 127.0.0.1
 allow_anonymous true
 persistence false
 max_queued_messages 100000
-max_inflight_messages 0
 sys_interval 1
 """
-SERVER_ENV = {"DEBUG": "false", "SECRET_KEY": "bench-only", "LOG_LEVEL": "WARNING"}
+# Production settings: DEBUG off, and a Celery broker, so that the closing sweep runs in
+# beat's worker as in production, not in the process measured (nothing is sent to it here).
+SERVER_ENV = {
+    "DEBUG": "false",
+    "SECRET_KEY": "bench-only",
+    "LOG_LEVEL": "WARNING",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15",
+}
 
 
 def free_port() -> int:
