@@ -85,7 +85,7 @@ class FixWriter:
         self,
         *,
         batch_fixes: int = 2000,
-        batch_s: float = 0.2,
+        batch_s: float = 0.1,
         archive_messages: int = 20_000,
         archive_s: float = 300.0,
         store: Callable[[Sequence[FixRow]], object] | None = None,
