@@ -397,7 +397,7 @@ def main() -> None:  # noqa: PLR0915 - one run, start to figures
             load_after = os.getloadavg()
         finally:
             server.terminate()
-            report, _ = server.communicate(timeout=120)
+            report, _ = server.communicate(timeout=600)  # it writes every archive
             for helper in helpers:
                 helper.terminate()
                 helper.wait(30)

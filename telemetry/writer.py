@@ -116,8 +116,10 @@ class FixWriter:
     ) -> None:
         self._queue.put(_Item(rows, raw, on_stored))
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Store what is queued, write every open archive, end the thread."""
+    def stop(self, timeout: float | None = None) -> None:
+        """Store what is queued, write every open archive, end the thread. It waits for
+        all of that (a fleet's archives take a while): with the database away, each batch
+        left is tried once and left unacknowledged, so stopping never hangs on it."""
         self._stopping.set()
         self._queue.put(None)
         self._thread.join(timeout)
@@ -166,8 +168,11 @@ class FixWriter:
                 break
             except DatabaseError:
                 self.stats.failures += 1
-                logger.exception("Storing %d fixes failed; retrying.", len(rows))
                 connection.close()
+                if self._stopping.is_set():
+                    logger.exception("Stopping: %d fixes not stored nor acknowledged.", len(rows))
+                    return
+                logger.exception("Storing %d fixes failed; retrying.", len(rows))
                 time.sleep(1.0)
         now = datetime.now(UTC)
         self.stats.fixes_stored += len(rows)

@@ -102,3 +102,20 @@ def test_the_latency_percentiles_count_every_fix() -> None:
     assert stats.percentile(1.0) == 1.5
     assert WriterStats().percentile(0.99) == 0.0
     assert "p99 0.200 s" in stats.summary()
+
+
+def test_stopping_with_the_database_away_ends_and_acknowledges_nothing() -> None:
+    from django.db import OperationalError  # noqa: PLC0415
+
+    def away(rows: object) -> None:
+        raise OperationalError("the database is away")
+
+    writer = FixWriter(batch_s=3600.0, store=away).start()  # flushed only by stop
+    t0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
+    acked: list[bool] = []
+    fix = FixRow(1, 1, t0, t0, 37.86, 113.55, autonomous=True)
+    writer.put([fix], (), lambda: acked.append(True))
+    writer.stop()
+    assert not writer._thread.is_alive()
+    assert acked == []
+    assert writer.stats.failures == 1
