@@ -15,15 +15,16 @@ sub-packages. What a terminal sends and what it gets:
 - anything else: 0x8001 with 3 (unsupported).
 
 Database work never runs on the event loop: lookups go to a thread (`asyncio.to_thread`)
-and fixes to the FixWriter's thread, whose callback sends the acknowledgement once stored.
+and fixes to the FixWriter's thread, whose callback queues the acknowledgement once stored;
+the loop sends what is queued in one wake-up per batch, not one per fix.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,10 +32,12 @@ from datetime import UTC, datetime
 from telemetry.jt808 import (
     Authenticate,
     Deregister,
+    Header,
     Heartbeat,
     Jt808Error,
     Location,
     LocationBatch,
+    Message,
     Packet,
     Reassembler,
     Register,
@@ -90,92 +93,133 @@ def _storable(location: Location) -> bool:
     )
 
 
-class _Connection:
-    def __init__(
-        self,
-        gateway: Gateway,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-    ) -> None:
+class _Connection(asyncio.Protocol):
+    """One terminal connection. Frames are handled as they arrive, in `data_received`,
+    except those that need the database (register, authenticate, deregister): these, and
+    whatever arrives behind them, wait in the backlog for a task that works through it in
+    order, so a location sent right after its authentication is still handled after it."""
+
+    def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
-        self.reader = reader
-        self.writer = writer
+        self.transport: asyncio.Transport | None = None
         self.frames = FrameReader()
         self.parts = Reassembler()
         self.terminals: dict[str, TerminalRef] = {}  # phone -> authenticated terminal
         self.serial = 0
         self.loop = asyncio.get_running_loop()
+        self.last_seen = self.loop.time()
+        # (the packet that arrived, its whole message's packet, the message, received at)
+        self.backlog: deque[tuple[Packet, Packet, Message, datetime]] = deque()
+        self.lookups: asyncio.Task[None] | None = None
 
     def _next_serial(self) -> int:
         self.serial = (self.serial + 1) & 0xFFFF
         return self.serial
 
     def send(self, data: bytes) -> None:
-        if not self.writer.is_closing():
-            self.writer.write(data)
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
 
-    def send_threadsafe(self, data: bytes) -> None:
-        self.loop.call_soon_threadsafe(self.send, data)
+    def answer(self, header: Header, result: int) -> None:
+        self.send(general_response(header, result, serial=self._next_serial()))
 
-    async def run(self) -> None:
-        timeout = self.gateway.idle_timeout_s
-        while True:
-            try:
-                data = await asyncio.wait_for(self.reader.read(65536), timeout)
-            except TimeoutError:
-                self.gateway.stats.refused["idle_timeout"] += 1
-                return
-            if not data:
-                return
-            received = datetime.now(UTC)
-            raw: list[RawLine] = []
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)  # noqa: S101 - a TCP server's
+        self.transport = transport
+        self.gateway.connections.add(self)
+        self.gateway.stats.connections += 1
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.gateway.connections.discard(self)
+        self.transport = None
+        if self.lookups is not None:
+            self.lookups.cancel()
+
+    # A terminal that reads no answers must not fill our memory: stop reading it meanwhile.
+    def pause_writing(self) -> None:
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.transport is not None:
+            self.transport.resume_reading()
+
+    def data_received(self, data: bytes) -> None:
+        self.last_seen = self.loop.time()
+        received = datetime.now(UTC)
+        stats = self.gateway.stats
+        try:
             for item in self.frames.feed(data):
                 if isinstance(item, Jt808Error):
-                    self.gateway.stats.bad_frames[item.reason] += 1
+                    stats.bad_frames[item.reason] += 1
                     logger.info("Frame discarded: %s (%s)", item.reason, item)
                     continue
-                self.gateway.stats.frames += 1
-                await self.packet(item, received, raw)
-            await self.writer.drain()
+                stats.frames += 1
+                decoded = self.decode(item)
+                if decoded is None:
+                    continue
+                whole, message = decoded
+                if self.lookups is not None or isinstance(message, _LOOKUPS):
+                    self.backlog.append((item, whole, message, received))
+                    if self.lookups is None:
+                        self.lookups = self.loop.create_task(self.work_through_backlog())
+                else:
+                    self.handle(item, whole, message, received)
+        except Exception:
+            logger.exception("Connection failed")
+            if self.transport is not None:
+                self.transport.close()
 
-    async def packet(  # noqa: PLR0912 - one branch per message kind, as the table above
-        self, packet: Packet, received: datetime, raw: list[RawLine]
-    ) -> None:
+    def decode(self, packet: Packet) -> tuple[Packet, Message] | None:
+        """The whole message of a packet, or None once answered (a sub-package, an error)."""
         header = packet.header
         whole = packet
         if header.package_count is not None:
             try:
                 whole_or_none = self.parts.add(packet)
             except Jt808Error:
-                self.send(
-                    general_response(
-                        header, ResponseResult.MESSAGE_ERROR, serial=self._next_serial()
-                    )
-                )
-                return
-            if whole_or_none is None:  # a sub-package: acknowledged, the message is not whole yet
-                self.send(
-                    general_response(header, ResponseResult.SUCCESS, serial=self._next_serial())
-                )
-                return
+                self.answer(header, ResponseResult.MESSAGE_ERROR)
+                return None
+            if whole_or_none is None:  # a sub-package: acknowledged, not whole yet
+                self.answer(header, ResponseResult.SUCCESS)
+                return None
             whole = whole_or_none
         try:
-            message = decode_message(whole, mode_extra_id=self.gateway.mode_extra_id)
+            return whole, decode_message(whole, mode_extra_id=self.gateway.mode_extra_id)
         except Jt808Error as error:
             self.gateway.stats.bad_frames[error.reason] += 1
-            self.send(
-                general_response(header, ResponseResult.MESSAGE_ERROR, serial=self._next_serial())
-            )
-            return
+            self.answer(header, ResponseResult.MESSAGE_ERROR)
+            return None
+
+    async def work_through_backlog(self) -> None:
+        try:
+            while self.backlog:
+                packet, whole, message, received = self.backlog.popleft()
+                if isinstance(message, _LOOKUPS):
+                    await self.look_up(packet, whole, message, received)
+                else:
+                    self.handle(packet, whole, message, received)
+        except Exception:
+            logger.exception("Connection failed")
+            if self.transport is not None:
+                self.transport.close()
+        finally:
+            self.lookups = None
+
+    def raw_line(self, whole: Packet, terminal: TerminalRef, received: datetime) -> RawLine:
+        return (terminal.pk, received, f"{whole.header.msg_id:04x} {whole.body.hex()}")
+
+    async def look_up(
+        self,
+        packet: Packet,
+        whole: Packet,
+        message: Register | Authenticate | Deregister,
+        received: datetime,
+    ) -> None:
+        header = packet.header  # answered as the package that completed the message
         terminal = self.terminals.get(header.phone)
-        if terminal is not None:
-            raw.append(
-                (
-                    terminal.pk,
-                    received,
-                    f"{received.isoformat()} {whole.header.msg_id:04x} {whole.body.hex()}",
-                )
-            )
+        if terminal is not None:  # archived as the terminal that was authenticated
+            self.gateway.fix_writer.put((), [self.raw_line(whole, terminal, received)])
         match message:
             case Register():
                 result, code = await asyncio.to_thread(
@@ -197,45 +241,43 @@ class _Connection:
                 if ref is None:
                     self.gateway.stats.refused["auth"] += 1
                     self.terminals.pop(header.phone, None)
-                    result = ResponseResult.FAILURE
+                    self.answer(header, ResponseResult.FAILURE)
                 else:
                     self.terminals[header.phone] = ref
-                    result = ResponseResult.SUCCESS
-                self.send(general_response(header, result, serial=self._next_serial()))
-            case Location() | LocationBatch():
-                self.locations(packet, message, terminal, received, raw)
-                raw.clear()
-            case Heartbeat() | TerminalResponse():
-                self.send(
-                    general_response(header, ResponseResult.SUCCESS, serial=self._next_serial())
-                )
+                    self.answer(header, ResponseResult.SUCCESS)
             case Deregister():
                 if terminal is not None:
                     await asyncio.to_thread(self.gateway.release, terminal.pk)
                     self.terminals.pop(header.phone, None)
-                self.send(
-                    general_response(header, ResponseResult.SUCCESS, serial=self._next_serial())
-                )
-            case _:
-                self.send(
-                    general_response(header, ResponseResult.UNSUPPORTED, serial=self._next_serial())
-                )
-        if raw and not isinstance(message, (Location, LocationBatch)):
-            self.gateway.fix_writer.put((), list(raw))
-            raw.clear()
+                self.answer(header, ResponseResult.SUCCESS)
+
+    def handle(self, packet: Packet, whole: Packet, message: Message, received: datetime) -> None:
+        """Everything but the lookups: answered at once, or once stored (locations), as the
+        package that completed the message."""
+        header = packet.header
+        terminal = self.terminals.get(header.phone)
+        if isinstance(message, Location | LocationBatch):
+            self.locations(packet, whole, message, terminal, received)
+            return
+        if terminal is not None:
+            self.gateway.fix_writer.put((), [self.raw_line(whole, terminal, received)])
+        if isinstance(message, Heartbeat | TerminalResponse):
+            self.answer(header, ResponseResult.SUCCESS)
+        else:
+            self.answer(header, ResponseResult.UNSUPPORTED)
 
     def locations(
         self,
         packet: Packet,
+        whole: Packet,
         message: Location | LocationBatch,
         terminal: TerminalRef | None,
         received: datetime,
-        raw: list[RawLine],
     ) -> None:
         header = packet.header
         if terminal is None:
             self.gateway.stats.refused["not_authenticated"] += 1
-            self.send(general_response(header, ResponseResult.FAILURE, serial=self._next_serial()))
+            self.answer(header, ResponseResult.FAILURE)
             return
         if isinstance(message, Location):
             locations: tuple[Location, ...] = (message,)
@@ -246,7 +288,14 @@ class _Connection:
         rows = [fix_row(terminal, loc, received, backfill) for loc in locations if _storable(loc)]
         self.gateway.stats.fixes += len(rows)
         ack = general_response(header, ResponseResult.SUCCESS, serial=self._next_serial())
-        self.gateway.fix_writer.put(rows, list(raw), lambda: self.send_threadsafe(ack))
+        self.gateway.fix_writer.put(
+            rows,
+            [self.raw_line(whole, terminal, received)],
+            functools.partial(self.gateway.ack, self, ack),
+        )
+
+
+_LOOKUPS = (Register, Authenticate, Deregister)  # the messages that wait for the database
 
 
 class Gateway:
@@ -263,6 +312,11 @@ class Gateway:
         self.mode_extra_id = mode_extra_id
         self.idle_timeout_s = idle_timeout_s
         self.stats = GatewayStats()
+        self._acks: deque[tuple[_Connection, bytes]] = deque()
+        self._acks_due = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._idle_sweeper: asyncio.Task[None] | None = None
+        self.connections: set[_Connection] = set()
         self.claim: Callable[[str, int, str], tuple[int, str | None]] = (
             lambda phone, colour, plate: services.terminal_claim(
                 phone=phone, plate_colour=colour, plate=plate
@@ -275,19 +329,44 @@ class Gateway:
         )
         self.release: Callable[[int], None] = lambda pk: services.terminal_release(terminal_pk=pk)
 
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.stats.connections += 1
-        connection = _Connection(self, reader, writer)
-        try:
-            await connection.run()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        except Exception:
-            logger.exception("Connection failed")
-        finally:
-            writer.close()
-            with contextlib.suppress(ConnectionError, OSError):
-                await writer.wait_closed()
+    def ack(self, connection: _Connection, data: bytes) -> None:
+        """Queue an acknowledgement (from the writer's thread) and wake the loop once to
+        send all that are queued. The flag is cleared before the queue is emptied, so an
+        acknowledgement queued meanwhile is sent by this wake-up or schedules the next."""
+        self._acks.append((connection, data))
+        if not self._acks_due and self._loop is not None:
+            self._acks_due = True
+            self._loop.call_soon_threadsafe(self._send_acks)
+
+    def _send_acks(self) -> None:
+        self._acks_due = False
+        acks = self._acks
+        while acks:
+            connection, data = acks.popleft()
+            connection.send(data)
+
+    def close(self) -> None:
+        """Send the acknowledgements still queued and close every connection."""
+        if self._idle_sweeper is not None:
+            self._idle_sweeper.cancel()
+        self._send_acks()
+        for connection in list(self.connections):
+            if connection.transport is not None:
+                connection.transport.close()
 
     async def serve(self, host: str, port: int) -> asyncio.Server:
-        return await asyncio.start_server(self.handle, host, port, limit=1 << 16)
+        self._loop = asyncio.get_running_loop()
+        self._idle_sweeper = self._loop.create_task(self._close_idle())
+        return await self._loop.create_server(lambda: _Connection(self), host, port)
+
+    async def _close_idle(self) -> None:
+        """Close connections silent for `idle_timeout_s` (checked a few times per timeout:
+        one sweep for all, not a timer per connection reset at every read)."""
+        assert self._loop is not None  # noqa: S101 - set by serve
+        while True:
+            await asyncio.sleep(min(self.idle_timeout_s / 4, 15.0))
+            limit = self._loop.time() - self.idle_timeout_s
+            for connection in [c for c in self.connections if c.last_seen < limit]:
+                self.stats.refused["idle_timeout"] += 1
+                if connection.transport is not None:
+                    connection.transport.close()

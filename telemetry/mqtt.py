@@ -198,8 +198,8 @@ class Ingest:
             satellites=fix["satellites"],
             odometer_m=fix["odometer_m"],
         )
-        line = f"{received.isoformat()} {message.topic} {message.payload.decode(errors='replace')}"
-        self.fix_writer.put([row], [(terminal_pk, received, line)], ack)
+        what = f"{message.topic} {message.payload.decode(errors='replace')}"
+        self.fix_writer.put([row], [(terminal_pk, received, what)], ack)
         self.stats["taken"] += 1
 
     def _on_event_message(self, topic: str, payload: bytes, ack: Callable[[], None]) -> None:

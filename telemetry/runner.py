@@ -69,4 +69,5 @@ async def serve_jt808(
         if sweeper is not None:
             sweeper.cancel()
         await asyncio.to_thread(writer.stop)
+        gateway.close()
     return gateway

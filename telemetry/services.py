@@ -220,46 +220,69 @@ _COLUMNS = (
     "terminal_id, vehicle_id, t, received_at, lat, lon, autonomous, speed_kmh, hdop, "
     "satellites, odometer_m, backfill"
 )
+# PostgreSQL: each batch is COPYed into this session's staging table, then moved with one
+# INSERT ... SELECT ... ON CONFLICT DO NOTHING (COPY alone cannot skip duplicates). COPY
+# sends the rows in one stream, with no SQL text to build per row. The rows leave the
+# staging table when the transaction commits.
+_STAGING = "telemetry_fix_staging"
+_STAGING_DDL = (
+    f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} ("
+    "terminal_id bigint, vehicle_id bigint, t timestamptz, received_at timestamptz, "
+    "lat double precision, lon double precision, autonomous boolean, "
+    "speed_kmh double precision, hdop double precision, satellites smallint, "
+    "odometer_m double precision, backfill boolean) ON COMMIT DELETE ROWS"
+)
+
+
+_Values = tuple[
+    int, int, datetime, datetime, float, float, bool,
+    float | None, float | None, int | None, float | None, bool,
+]  # fmt: skip
+
+
+def _values(r: FixRow) -> _Values:
+    return (
+        r.terminal_pk,
+        r.vehicle_pk,
+        r.t,
+        r.received_at,
+        r.lat,
+        r.lon,
+        r.autonomous,
+        r.speed_kmh,
+        r.hdop,
+        r.satellites,
+        r.odometer_m,
+        r.backfill,
+    )
 
 
 def fixes_store(*, rows: Sequence[FixRow]) -> int:
     """Insert fixes, ignoring any already stored for the same terminal and fix time.
 
-    One statement per batch (psycopg pipelines executemany on PostgreSQL). Returns the rows
-    given; what was new is not counted (a duplicate is not an error).
+    One transaction per batch: on PostgreSQL a COPY into the staging table and one INSERT
+    ... SELECT (the partitioned table routes each row to its day); on SQLite an
+    executemany of INSERT OR IGNORE. Returns the rows given; what was new is not counted
+    (a duplicate is not an error).
     """
     if not rows:
         return 0
-    if connection.vendor == "postgresql":
-        sql = (
-            f"INSERT INTO telemetry_fix ({_COLUMNS}) VALUES "  # noqa: S608 - constant columns
-            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-            "ON CONFLICT (terminal_id, t) DO NOTHING"
-        )
-    else:
-        sql = (
-            f"INSERT OR IGNORE INTO telemetry_fix ({_COLUMNS}) VALUES "  # noqa: S608
-            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        )
-    params = [
-        (
-            r.terminal_pk,
-            r.vehicle_pk,
-            r.t,
-            r.received_at,
-            r.lat,
-            r.lon,
-            r.autonomous,
-            r.speed_kmh,
-            r.hdop,
-            r.satellites,
-            r.odometer_m,
-            r.backfill,
-        )
-        for r in rows
-    ]
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        if connection.vendor == "postgresql":
+            cursor.execute(_STAGING_DDL)
+            with cursor.copy(f"COPY {_STAGING} ({_COLUMNS}) FROM STDIN") as copy:
+                for r in rows:
+                    copy.write_row(_values(r))
+            cursor.execute(
+                f"INSERT INTO telemetry_fix ({_COLUMNS}) "  # noqa: S608 - constant names
+                f"SELECT {_COLUMNS} FROM {_STAGING} ON CONFLICT (terminal_id, t) DO NOTHING"
+            )
+        else:
+            cursor.executemany(
+                f"INSERT OR IGNORE INTO telemetry_fix ({_COLUMNS}) VALUES "  # noqa: S608
+                "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [_values(r) for r in rows],
+            )
     return len(rows)
 
 

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.roles import EVERYONE
 from core.web import acting_user, capability_required
@@ -21,5 +22,11 @@ def live_map(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "telemetry/live_map.html",
-        {"positions": positions, "refresh_ms": int(settings.LIVE_MAP_REFRESH_S * 1000)},
+        {
+            "page_title": _("Live map"),
+            "breadcrumbs": [(_("Live map"), None)],
+            "positions": positions,
+            "refresh_ms": int(settings.LIVE_MAP_REFRESH_S * 1000),
+            "time_zone": settings.TIME_ZONE,  # the refreshed rows show times as the page does
+        },
     )

@@ -5,9 +5,12 @@ Producers call `put(rows, raw, on_stored)` from any thread. The thread stores a 
 holds `batch_fixes` fixes or its oldest is `batch_s` old, then calls each batch's
 `on_stored` callbacks (the acknowledgements: a fix is acknowledged only once stored). Raw
 lines are kept per terminal and local day and written as a gzip archive at
-`archive_messages` lines or `archive_s` seconds, and on stop. A batch that fails (the
-database is away) is retried until it is stored or the writer is stopped; nothing is
-acknowledged meanwhile, so the sender sends it again.
+`archive_messages` lines or `archive_s` seconds, and on stop. Archives fall due together
+(every terminal's first line comes in the same second), so each pass writes them for at
+most `ARCHIVE_PASS_S` and leaves the rest to the next: thousands of archive files at once
+never hold fixes back for more than that. A batch that fails (the database is away) is
+retried until it is stored or the writer is stopped; nothing is acknowledged meanwhile, so
+the sender sends it again.
 """
 
 from __future__ import annotations
@@ -16,21 +19,24 @@ import logging
 import queue
 import threading
 import time
-from collections import defaultdict
+import zoneinfo
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
+from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
-from django.utils import timezone
 
 from . import services
 from .services import FixRow
 
 logger = logging.getLogger(__name__)
 
-RawLine = tuple[int, datetime, str]  # terminal pk, received at, the line
+# Terminal pk, received at, what was received; the archive line is its time, a space, that.
+RawLine = tuple[int, datetime, str]
 Callback = Callable[[], None]
+ARCHIVE_PASS_S = 0.05  # the longest one pass spends writing archives that are due
 
 
 @dataclass
@@ -39,15 +45,29 @@ class WriterStats:
     batches: int = 0
     failures: int = 0
     archives: int = 0
-    # Receipt-to-stored latencies (seconds) of the last `max_latencies` fixes.
-    latencies: list[float] = field(default_factory=list)
-    max_latencies: int = 200_000
+    # Receipt-to-stored latency of every fix stored, in whole milliseconds -> fixes: the
+    # same small memory however long the process runs.
+    latency_ms: Counter[int] = field(default_factory=Counter)
 
     def percentile(self, q: float) -> float:
-        if not self.latencies:
+        """The receipt-to-stored latency (seconds) that a share `q` of fixes did not exceed."""
+        total = self.latency_ms.total()
+        if not total:
             return 0.0
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+        rank = min(total, max(1, round(q * total)))
+        seen = 0
+        for ms in sorted(self.latency_ms):
+            seen += self.latency_ms[ms]
+            if seen >= rank:
+                return ms / 1000
+        raise AssertionError  # unreachable: the counts add up to total
+
+    def summary(self) -> str:
+        return (
+            f"{self.fixes_stored} fixes stored in {self.batches} batches, receipt to stored "
+            f"p50 {self.percentile(0.5):.3f} s, p99 {self.percentile(0.99):.3f} s, "
+            f"max {self.percentile(1.0):.3f} s; {self.archives} raw archives"
+        )
 
 
 @dataclass
@@ -65,7 +85,7 @@ class FixWriter:
         self,
         *,
         batch_fixes: int = 2000,
-        batch_s: float = 0.2,
+        batch_s: float = 0.1,
         archive_messages: int = 20_000,
         archive_s: float = 300.0,
         store: Callable[[Sequence[FixRow]], object] | None = None,
@@ -77,7 +97,9 @@ class FixWriter:
         self.stats = WriterStats()
         self._store = store or (lambda rows: services.fixes_store(rows=rows))
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        self._zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)  # archives are per local day
         self._raw: dict[tuple[int, date], list[str]] = defaultdict(list)
+        # When each open archive got its first line, oldest first (dicts keep that order).
         self._raw_since: dict[tuple[int, date], float] = {}
         self._thread = threading.Thread(target=self._run, name="fix-writer", daemon=True)
         self._stopping = threading.Event()
@@ -94,8 +116,10 @@ class FixWriter:
     ) -> None:
         self._queue.put(_Item(rows, raw, on_stored))
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Store what is queued, write every open archive, end the thread."""
+    def stop(self, timeout: float | None = None) -> None:
+        """Store what is queued, write every open archive, end the thread. It waits for
+        all of that (a fleet's archives take a while): with the database away, each batch
+        left is tried once and left unacknowledged, so stopping never hangs on it."""
         self._stopping.set()
         self._queue.put(None)
         self._thread.join(timeout)
@@ -144,32 +168,40 @@ class FixWriter:
                 break
             except DatabaseError:
                 self.stats.failures += 1
-                logger.exception("Storing %d fixes failed; retrying.", len(rows))
                 connection.close()
+                if self._stopping.is_set():
+                    logger.exception("Stopping: %d fixes not stored nor acknowledged.", len(rows))
+                    return
+                logger.exception("Storing %d fixes failed; retrying.", len(rows))
                 time.sleep(1.0)
-        now = timezone.now()
+        now = datetime.now(UTC)
         self.stats.fixes_stored += len(rows)
         self.stats.batches += 1
-        latencies = self.stats.latencies
-        if len(latencies) < self.stats.max_latencies:
-            latencies.extend((now - row.received_at).total_seconds() for row in rows)
-        for item in items:
-            for terminal_pk, received_at, line in item.raw:
-                key = (terminal_pk, timezone.localdate(received_at))
-                if key not in self._raw_since:
-                    self._raw_since[key] = time.monotonic()
-                self._raw[key].append(line)
+        self.stats.latency_ms.update(
+            int((now - row.received_at).total_seconds() * 1000) for row in rows
+        )
+        for item in items:  # acknowledge first: the raw lines can wait
             if item.on_stored is not None:
                 try:
                     item.on_stored()
                 except Exception:  # a closed connection must not stop the writer
                     logger.debug("An acknowledgement could not be sent.", exc_info=True)
+        opened = time.monotonic()
+        for item in items:
+            for terminal_pk, received_at, what in item.raw:
+                key = (terminal_pk, received_at.astimezone(self._zone).date())
+                if key not in self._raw_since:
+                    self._raw_since[key] = opened
+                self._raw[key].append(f"{received_at.isoformat()} {what}")
 
     def _archive(self, *, force: bool) -> None:
         now = time.monotonic()
-        for key in list(self._raw):
+        until = now + ARCHIVE_PASS_S
+        for key, since in list(self._raw_since.items()):
             lines = self._raw[key]
-            due = now - self._raw_since[key] >= self.archive_s
+            due = now - since >= self.archive_s
+            if not force and time.monotonic() > until:
+                return
             if force or due or len(lines) >= self.archive_messages:
                 try:
                     services.archive_write(terminal_pk=key[0], day=key[1], lines=lines)

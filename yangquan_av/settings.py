@@ -410,7 +410,7 @@ MQTT_GROUP = env.str("MQTT_GROUP", default="yq-ingest")
 MQTT_TOPIC = env.str("MQTT_TOPIC", default="yq/av/+/telemetry")
 # The fix writer: a batch goes to the database at this many fixes or this age.
 TELEMETRY_BATCH_FIXES = env.int("TELEMETRY_BATCH_FIXES", default=2000)
-TELEMETRY_BATCH_S = env.float("TELEMETRY_BATCH_S", default=0.2)
+TELEMETRY_BATCH_S = env.float("TELEMETRY_BATCH_S", default=0.1)
 # Raw archives: a terminal-day chunk is written at this many messages or this age.
 TELEMETRY_ARCHIVE_MESSAGES = env.int("TELEMETRY_ARCHIVE_MESSAGES", default=20_000)
 TELEMETRY_ARCHIVE_S = env.float("TELEMETRY_ARCHIVE_S", default=300.0)

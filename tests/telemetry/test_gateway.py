@@ -14,6 +14,7 @@ from telemetry import services
 from telemetry.jt808 import (
     MSG_AUTHENTICATE,
     MSG_LOCATION,
+    Authenticate,
     BatchType,
     Deregister,
     Heartbeat,
@@ -226,6 +227,9 @@ def test_a_sub_packaged_batch_is_reassembled(live_world: World, gateway: Running
     device.send_bytes(b"".join(frames))
     answers = device.answers(len(frames))
     assert all(a.result == 0 for _, a in answers)  # type: ignore[union-attr]
+    # One answer per package, each naming its own serial (the last one's once stored).
+    replied = sorted(a.reply_serial for _, a in answers)  # type: ignore[union-attr]
+    assert replied == list(range(10, 10 + len(frames)))
     assert Fix.objects.count() == 40
 
 
@@ -249,3 +253,37 @@ def test_raw_frames_are_archived_with_their_hash(
         data = stored.read()
     assert hashlib.sha256(data).hexdigest() == archive.sha256
     assert b"0002 " in gzip.decompress(data)  # the heartbeat, as received
+
+
+def test_a_location_sent_with_its_authentication_is_handled_after_it(
+    live_world: World, gateway: RunningGateway
+) -> None:
+    """Authentication waits for the database; what follows it in the same write waits too."""
+    _terminal, code = bound(live_world)
+    device = Device(gateway.port, PHONE_2013)
+    start = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=1)
+    fixes = list(drive(start, 2))
+    device.send_bytes(
+        device.frame(Authenticate(code)) + b"".join(device.frame(fix) for fix in fixes)
+    )
+    answers = [answer for _, answer in device.answers(4)]
+    assert [a.result for a in answers] == [0, 0, 0, 0]  # type: ignore[union-attr]
+    assert [a.reply_serial for a in answers] == [1, 2, 3, 4]  # type: ignore[union-attr]
+    assert wait_for_fixes(3) == 3
+
+
+def test_a_silent_connection_is_closed_after_the_idle_timeout(
+    live_world: World, settings: Any
+) -> None:
+    settings.JT808_IDLE_TIMEOUT_S = 0.4
+    running = start_gateway()
+    try:
+        _terminal, code = bound(live_world)
+        device = Device(running.port, PHONE_2013)
+        assert device.authenticate(code).result == 0  # type: ignore[union-attr]
+        started = time.monotonic()
+        assert device.sock.recv(1) == b""  # closed by the gateway, not by us
+        assert 0.3 < time.monotonic() - started < 5
+        assert running.gateway.stats.refused["idle_timeout"] == 1
+    finally:
+        running.close()

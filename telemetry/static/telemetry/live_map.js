@@ -1,6 +1,7 @@
 /*
  * The live map (telemetry/templates/telemetry/live_map.html): polls the last positions
- * (GET /api/v1/terminals/live/) and redraws them with the map helper, one colour per mode.
+ * (GET /api/v1/terminals/live/) and redraws them with the map helper, one colour per mode,
+ * and the table under it, row for row as the server renders it (times in the site's zone).
  */
 (function () {
   "use strict";
@@ -11,7 +12,14 @@
     const element = document.getElementById("live-map");
     if (!element) return;
     const status = document.getElementById("live-map-status");
+    const table = document.getElementById("live-table");
     const map = YQMap.create(element);
+    // "2026-03-02 09:00:00": Swedish dates are ISO-shaped, as the server's Y-m-d H:i:s.
+    const timeFormat = new Intl.DateTimeFormat("sv-SE", {
+      timeZone: element.dataset.timeZone,
+      year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+    });
     let layer = null;
     let fitted = false;
 
@@ -44,6 +52,35 @@
       }
     }
 
+    function cell(text, className) {
+      const td = document.createElement("td");
+      if (className) td.className = className;
+      td.textContent = text;
+      return td;
+    }
+
+    function fill(positions) {
+      const rows = positions.map(function (p) {
+        const tr = document.createElement("tr");
+        tr.append(
+          cell(p.plate, "nowrap"),
+          cell(p.operator_name, "name"),
+          cell(p.lat.toFixed(6) + ", " + p.lon.toFixed(6), "mono nowrap"),
+          cell(p.autonomous ? element.dataset.autoLabel : element.dataset.manualLabel),
+          cell(p.in_zone ? element.dataset.yesLabel : element.dataset.noLabel),
+          cell(timeFormat.format(new Date(p.last_fix_at)), "mono nowrap")
+        );
+        return tr;
+      });
+      if (!rows.length) {
+        const empty = cell(element.dataset.emptyLabel, "empty");
+        empty.colSpan = 6;
+        rows.push(document.createElement("tr"));
+        rows[0].append(empty);
+      }
+      table.tBodies[0].replaceChildren.apply(table.tBodies[0], rows);
+    }
+
     function poll() {
       fetch(element.dataset.liveUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
         .then(function (response) {
@@ -52,6 +89,7 @@
         })
         .then(function (positions) {
           draw(positions);
+          fill(positions);
           status.textContent = "";
         })
         .catch(function (error) {

@@ -30,5 +30,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Stopped: {stats.connections} connections, {stats.frames} frames, "
             f"{stats.fixes} fixes, bad frames {dict(stats.bad_frames)}, "
-            f"refused {dict(stats.refused)}"
+            f"refused {dict(stats.refused)}; {gateway.fix_writer.stats.summary()}"
         )

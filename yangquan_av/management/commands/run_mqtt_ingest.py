@@ -64,4 +64,4 @@ class Command(BaseCommand):
         finally:
             ingest.stop()
             writer.stop()
-        self.stdout.write(f"Stopped: {dict(ingest.stats)}")
+        self.stdout.write(f"Stopped: {dict(ingest.stats)}; {writer.stats.summary()}")
