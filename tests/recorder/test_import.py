@@ -173,3 +173,47 @@ def test_the_database_refuses_to_change_or_delete_an_event(world: World) -> None
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql)
     assert AdsEvent.objects.count() == 1
+
+
+def test_a_large_file_repeating_an_event_and_overlapping_an_import_adds_the_new_ones(
+    world: World,
+) -> None:
+    start = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
+    rows = [
+        f"{(start + dt.timedelta(seconds=i)).isoformat()},{{vin}},mrm_start,,,,"
+        for i in range(services.COPY_FROM_ROWS + 10)
+    ]
+    services.ads_events_import(actor=world.staff_a, data=csv_file(world.vehicle_a.vin, *rows[:7]))
+    # The first seven are known, and the last row repeats the one before it: on PostgreSQL
+    # the plain INSERT meets the repeated key and the ON CONFLICT one settles it.
+    data = csv_file(world.vehicle_a.vin, *rows, rows[-1])
+    result = services.ads_events_import(actor=world.staff_a, data=data)
+    assert (result.rows, result.created) == (len(rows) + 1, len(rows) - 7)
+    assert AdsEvent.objects.count() == len(rows)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the triggers are PostgreSQL's")
+def test_the_database_refuses_an_event_of_no_vehicle_and_deleting_what_events_name(
+    world: World,
+) -> None:
+    from django.db import IntegrityError, transaction  # noqa: PLC0415
+
+    services.ads_events_import(actor=world.staff_a, data=csv_file(world.vehicle_a.vin, GOOD[0]))
+    event_file = EventFile.objects.get()
+    insert = (
+        "INSERT INTO recorder_adsevent (vehicle_id, at, type, initiator, note, source, "
+        "source_file_id) VALUES (%s, now(), 'collision', '', '', %s, %s)"
+    )
+    refused: list[tuple[str, list[Any]]] = [
+        (insert, [world.vehicle_a.pk + 10_000, "stream", None]),
+        (insert, [world.vehicle_a.pk, "file", event_file.pk + 10_000]),
+        ("DELETE FROM operators_vehicle WHERE id = %s", [world.vehicle_a.pk]),
+        ("UPDATE operators_vehicle SET id = id + 10000 WHERE id = %s", [world.vehicle_a.pk]),
+        ("DELETE FROM recorder_eventfile WHERE id = %s", [event_file.pk]),
+    ]
+    for sql, params in refused:
+        with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+    with connection.cursor() as cursor:  # an event of a real vehicle, from the stream
+        cursor.execute(insert, [world.vehicle_b.pk, "stream", None])
+    assert AdsEvent.objects.count() == 2
