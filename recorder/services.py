@@ -30,6 +30,7 @@ from operators.selectors import vehicle_list
 
 from .importer import EventFileError, Problem, detect_format, read_events
 from .models import AdsEvent, EventFile, EventType, Incident, Source
+from .selectors import incident_list
 
 # Below this many rows the ORM inserts; above it PostgreSQL gets the rows by COPY.
 COPY_FROM_ROWS = 5000
@@ -303,30 +304,59 @@ def incident_open(*, event: AdsEvent, actor: User | None) -> Incident:
     )
 
 
-@transaction.atomic
-def incident_report(*, actor: User, incident: Incident, report: str) -> Incident:
-    """The company's (or the bureau's) report on an open incident."""
-    require(actor, IMPORT_ADS_EVENTS)
-    incident = Incident.objects.select_for_update().get(pk=incident.pk)
-    if actor.role == "operator" and incident.operator_id != actor.operator_id:
+def _incident_for_update(*, actor: User, incident: Incident) -> Incident:
+    """The incident locked, as the actor may see it: another company's is not found."""
+    found = incident_list(user=actor).select_for_update(of=("self",)).filter(pk=incident.pk)
+    locked = found.first()
+    if locked is None:
         raise ApplicationError(_("No such incident."), field="incident")
+    return locked
+
+
+@transaction.atomic
+def incident_report(
+    *, actor: User, incident: Incident, report: str, cause: str, injured: int, damage: str = ""
+) -> Incident:
+    """The company's (or the bureau's) report on an open incident: what happened, its cause,
+    how many people were injured and the damage. Late reports are taken (and shown late:
+    `reported_at` after `report_due_at`)."""
+    require(actor, IMPORT_ADS_EVENTS)
+    incident = _incident_for_update(actor=actor, incident=incident)
     if not report.strip():
-        raise ApplicationError(_("Write the report."), field="report")
+        raise ApplicationError(_("Say what happened."), field="report")
+    if not cause.strip():
+        raise ApplicationError(_("Give the cause."), field="cause")
+    if injured < 0:
+        raise ApplicationError(
+            _("The number of people injured cannot be negative."), field="injured"
+        )
     return transition(
         instance=incident,
         to=Incident.Status.REPORTED,
         actor=actor,
-        data={"report": report, "reported_at": timezone.now()},
+        data={
+            "report": report.strip(),
+            "cause": cause.strip(),
+            "injured": injured,
+            "damage": damage.strip(),
+            "reported_at": timezone.now(),
+        },
     )
 
 
 @transaction.atomic
 def incident_close(*, actor: User, incident: Incident, reason: str) -> Incident:
+    """The bureau closes an incident, reported or not (a false alarm), with a reason. Closed
+    is final. Nothing is paid on it, so it is not a four-eyes step: the officer who filed a
+    report for a company may close it."""
     require(actor, REVIEW_TRIPS)
-    incident = Incident.objects.select_for_update().get(pk=incident.pk)
-    data: dict[str, Any] = {}
-    if incident.reported_at is None:
-        data["reported_at"] = timezone.now()
+    incident = _incident_for_update(actor=actor, incident=incident)
+    if not reason.strip():
+        raise ApplicationError(_("Give the reason for closing."), field="reason")
     return transition(
-        instance=incident, to=Incident.Status.CLOSED, actor=actor, reason=reason, data=data
+        instance=incident,
+        to=Incident.Status.CLOSED,
+        actor=actor,
+        reason=reason.strip(),
+        data={"close_reason": reason.strip(), "closed_at": timezone.now()},
     )
