@@ -217,3 +217,14 @@ def test_the_database_refuses_an_event_of_no_vehicle_and_deleting_what_events_na
     with connection.cursor() as cursor:  # an event of a real vehicle, from the stream
         cursor.execute(insert, [world.vehicle_b.pk, "stream", None])
     assert AdsEvent.objects.count() == 2
+
+
+def test_a_csv_with_a_byte_order_mark_and_blank_lines_names_the_right_line(world: World) -> None:
+    vin = world.vehicle_a.vin
+    rows = [GOOD[0].format(vin=vin), "", "  ", GOOD[1].format(vin=vin), "yesterday,{vin},x,,,,"]
+    data = ("\ufeff" + HEADER + "\n".join(rows).format(vin=vin) + "\n").encode()
+    with pytest.raises(services.ApplicationError) as refused:
+        services.ads_events_import(actor=world.staff_a, data=data)
+    assert "第 6 行" in refused.value.message  # header 1, rows 2 and 5, blanks 3 and 4
+    good = ("\ufeff" + HEADER + "\n".join(rows[:4]).format(vin=vin) + "\n").encode()
+    assert services.ads_events_import(actor=world.staff_a, data=good).created == 2
