@@ -49,6 +49,7 @@ IMPORTER_MESSAGES = (
     gettext_noop("not a JSON object"),
     gettext_noop("not UTF-8 text"),
     gettext_noop("not a readable CSV file"),
+    gettext_noop("the row does not have the header's fields"),
     gettext_noop("missing column"),
     gettext_noop("unknown column"),
 )

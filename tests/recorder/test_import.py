@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test import override_settings
 
+from core.errors import ApplicationError
 from recorder import services
 from recorder.models import AdsEvent, EventFile, Incident
 from tests.conftest import World, client_for
@@ -223,8 +224,25 @@ def test_a_csv_with_a_byte_order_mark_and_blank_lines_names_the_right_line(world
     vin = world.vehicle_a.vin
     rows = [GOOD[0].format(vin=vin), "", "  ", GOOD[1].format(vin=vin), "yesterday,{vin},x,,,,"]
     data = ("\ufeff" + HEADER + "\n".join(rows).format(vin=vin) + "\n").encode()
-    with pytest.raises(services.ApplicationError) as refused:
+    with pytest.raises(ApplicationError) as refused:
         services.ads_events_import(actor=world.staff_a, data=data)
     assert "第 6 行" in refused.value.message  # header 1, rows 2 and 5, blanks 3 and 4
     good = ("\ufeff" + HEADER + "\n".join(rows[:4]).format(vin=vin) + "\n").encode()
     assert services.ads_events_import(actor=world.staff_a, data=good).created == 2
+
+
+def test_a_row_with_more_or_fewer_fields_than_the_header_is_refused_with_its_line(
+    world: World,
+) -> None:
+    vin = world.vehicle_a.vin
+    rows = [GOOD[0], "2026-03-02T09:10:00+08:00,{vin},activation", GOOD[2] + ",extra"]
+    with pytest.raises(ApplicationError) as refused:
+        services.ads_events_import(actor=world.staff_a, data=csv_file(vin, *rows))
+    assert refused.value.field == "file"
+    assert "第 3 行" in refused.value.message
+    assert "第 4 行" in refused.value.message
+    assert not AdsEvent.objects.exists()
+    garbage = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe"
+    with pytest.raises(ApplicationError) as refused:
+        services.ads_events_import(actor=world.staff_a, data=garbage, original_name="x.csv")
+    assert "第 1 行" in refused.value.message
