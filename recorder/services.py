@@ -155,7 +155,14 @@ def _copy_insert(frame: pd.DataFrame, *, source: str, source_file_id: int | None
 
 
 def _orm_insert(frame: pd.DataFrame, *, source: str, source_file_id: int | None) -> int:
-    before = AdsEvent.objects.count()
+    # bulk_create(ignore_conflicts=True) does not say which rows were new: count the
+    # events of the rows' vehicles and time span (on the unique index, not the table).
+    span = AdsEvent.objects.filter(
+        vehicle_id__in=[int(v) for v in frame["vehicle_id"].unique()],
+        at__gte=frame["at"].min().to_pydatetime(),
+        at__lte=frame["at"].max().to_pydatetime(),
+    )
+    before = span.count()
     AdsEvent.objects.bulk_create(
         (
             AdsEvent(
@@ -174,7 +181,7 @@ def _orm_insert(frame: pd.DataFrame, *, source: str, source_file_id: int | None)
         batch_size=2000,
         ignore_conflicts=True,
     )
-    return AdsEvent.objects.count() - before
+    return span.count() - before
 
 
 def _insert(frame: pd.DataFrame, *, source: str, source_file_id: int | None) -> int:
