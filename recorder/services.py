@@ -231,7 +231,12 @@ def ads_events_import(*, actor: User, data: bytes, original_name: str = "") -> I
         raise ApplicationError(_problem_message(error.problems), field="file") from None
     sha256 = hashlib.sha256(data).hexdigest()
     event_file = EventFile.objects.filter(sha256=sha256).first()
-    if event_file is None:
+    if event_file is not None:
+        # The same bytes were imported (all or nothing, and events are never deleted): every
+        # event in them is recorded, and every collision has its incident. Read and checked
+        # again all the same, so that another company learns nothing from it.
+        created = incidents = 0
+    else:
         event_file = EventFile(
             sha256=sha256,
             raw_file=_store(data, sha256),
@@ -244,11 +249,11 @@ def ads_events_import(*, actor: User, data: bytes, original_name: str = "") -> I
         )
         event_file.full_clean(validate_unique=False)
         event_file.save()
-    created = _insert(frame, source=Source.FILE, source_file_id=event_file.pk)
-    if created and event_file.created_events == 0:
-        event_file.created_events = created
-        event_file.save(update_fields=["created_events"])
-    incidents = _open_incidents(frame, actor=actor)
+        created = _insert(frame, source=Source.FILE, source_file_id=event_file.pk)
+        if created:
+            event_file.created_events = created
+            event_file.save(update_fields=["created_events"])
+        incidents = _open_incidents(frame, actor=actor)
     audit_record(
         actor=actor,
         obj=event_file,

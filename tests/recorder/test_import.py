@@ -246,3 +246,16 @@ def test_a_row_with_more_or_fewer_fields_than_the_header_is_refused_with_its_lin
     with pytest.raises(ApplicationError) as refused:
         services.ads_events_import(actor=world.staff_a, data=garbage, original_name="x.csv")
     assert "第 1 行" in refused.value.message
+
+
+def test_a_known_file_adds_nothing_yet_is_still_refused_to_another_company(
+    world: World,
+) -> None:
+    data = csv_file(world.vehicle_a.vin, *GOOD)
+    services.ads_events_import(actor=world.staff_a, data=data)
+    again = services.ads_events_import(actor=world.bureau, data=data)
+    assert (again.rows, again.created, again.incidents) == (3, 0, 0)
+    assert EventFile.objects.get().created_events == 3
+    with pytest.raises(ApplicationError) as refused:
+        services.ads_events_import(actor=world.staff_b, data=data)
+    assert refused.value.field == "file"
