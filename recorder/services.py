@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd  # type: ignore[import-untyped]  # no stubs installed
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -34,7 +35,6 @@ from .selectors import incident_list
 
 # Below this many rows the ORM inserts; above it PostgreSQL gets the rows by COPY.
 COPY_FROM_ROWS = 5000
-COLUMNS = ("vehicle_id", "at", "type", "initiator", "lat", "lon", "note")
 
 
 # The importer's refusals (recorder/importer.py is pure), here so the catalogue has them.
@@ -87,71 +87,91 @@ def _store(data: bytes, sha256: str) -> str:
     return path
 
 
-INSERT_STAGED = (
-    "INSERT INTO recorder_adsevent "
-    "(vehicle_id, at, type, initiator, lat, lon, note, source, source_file_id) "
-    "SELECT vehicle_id, TIMESTAMPTZ 'epoch' + at_us * INTERVAL '1 microsecond', type, "
-    "initiator, lat, lon, note, %s, %s FROM recorder_import s"
-)
+COPY_COLUMNS = "vehicle_id, at, type, initiator, lat, lon, note, source, source_file_id"
 
 
 def _copy_insert(frame: pd.DataFrame, *, source: str, source_file_id: int | None) -> int:
-    """PostgreSQL: the rows by COPY into a temporary table (written as CSV by pyarrow, times
-    as integer microseconds), then one INSERT … SELECT of those not yet recorded, returning
-    how many were new.
+    """PostgreSQL: the rows by COPY (written as CSV by pyarrow), returning how many were new.
 
-    The INSERT leaves out the known events by an anti-join and inserts plainly: ON CONFLICT
-    would try every row against the unique index first (a tenth of the import's database
-    time). Should it still meet a known key — the file repeats an event, or a concurrent
-    import or live message recorded one meanwhile — it is undone (savepoint) and done again
-    with ON CONFLICT DO NOTHING, which settles both.
+    When no event is recorded yet for any of the file's vehicles within the file's time
+    span (one range probe a vehicle), the rows are copied straight into the events: half
+    the database's work of the other way. Otherwise — or should the copy meet a known key
+    after all (the file repeats an event, or a concurrent import or live message recorded
+    one meanwhile; the copy is undone, by savepoint) — they are copied into a temporary
+    table, and one INSERT … SELECT adds those not yet recorded.
     """
-    table = pa.table(
+    rows = pa.table(
         {
             "vehicle_id": pa.array(frame["vehicle_id"].to_numpy()),
-            "at_us": pa.array(frame["at"].astype("int64").to_numpy()),
+            "at": pa.array(frame["at"]),
             "type": pa.array(frame["type"]),
             "initiator": pa.array(frame["initiator"]),
             "lat": pa.array(frame["lat"].to_numpy(), from_pandas=True),
             "lon": pa.array(frame["lon"].to_numpy(), from_pandas=True),
             "note": pa.array(frame["note"]),
+            "source": pa.array(np.full(len(frame), source)),
+            "source_file_id": pa.array(np.full(len(frame), source_file_id), type=pa.int64()),
         }
     )
     buffer = io.BytesIO()
-    pa_csv.write_csv(table, buffer, pa_csv.WriteOptions(include_header=False))
+    pa_csv.write_csv(rows, buffer, pa_csv.WriteOptions(include_header=False))
     with connection.cursor() as cursor:
+        if not _any_recorded(cursor, frame):
+            try:
+                with transaction.atomic():
+                    _copy(cursor, f"recorder_adsevent ({COPY_COLUMNS})", buffer)
+                return len(frame)
+            except IntegrityError:
+                pass
         cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS recorder_import (vehicle_id bigint, at_us bigint, "
-            "type text, initiator text, lat float8, lon float8, note text) "
-            "ON COMMIT DELETE ROWS"
+            "CREATE TEMP TABLE IF NOT EXISTS recorder_import (vehicle_id bigint, "
+            "at timestamptz, type text, initiator text, lat float8, lon float8, note text, "
+            "source text, source_file_id bigint) ON COMMIT DELETE ROWS"
         )
-        raw = cursor.cursor  # psycopg 3
-        with raw.copy(
-            "COPY recorder_import FROM STDIN (FORMAT csv, FORCE_NOT_NULL (initiator, note))"
-        ) as copy:
-            view = buffer.getbuffer()
-            for offset in range(0, len(view), 1 << 20):
-                copy.write(view[offset : offset + (1 << 20)])
-            del view
+        _copy(cursor, "recorder_import", buffer)
         # Temporary tables have no statistics until analysed: the planner needs the row
-        # count to choose a hash anti-join over a million index probes.
+        # count to choose well between a hash anti-join and index probes.
         cursor.execute("ANALYZE recorder_import")
+        # ON CONFLICT would try every row against the unique index first; the anti-join
+        # leaves out the known ones, and only a key recorded meanwhile needs it.
+        insert = f"INSERT INTO recorder_adsevent ({COPY_COLUMNS}) SELECT * FROM recorder_import s"  # noqa: S608 - constants
         try:
             with transaction.atomic():
                 cursor.execute(
-                    INSERT_STAGED + " WHERE NOT EXISTS (SELECT FROM recorder_adsevent e "
-                    "WHERE e.vehicle_id = s.vehicle_id AND e.type = s.type "
-                    "AND e.at = TIMESTAMPTZ 'epoch' + s.at_us * INTERVAL '1 microsecond')",
-                    [source, source_file_id],
+                    insert + " WHERE NOT EXISTS (SELECT FROM recorder_adsevent e "
+                    "WHERE e.vehicle_id = s.vehicle_id AND e.at = s.at AND e.type = s.type)"
                 )
         except IntegrityError:
-            cursor.execute(
-                INSERT_STAGED + " ON CONFLICT (vehicle_id, at, type) DO NOTHING",
-                [source, source_file_id],
-            )
+            cursor.execute(insert + " ON CONFLICT (vehicle_id, at, type) DO NOTHING")
         created = cursor.rowcount
         cursor.execute("DELETE FROM recorder_import")
     return int(created)
+
+
+def _any_recorded(cursor: Any, frame: pd.DataFrame) -> bool:
+    """Whether an event is recorded for any of the rows' vehicles within their time span."""
+    spans = frame.groupby("vehicle_id", sort=False)["at"].agg(["min", "max"])
+    cursor.execute(
+        "SELECT EXISTS (SELECT FROM unnest(%s::bigint[], %s::timestamptz[], "
+        "%s::timestamptz[]) AS r (vehicle_id, first, last) JOIN recorder_adsevent e "
+        "ON e.vehicle_id = r.vehicle_id AND e.at BETWEEN r.first AND r.last)",
+        [
+            [int(v) for v in spans.index],
+            [t.to_pydatetime() for t in spans["min"]],
+            [t.to_pydatetime() for t in spans["max"]],
+        ],
+    )
+    return bool(cursor.fetchone()[0])
+
+
+def _copy(cursor: Any, target: str, buffer: io.BytesIO) -> None:
+    # psycopg 3's COPY, past Django's cursor: its errors made Django's (IntegrityError...).
+    sql = f"COPY {target} FROM STDIN (FORMAT csv, FORCE_NOT_NULL (initiator, note))"
+    with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+        view = buffer.getbuffer()
+        for offset in range(0, len(view), 1 << 20):
+            copy.write(view[offset : offset + (1 << 20)])
+        del view
 
 
 def _orm_insert(frame: pd.DataFrame, *, source: str, source_file_id: int | None) -> int:

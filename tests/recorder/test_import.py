@@ -259,3 +259,23 @@ def test_a_known_file_adds_nothing_yet_is_still_refused_to_another_company(
     with pytest.raises(ApplicationError) as refused:
         services.ads_events_import(actor=world.staff_b, data=data)
     assert refused.value.field == "file"
+
+
+def test_large_files_repeating_or_overlapping_add_exactly_the_new_events(world: World) -> None:
+    start = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
+    n = services.COPY_FROM_ROWS + 10
+    rows = [
+        f"{(start + dt.timedelta(seconds=i, microseconds=i)).isoformat()},{{vin}},mrm_start,,,,"
+        for i in range(2 * n)
+    ]
+    vin = world.vehicle_a.vin
+    # Nothing recorded yet, but the file repeats its first event: the straight copy meets
+    # the repeated key and is undone; the staged insert adds each event once.
+    first = services.ads_events_import(actor=world.staff_a, data=csv_file(vin, *rows[:n], rows[0]))
+    assert (first.rows, first.created) == (n + 1, n)
+    # Half of this one is recorded already: staged, the known half left out.
+    second = services.ads_events_import(actor=world.staff_a, data=csv_file(vin, *rows[n // 2 :]))
+    assert second.created == n
+    assert AdsEvent.objects.count() == 2 * n
+    # Microseconds survive the CSV that goes to COPY.
+    assert AdsEvent.objects.filter(at=start + dt.timedelta(seconds=7, microseconds=7)).exists()
