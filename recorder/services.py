@@ -103,7 +103,9 @@ def _copy_insert(frame: pd.DataFrame, *, source: str, source_file_id: int | None
     rows = pa.table(
         {
             "vehicle_id": pa.array(frame["vehicle_id"].to_numpy()),
-            "at": pa.array(frame["at"]),
+            # UTC without its zone (SET LOCAL below): Arrow writes a zoned time twenty
+            # times slower.
+            "at": pa.array(frame["at"]).cast(pa.timestamp("us")),
             "type": pa.array(frame["type"]),
             "initiator": pa.array(frame["initiator"]),
             "lat": pa.array(frame["lat"].to_numpy(), from_pandas=True),
@@ -116,6 +118,7 @@ def _copy_insert(frame: pd.DataFrame, *, source: str, source_file_id: int | None
     buffer = io.BytesIO()
     pa_csv.write_csv(rows, buffer, pa_csv.WriteOptions(include_header=False))
     with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL TimeZone = 'UTC'")  # until the import's transaction ends
         if not _any_recorded(cursor, frame):
             try:
                 with transaction.atomic():
