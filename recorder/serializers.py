@@ -28,6 +28,7 @@ class AdsEventImportOutputSerializer(serializers.Serializer[Any]):
 
 class IncidentOutputSerializer(serializers.ModelSerializer[Incident]):
     vin = serializers.CharField(source="vehicle.vin")
+    overdue = serializers.BooleanField(help_text="Still open past its report deadline.")
 
     class Meta:
         model = Incident
@@ -39,6 +40,28 @@ class IncidentOutputSerializer(serializers.ModelSerializer[Incident]):
             "occurred_at",
             "report_due_at",
             "status",
+            "overdue",
             "reported_at",
+            "report",
+            "cause",
+            "injured",
+            "damage",
+            "closed_at",
+            "close_reason",
         ]
         read_only_fields = fields
+
+
+class IncidentReportInputSerializer(InputSerializer):
+    report = serializers.CharField(max_length=5000, help_text="What happened.")
+    cause = serializers.CharField(max_length=200)
+    injured = serializers.IntegerField(
+        min_value=0, max_value=32767, help_text="How many people were injured (0 if none)."
+    )
+    damage = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default="", help_text="Damage done."
+    )
+
+
+class IncidentCloseInputSerializer(InputSerializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why the incident is closed.")

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd  # type: ignore[import-untyped]  # no stubs installed
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -30,10 +31,10 @@ from operators.selectors import vehicle_list
 
 from .importer import EventFileError, Problem, detect_format, read_events
 from .models import AdsEvent, EventFile, EventType, Incident, Source
+from .selectors import incident_list
 
 # Below this many rows the ORM inserts; above it PostgreSQL gets the rows by COPY.
 COPY_FROM_ROWS = 5000
-COLUMNS = ("vehicle_id", "at", "type", "initiator", "lat", "lon", "note")
 
 
 # The importer's refusals (recorder/importer.py is pure), here so the catalogue has them.
@@ -48,6 +49,7 @@ IMPORTER_MESSAGES = (
     gettext_noop("not a JSON object"),
     gettext_noop("not UTF-8 text"),
     gettext_noop("not a readable CSV file"),
+    gettext_noop("the row does not have the header's fields"),
     gettext_noop("missing column"),
     gettext_noop("unknown column"),
 )
@@ -85,52 +87,105 @@ def _store(data: bytes, sha256: str) -> str:
     return path
 
 
+COPY_COLUMNS = "vehicle_id, at, type, initiator, lat, lon, note, source, source_file_id"
+
+
 def _copy_insert(frame: pd.DataFrame, *, source: str, source_file_id: int | None) -> int:
-    """PostgreSQL: the rows by COPY into a temporary table (written as CSV by pyarrow, times
-    as integer microseconds), then one INSERT … ON CONFLICT DO NOTHING into the events (the
-    idempotency), returning how many were new."""
-    table = pa.table(
+    """PostgreSQL: the rows by COPY (written as CSV by pyarrow), returning how many were new.
+
+    When no event is recorded yet for any of the file's vehicles within the file's time
+    span (one range probe a vehicle), the rows are copied straight into the events: half
+    the database's work of the other way. Otherwise — or should the copy meet a known key
+    after all (the file repeats an event, or a concurrent import or live message recorded
+    one meanwhile; the copy is undone, by savepoint) — they are copied into a temporary
+    table, and one INSERT … SELECT adds those not yet recorded.
+    """
+    rows = pa.table(
         {
             "vehicle_id": pa.array(frame["vehicle_id"].to_numpy()),
-            "at_us": pa.array(frame["at"].astype("int64").to_numpy()),
+            # UTC without its zone (SET LOCAL below): Arrow writes a zoned time twenty
+            # times slower.
+            "at": pa.array(frame["at"]).cast(pa.timestamp("us")),
             "type": pa.array(frame["type"]),
             "initiator": pa.array(frame["initiator"]),
             "lat": pa.array(frame["lat"].to_numpy(), from_pandas=True),
             "lon": pa.array(frame["lon"].to_numpy(), from_pandas=True),
             "note": pa.array(frame["note"]),
+            "source": pa.array(np.full(len(frame), source)),
+            "source_file_id": pa.array(np.full(len(frame), source_file_id), type=pa.int64()),
         }
     )
     buffer = io.BytesIO()
-    pa_csv.write_csv(table, buffer, pa_csv.WriteOptions(include_header=False))
+    pa_csv.write_csv(rows, buffer, pa_csv.WriteOptions(include_header=False))
     with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL TimeZone = 'UTC'")  # until the import's transaction ends
+        if not _any_recorded(cursor, frame):
+            try:
+                with transaction.atomic():
+                    _copy(cursor, f"recorder_adsevent ({COPY_COLUMNS})", buffer)
+                return len(frame)
+            except IntegrityError:
+                pass
         cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS recorder_import (vehicle_id bigint, at_us bigint, "
-            "type text, initiator text, lat float8, lon float8, note text) "
-            "ON COMMIT DELETE ROWS"
+            "CREATE TEMP TABLE IF NOT EXISTS recorder_import (vehicle_id bigint, "
+            "at timestamptz, type text, initiator text, lat float8, lon float8, note text, "
+            "source text, source_file_id bigint) ON COMMIT DELETE ROWS"
         )
-        raw = cursor.cursor  # psycopg 3
-        with raw.copy(
-            "COPY recorder_import FROM STDIN (FORMAT csv, FORCE_NOT_NULL (initiator, note))"
-        ) as copy:
-            view = buffer.getbuffer()
-            for offset in range(0, len(view), 1 << 20):
-                copy.write(view[offset : offset + (1 << 20)])
-            del view
-        cursor.execute(
-            "INSERT INTO recorder_adsevent "
-            "(vehicle_id, at, type, initiator, lat, lon, note, source, source_file_id) "
-            "SELECT vehicle_id, TIMESTAMPTZ 'epoch' + at_us * INTERVAL '1 microsecond', type, "
-            "initiator, lat, lon, note, %s, %s "
-            "FROM recorder_import ON CONFLICT (vehicle_id, at, type) DO NOTHING",
-            [source, source_file_id],
-        )
+        _copy(cursor, "recorder_import", buffer)
+        # Temporary tables have no statistics until analysed: the planner needs the row
+        # count to choose well between a hash anti-join and index probes.
+        cursor.execute("ANALYZE recorder_import")
+        # ON CONFLICT would try every row against the unique index first; the anti-join
+        # leaves out the known ones, and only a key recorded meanwhile needs it.
+        insert = f"INSERT INTO recorder_adsevent ({COPY_COLUMNS}) SELECT * FROM recorder_import s"  # noqa: S608 - constants
+        try:
+            with transaction.atomic():
+                cursor.execute(
+                    insert + " WHERE NOT EXISTS (SELECT FROM recorder_adsevent e "
+                    "WHERE e.vehicle_id = s.vehicle_id AND e.at = s.at AND e.type = s.type)"
+                )
+        except IntegrityError:
+            cursor.execute(insert + " ON CONFLICT (vehicle_id, at, type) DO NOTHING")
         created = cursor.rowcount
         cursor.execute("DELETE FROM recorder_import")
     return int(created)
 
 
+def _any_recorded(cursor: Any, frame: pd.DataFrame) -> bool:
+    """Whether an event is recorded for any of the rows' vehicles within their time span."""
+    spans = frame.groupby("vehicle_id", sort=False)["at"].agg(["min", "max"])
+    cursor.execute(
+        "SELECT EXISTS (SELECT FROM unnest(%s::bigint[], %s::timestamptz[], "
+        "%s::timestamptz[]) AS r (vehicle_id, first, last) JOIN recorder_adsevent e "
+        "ON e.vehicle_id = r.vehicle_id AND e.at BETWEEN r.first AND r.last)",
+        [
+            [int(v) for v in spans.index],
+            [t.to_pydatetime() for t in spans["min"]],
+            [t.to_pydatetime() for t in spans["max"]],
+        ],
+    )
+    return bool(cursor.fetchone()[0])
+
+
+def _copy(cursor: Any, target: str, buffer: io.BytesIO) -> None:
+    # psycopg 3's COPY, past Django's cursor: its errors made Django's (IntegrityError...).
+    sql = f"COPY {target} FROM STDIN (FORMAT csv, FORCE_NOT_NULL (initiator, note))"
+    with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+        view = buffer.getbuffer()
+        for offset in range(0, len(view), 1 << 20):
+            copy.write(view[offset : offset + (1 << 20)])
+        del view
+
+
 def _orm_insert(frame: pd.DataFrame, *, source: str, source_file_id: int | None) -> int:
-    before = AdsEvent.objects.count()
+    # bulk_create(ignore_conflicts=True) does not say which rows were new: count the
+    # events of the rows' vehicles and time span (on the unique index, not the table).
+    span = AdsEvent.objects.filter(
+        vehicle_id__in=[int(v) for v in frame["vehicle_id"].unique()],
+        at__gte=frame["at"].min().to_pydatetime(),
+        at__lte=frame["at"].max().to_pydatetime(),
+    )
+    before = span.count()
     AdsEvent.objects.bulk_create(
         (
             AdsEvent(
@@ -149,7 +204,7 @@ def _orm_insert(frame: pd.DataFrame, *, source: str, source_file_id: int | None)
         batch_size=2000,
         ignore_conflicts=True,
     )
-    return AdsEvent.objects.count() - before
+    return span.count() - before
 
 
 def _insert(frame: pd.DataFrame, *, source: str, source_file_id: int | None) -> int:
@@ -199,7 +254,12 @@ def ads_events_import(*, actor: User, data: bytes, original_name: str = "") -> I
         raise ApplicationError(_problem_message(error.problems), field="file") from None
     sha256 = hashlib.sha256(data).hexdigest()
     event_file = EventFile.objects.filter(sha256=sha256).first()
-    if event_file is None:
+    if event_file is not None:
+        # The same bytes were imported (all or nothing, and events are never deleted): every
+        # event in them is recorded, and every collision has its incident. Read and checked
+        # again all the same, so that another company learns nothing from it.
+        created = incidents = 0
+    else:
         event_file = EventFile(
             sha256=sha256,
             raw_file=_store(data, sha256),
@@ -212,11 +272,11 @@ def ads_events_import(*, actor: User, data: bytes, original_name: str = "") -> I
         )
         event_file.full_clean(validate_unique=False)
         event_file.save()
-    created = _insert(frame, source=Source.FILE, source_file_id=event_file.pk)
-    if created and event_file.created_events == 0:
-        event_file.created_events = created
-        event_file.save(update_fields=["created_events"])
-    incidents = _open_incidents(frame, actor=actor)
+        created = _insert(frame, source=Source.FILE, source_file_id=event_file.pk)
+        if created:
+            event_file.created_events = created
+            event_file.save(update_fields=["created_events"])
+        incidents = _open_incidents(frame, actor=actor)
     audit_record(
         actor=actor,
         obj=event_file,
@@ -280,30 +340,59 @@ def incident_open(*, event: AdsEvent, actor: User | None) -> Incident:
     )
 
 
-@transaction.atomic
-def incident_report(*, actor: User, incident: Incident, report: str) -> Incident:
-    """The company's (or the bureau's) report on an open incident."""
-    require(actor, IMPORT_ADS_EVENTS)
-    incident = Incident.objects.select_for_update().get(pk=incident.pk)
-    if actor.role == "operator" and incident.operator_id != actor.operator_id:
+def _incident_for_update(*, actor: User, incident: Incident) -> Incident:
+    """The incident locked, as the actor may see it: another company's is not found."""
+    found = incident_list(user=actor).select_for_update(of=("self",)).filter(pk=incident.pk)
+    locked = found.first()
+    if locked is None:
         raise ApplicationError(_("No such incident."), field="incident")
+    return locked
+
+
+@transaction.atomic
+def incident_report(
+    *, actor: User, incident: Incident, report: str, cause: str, injured: int, damage: str = ""
+) -> Incident:
+    """The company's (or the bureau's) report on an open incident: what happened, its cause,
+    how many people were injured and the damage. Late reports are taken (and shown late:
+    `reported_at` after `report_due_at`)."""
+    require(actor, IMPORT_ADS_EVENTS)
+    incident = _incident_for_update(actor=actor, incident=incident)
     if not report.strip():
-        raise ApplicationError(_("Write the report."), field="report")
+        raise ApplicationError(_("Say what happened."), field="report")
+    if not cause.strip():
+        raise ApplicationError(_("Give the cause."), field="cause")
+    if injured < 0:
+        raise ApplicationError(
+            _("The number of people injured cannot be negative."), field="injured"
+        )
     return transition(
         instance=incident,
         to=Incident.Status.REPORTED,
         actor=actor,
-        data={"report": report, "reported_at": timezone.now()},
+        data={
+            "report": report.strip(),
+            "cause": cause.strip(),
+            "injured": injured,
+            "damage": damage.strip(),
+            "reported_at": timezone.now(),
+        },
     )
 
 
 @transaction.atomic
 def incident_close(*, actor: User, incident: Incident, reason: str) -> Incident:
+    """The bureau closes an incident, reported or not (a false alarm), with a reason. Closed
+    is final. Nothing is paid on it, so it is not a four-eyes step: the officer who filed a
+    report for a company may close it."""
     require(actor, REVIEW_TRIPS)
-    incident = Incident.objects.select_for_update().get(pk=incident.pk)
-    data: dict[str, Any] = {}
-    if incident.reported_at is None:
-        data["reported_at"] = timezone.now()
+    incident = _incident_for_update(actor=actor, incident=incident)
+    if not reason.strip():
+        raise ApplicationError(_("Give the reason for closing."), field="reason")
     return transition(
-        instance=incident, to=Incident.Status.CLOSED, actor=actor, reason=reason, data=data
+        instance=incident,
+        to=Incident.Status.CLOSED,
+        actor=actor,
+        reason=reason.strip(),
+        data={"close_reason": reason.strip(), "closed_at": timezone.now()},
     )

@@ -1,19 +1,27 @@
-"""Web pages of the recorder: the incidents list, and this app's dashboard card."""
+"""Web pages of the recorder: incidents (list, detail, report, close), and this app's
+dashboard card."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.web import acting_user, paginate
+from core.forms import submit
+from core.roles import IMPORT_ADS_EVENTS, REVIEW_TRIPS
+from core.services import require
+from core.web import acting_user, audit_trail, paginate, render_form_page
 from operators.models import User
 
+from . import services
+from .forms import IncidentCloseForm, IncidentReportForm
 from .models import Incident
 from .selectors import incident_counts, incident_list
 
@@ -36,7 +44,121 @@ def incident_list_page(request: HttpRequest) -> HttpResponse:
             "page_title": title,
             "breadcrumbs": [(title, None)],
             "page_obj": paginate(request, incidents),
-            "now": timezone.now(),
-            "open_status": Incident.Status.OPEN,
         },
+    )
+
+
+def _crumbs(incident: Incident | None = None) -> list[tuple[str, str | None]]:
+    crumbs: list[tuple[str, str | None]] = [(_("Incidents"), reverse("recorder:incident_list"))]
+    if incident is not None:
+        crumbs.append((_subject(incident), reverse("recorder:incident_detail", args=[incident.pk])))
+    return crumbs
+
+
+def _subject(incident: Incident) -> str:
+    local = timezone.localtime(incident.occurred_at)
+    return f"{incident.vehicle.plate} {local:%Y-%m-%d %H:%M}"
+
+
+def _may_report(user: User, incident: Incident) -> bool:
+    return (
+        IMPORT_ADS_EVENTS.allows(user)
+        and Incident.Status.REPORTED in Incident.TRANSITIONS[incident.status]
+    )
+
+
+def _may_close(user: User, incident: Incident) -> bool:
+    return (
+        REVIEW_TRIPS.allows(user)
+        and Incident.Status.CLOSED in Incident.TRANSITIONS[incident.status]
+    )
+
+
+def _no_longer_applies(request: HttpRequest, incident: Incident) -> HttpResponse:
+    """The page of an action that no longer applies (a second tab, the back button): back
+    to the incident, saying why. A POST still reaches the service, which refuses it."""
+    messages.info(
+        request,
+        _("This incident is %(status)s: that can no longer be done.")
+        % {"status": incident.get_status_display()},
+    )
+    return redirect("recorder:incident_detail", pk=incident.pk)
+
+
+@login_required
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    incident = get_object_or_404(incident_list(user=user), pk=pk)
+    return render(
+        request,
+        "recorder/incident_detail.html",
+        {
+            "page_title": _subject(incident),
+            "breadcrumbs": [*_crumbs(), (_subject(incident), None)],
+            "incident": incident,
+            "late": incident.reported_at is not None
+            and incident.reported_at > incident.report_due_at,
+            "may_report": _may_report(user, incident),
+            "may_close": _may_close(user, incident),
+            "audit_entries": audit_trail(user=user, obj=incident),
+        },
+    )
+
+
+@login_required
+def incident_report(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    incident = get_object_or_404(incident_list(user=user), pk=pk)
+    require(user, IMPORT_ADS_EVENTS)
+    if request.method == "GET" and not _may_report(user, incident):
+        return _no_longer_applies(request, incident)
+    form = IncidentReportForm(request.POST or None)
+    if form.is_valid():
+        done = submit(
+            form, services.incident_report, actor=user, incident=incident, **form.cleaned_data
+        )
+        if done is not None:
+            messages.success(request, _("Report filed."))
+            return redirect("recorder:incident_detail", pk=incident.pk)
+    return render_form_page(
+        request,
+        form=form,
+        title=_("Report the incident"),
+        subject=_subject(incident),
+        intro=_("Report due by %(due)s.")
+        % {"due": f"{timezone.localtime(incident.report_due_at):%Y-%m-%d %H:%M}"},
+        breadcrumbs=[*_crumbs(incident), (_("Report"), None)],
+        submit_label=_("File the report"),
+        cancel_url=reverse("recorder:incident_detail", args=[incident.pk]),
+    )
+
+
+@login_required
+def incident_close(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    incident = get_object_or_404(incident_list(user=user), pk=pk)
+    require(user, REVIEW_TRIPS)
+    if request.method == "GET" and not _may_close(user, incident):
+        return _no_longer_applies(request, incident)
+    form = IncidentCloseForm(request.POST or None)
+    if form.is_valid():
+        done = submit(
+            form,
+            services.incident_close,
+            actor=user,
+            incident=incident,
+            reason=form.cleaned_data["reason"],
+        )
+        if done is not None:
+            messages.success(request, _("Incident closed."))
+            return redirect("recorder:incident_detail", pk=incident.pk)
+    return render_form_page(
+        request,
+        form=form,
+        title=_("Close the incident"),
+        subject=_subject(incident),
+        breadcrumbs=[*_crumbs(incident), (_("Close"), None)],
+        submit_label=_("Close the incident"),
+        cancel_url=reverse("recorder:incident_detail", args=[incident.pk]),
+        danger=True,
     )

@@ -8,4 +8,7 @@ app_name = "recorder"
 
 urlpatterns = [
     path("incidents/", views.incident_list_page, name="incident_list"),
+    path("incidents/<int:pk>/", views.incident_detail, name="incident_detail"),
+    path("incidents/<int:pk>/report/", views.incident_report, name="incident_report"),
+    path("incidents/<int:pk>/close/", views.incident_close, name="incident_close"),
 ]

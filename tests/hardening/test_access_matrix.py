@@ -132,6 +132,20 @@ def _event_file(w: Seeded) -> dict[str, Any]:
     return {"file": io.BytesIO(data.encode())}
 
 
+def _incident(w: Seeded) -> Any:
+    """Company A's open incident (its collision imported on first use, inside the cell's
+    transaction)."""
+    from recorder import services as recorder_services  # noqa: PLC0415
+    from recorder.models import Incident  # noqa: PLC0415
+
+    found = Incident.objects.filter(vehicle=w.a.vehicle).first()
+    if found is not None:
+        return found
+    data = f"time,vin,event,initiator\n2026-05-04T09:00:00+08:00,{w.a.vehicle.vin},collision,\n"
+    recorder_services.ads_events_import(actor=w.world.bureau, data=data.encode())
+    return Incident.objects.get(vehicle=w.a.vehicle)
+
+
 def _grading_policy(w: Seeded) -> None:
     grading_policy_create(actor=w.world.admin, **_grading_policy_fields(9))
 
@@ -553,6 +567,15 @@ MATRIX: list[Cell] = [
         variant="upload",
     ),
     Cell("incident-list", "GET", EVERYONE),
+    Cell("incident-detail", "GET", GOVERNMENT_AND_OWN, pk(_incident)),
+    Cell(
+        "incident-report",
+        "POST",
+        row(200, 403, 200, 200, 404),  # finance may not; company B does not find it
+        pk(_incident),
+        body=lambda w: {"report": "剐蹭", "cause": "护栏", "injured": 0},
+    ),
+    Cell("incident-close", "POST", BUREAU_WRITES, pk(_incident), body=lambda w: {"reason": "误报"}),
     # --- statements and their exports -----------------------------------------------------
     Cell(
         "statement-list",
@@ -844,6 +867,9 @@ WEB: list[Page] = [
         lambda w: {"pk": w.a.draft_statement.pk, "action": "approve"},
     ),
     Page("recorder:incident_list", EVERYONE),
+    Page("recorder:incident_detail", GOVERNMENT_AND_OWN, pk(_incident)),
+    Page("recorder:incident_report", row(200, 403, 200, 200, 404), pk(_incident)),
+    Page("recorder:incident_close", BUREAU_ACTION_ON_A, pk(_incident)),
     Page(
         "grading:grade_accept",
         row(405, 405, 405, 405, 405),  # POST only

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test import override_settings
 
+from core.errors import ApplicationError
 from recorder import services
 from recorder.models import AdsEvent, EventFile, Incident
 from tests.conftest import World, client_for
@@ -17,6 +18,7 @@ from tests.conftest import World, client_for
 pytestmark = pytest.mark.django_db
 
 HEADER = "time,vin,event,initiator,lat,lon,note\n"
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
 
 def csv_file(vin: str, *rows: str) -> bytes:
@@ -173,3 +175,109 @@ def test_the_database_refuses_to_change_or_delete_an_event(world: World) -> None
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql)
     assert AdsEvent.objects.count() == 1
+
+
+def test_a_large_file_repeating_an_event_and_overlapping_an_import_adds_the_new_ones(
+    world: World,
+) -> None:
+    start = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
+    rows = [
+        f"{(start + dt.timedelta(seconds=i)).isoformat()},{{vin}},mrm_start,,,,"
+        for i in range(services.COPY_FROM_ROWS + 10)
+    ]
+    services.ads_events_import(actor=world.staff_a, data=csv_file(world.vehicle_a.vin, *rows[:7]))
+    # The first seven are known, and the last row repeats the one before it: on PostgreSQL
+    # the plain INSERT meets the repeated key and the ON CONFLICT one settles it.
+    data = csv_file(world.vehicle_a.vin, *rows, rows[-1])
+    result = services.ads_events_import(actor=world.staff_a, data=data)
+    assert (result.rows, result.created) == (len(rows) + 1, len(rows) - 7)
+    assert AdsEvent.objects.count() == len(rows)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the triggers are PostgreSQL's")
+def test_the_database_refuses_an_event_of_no_vehicle_and_deleting_what_events_name(
+    world: World,
+) -> None:
+    from django.db import IntegrityError, transaction  # noqa: PLC0415
+
+    services.ads_events_import(actor=world.staff_a, data=csv_file(world.vehicle_a.vin, GOOD[0]))
+    event_file = EventFile.objects.get()
+    insert = (
+        "INSERT INTO recorder_adsevent (vehicle_id, at, type, initiator, note, source, "
+        "source_file_id) VALUES (%s, now(), 'collision', '', '', %s, %s)"
+    )
+    refused: list[tuple[str, list[Any]]] = [
+        (insert, [world.vehicle_a.pk + 10_000, "stream", None]),
+        (insert, [world.vehicle_a.pk, "file", event_file.pk + 10_000]),
+        ("DELETE FROM operators_vehicle WHERE id = %s", [world.vehicle_a.pk]),
+        ("UPDATE operators_vehicle SET id = id + 10000 WHERE id = %s", [world.vehicle_a.pk]),
+        ("DELETE FROM recorder_eventfile WHERE id = %s", [event_file.pk]),
+    ]
+    for sql, params in refused:
+        with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+    with connection.cursor() as cursor:  # an event of a real vehicle, from the stream
+        cursor.execute(insert, [world.vehicle_b.pk, "stream", None])
+    assert AdsEvent.objects.count() == 2
+
+
+def test_a_csv_with_a_byte_order_mark_and_blank_lines_names_the_right_line(world: World) -> None:
+    vin = world.vehicle_a.vin
+    rows = [GOOD[0].format(vin=vin), "", "  ", GOOD[1].format(vin=vin), "yesterday,{vin},x,,,,"]
+    data = ("\ufeff" + HEADER + "\n".join(rows).format(vin=vin) + "\n").encode()
+    with pytest.raises(ApplicationError) as refused:
+        services.ads_events_import(actor=world.staff_a, data=data)
+    assert "第 6 行" in refused.value.message  # header 1, rows 2 and 5, blanks 3 and 4
+    good = ("\ufeff" + HEADER + "\n".join(rows[:4]).format(vin=vin) + "\n").encode()
+    assert services.ads_events_import(actor=world.staff_a, data=good).created == 2
+
+
+def test_a_row_with_more_or_fewer_fields_than_the_header_is_refused_with_its_line(
+    world: World,
+) -> None:
+    vin = world.vehicle_a.vin
+    rows = [GOOD[0], "2026-03-02T09:10:00+08:00,{vin},activation", GOOD[2] + ",extra"]
+    with pytest.raises(ApplicationError) as refused:
+        services.ads_events_import(actor=world.staff_a, data=csv_file(vin, *rows))
+    assert refused.value.field == "file"
+    assert "第 3 行" in refused.value.message
+    assert "第 4 行" in refused.value.message
+    assert not AdsEvent.objects.exists()
+    garbage = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe"
+    with pytest.raises(ApplicationError) as refused:
+        services.ads_events_import(actor=world.staff_a, data=garbage, original_name="x.csv")
+    assert "第 1 行" in refused.value.message
+
+
+def test_a_known_file_adds_nothing_yet_is_still_refused_to_another_company(
+    world: World,
+) -> None:
+    data = csv_file(world.vehicle_a.vin, *GOOD)
+    services.ads_events_import(actor=world.staff_a, data=data)
+    again = services.ads_events_import(actor=world.bureau, data=data)
+    assert (again.rows, again.created, again.incidents) == (3, 0, 0)
+    assert EventFile.objects.get().created_events == 3
+    with pytest.raises(ApplicationError) as refused:
+        services.ads_events_import(actor=world.staff_b, data=data)
+    assert refused.value.field == "file"
+
+
+def test_large_files_repeating_or_overlapping_add_exactly_the_new_events(world: World) -> None:
+    start = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
+    n = services.COPY_FROM_ROWS + 10
+    rows = [
+        f"{(start + dt.timedelta(seconds=i, microseconds=i)).astimezone(SHANGHAI).isoformat()}"
+        ",{vin},mrm_start,,,,"
+        for i in range(2 * n)
+    ]
+    vin = world.vehicle_a.vin
+    # Nothing recorded yet, but the file repeats its first event: the straight copy meets
+    # the repeated key and is undone; the staged insert adds each event once.
+    first = services.ads_events_import(actor=world.staff_a, data=csv_file(vin, *rows[:n], rows[0]))
+    assert (first.rows, first.created) == (n + 1, n)
+    # Half of this one is recorded already: staged, the known half left out.
+    second = services.ads_events_import(actor=world.staff_a, data=csv_file(vin, *rows[n // 2 :]))
+    assert second.created == n
+    assert AdsEvent.objects.count() == 2 * n
+    # Times given at +08:00 to the microsecond survive the CSV that goes to COPY.
+    assert AdsEvent.objects.filter(at=start + dt.timedelta(seconds=7, microseconds=7)).exists()
