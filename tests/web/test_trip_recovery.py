@@ -140,3 +140,12 @@ def test_the_upload_form_asks_for_the_mode_of_a_gpx_file_and_keeps_the_uploaded_
     expect(again.locator(".badge")).to_be_visible(timeout=30_000)
     expect(again.locator(".upload-again")).to_contain_text("该文件此前已上传过")
     assert Trip.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_review_queue_names_the_overlapping_trip(world: World) -> None:
+    approve_road(world)
+    trip = flagged_trip(world)
+    other = Trip.objects.exclude(pk=trip.pk).get()
+    page = browser_for(world.bureau).get("/trips/review/").content.decode()
+    assert f'<a href="/trips/{other.pk}/">行程 #{other.pk}</a>' in page
