@@ -168,12 +168,14 @@ def _refuse_at_upload(data: bytes, *, declared_format: str, declared_mode: str) 
     if fmt != Trip.Format.PARQUET:
         try:
             parsers.refuse_binary(data)
-        except parsers.TraceError:
+        except parsers.TraceError as error:
             raise ApplicationError(
                 _(
                     "This is not a trip log: the file holds binary data (an image, an archive, "
-                    "UTF-16 text?). Upload CSV, GPX, GeoJSON, NMEA 0183 or Parquet."
-                ),
+                    "UTF-16 text?), first at line %(line)s. Upload CSV, GPX, GeoJSON, NMEA 0183 "
+                    "or Parquet."
+                )
+                % {"line": error.line},
                 field="file",
             ) from None
     if fmt is None:
@@ -348,6 +350,11 @@ def _time_range(trace: parsers.ParsedTrace) -> tuple[datetime, datetime]:
     return first, last
 
 
+def _lock_vehicle(vehicle_id: int) -> None:
+    """Decide one vehicle's trips one at a time (see trip_process)."""
+    Vehicle.objects.select_for_update(no_key=True).filter(pk=vehicle_id).exists()
+
+
 @transaction.atomic
 def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -> Trip:
     """Verify a received (or re-queued) trip from its raw file and record the result.
@@ -355,13 +362,22 @@ def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -
     Idempotent: a trip that is no longer received/processing is returned untouched, and a
     retry after a crash recomputes the same result from the same raw file.
     """
-    trip = Trip.objects.select_for_update().select_related("vehicle", "operator").get(pk=trip_id)
+    # The trip's row only: a bare FOR UPDATE would also lock its company's row, which an
+    # upload's deferred foreign-key check needs at commit while it holds the audit chain's
+    # lock that this transaction waits for next (a deadlock, seen in bench_load.py).
+    trip = (
+        Trip.objects.select_for_update(of=("self",))
+        .select_related("vehicle", "operator")
+        .get(pk=trip_id)
+    )
     if trip.status not in (Trip.Status.RECEIVED, Trip.Status.PROCESSING):
         return trip
     # One vehicle's trips are decided one at a time: the overlap check and the decision
     # are then one step (PostgreSQL; its exclusion constraint stands behind it). SQLite runs
-    # one writer at a time anyway.
-    Vehicle.objects.select_for_update().filter(pk=trip.vehicle_id).exists()
+    # one writer at a time anyway. NO KEY UPDATE: an upload for the vehicle, whose deferred
+    # foreign-key check takes KEY SHARE at commit while it holds the audit chain's lock,
+    # must not wait for it (a deadlock with FOR UPDATE, seen in bench_load.py).
+    _lock_vehicle(trip.vehicle_id)
     # Verified before the first audit record is written: writing one takes the audit
     # chain's lock until this transaction commits (core.models.ChainedModel).
     verified = _verify(trip)
@@ -469,7 +485,7 @@ def trip_review(*, actor: User, trip: Trip, accept: bool, reason: str) -> Trip:
     require(actor, REVIEW_TRIPS)
     if not reason.strip():
         raise ApplicationError(_("Give a reason."), field="reason")
-    Vehicle.objects.select_for_update().filter(pk=trip.vehicle_id).exists()
+    _lock_vehicle(trip.vehicle_id)
     trip = (
         Trip.objects.select_for_update(of=("self",))
         .select_related("current_verification")

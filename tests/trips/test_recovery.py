@@ -9,6 +9,7 @@ import hashlib
 import io
 import os
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection, transaction
+from django.utils import translation
 
 from core.errors import ApplicationError
 from core.models import AuditRecord
@@ -31,6 +33,14 @@ from trips import services
 from trips.models import Trip
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def in_chinese() -> Iterator[None]:
+    """The services answer in the active language; these tests read the Chinese."""
+    with translation.override("zh-hans"):
+        yield
+
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
