@@ -86,7 +86,7 @@ class TripViewSet(viewsets.GenericViewSet[Trip]):
     def get_permissions(self) -> list[BasePermission]:
         if self.action in ("review", "reverify"):
             return [IsAuthenticated(), permission(REVIEW_TRIPS)()]
-        if self.action == "create":
+        if self.action in ("create", "declare_mode", "withdraw"):
             return [IsAuthenticated(), permission(UPLOAD)()]
         return [IsAuthenticated()]
 
@@ -212,3 +212,42 @@ class TripViewSet(viewsets.GenericViewSet[Trip]):
             actor=acting_user(request), trip=trip, reason=data.validated_data["reason"]
         )
         return Response(s.TripAcceptedOutputSerializer(trip).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=s.TripDeclareModeInputSerializer,
+        responses={202: s.TripAcceptedOutputSerializer},
+        description=(
+            "The company declares the driving mode of its trip rejected for `mode_missing`; "
+            "the trip is verified again from its raw file (a new verification version)."
+        ),
+    )
+    @action(detail=True, methods=["post"], url_path="declare-mode", url_name="declare-mode")
+    def declare_mode(self, request: Request, pk: str) -> Response:
+        trip = self.get_object()
+        data = s.TripDeclareModeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        trip = services.trip_declare_mode(
+            actor=acting_user(request),
+            trip=trip,
+            mode=data.validated_data["mode"],
+            reason=data.validated_data.get("reason", ""),
+        )
+        return Response(s.TripAcceptedOutputSerializer(trip).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=s.TripWithdrawInputSerializer,
+        responses=s.TripDetailOutputSerializer,
+        description=(
+            "The company withdraws its trip (kept, never paid); refused while an approved or "
+            "issued statement holds it."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str) -> Response:
+        trip = self.get_object()
+        data = s.TripWithdrawInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        trip = services.trip_withdraw(
+            actor=acting_user(request), trip=trip, reason=data.validated_data["reason"]
+        )
+        return Response(self._detail(trip))

@@ -9,7 +9,8 @@ Four kinds, each a reason that names the other trip (`trip` in the stored reason
 
 The candidate index is the database: `TripFingerprint` (the exact fix hash, the shape
 signature) and `TripBandKey` (one row per MinHash band key, indexed). A trip conflicts
-with a trip that was not rejected and is either accepted or was received before it (the
+with a trip that was not rejected or withdrawn (their rows stay in the index as evidence,
+and the look-ups pass them over) and is either accepted or was received before it (the
 first submission is the one a later copy is measured against, whatever the order of
 verification). Reads only; trips.services writes the fingerprints and decides.
 """
@@ -68,8 +69,8 @@ _MESSAGES = {
 
 def _pool(trip: Trip, *, any_order: bool = False) -> Q:
     """The trips `trip` may conflict with (see the module's docstring); `any_order` for the
-    sweep, which looks at every other trip that was not rejected."""
-    pool = ~Q(pk=trip.pk) & ~Q(status=Trip.Status.REJECTED)
+    sweep, which looks at every other trip that was not rejected or withdrawn."""
+    pool = ~Q(pk=trip.pk) & ~Q(status__in=(Trip.Status.REJECTED, Trip.Status.WITHDRAWN))
     return pool if any_order else pool & (Q(status=Trip.Status.ACCEPTED) | Q(pk__lt=trip.pk))
 
 
@@ -248,7 +249,8 @@ def accepted_overlaps(*, trip_ids: Iterable[int] | None = None) -> list[tuple[in
 
 @dataclass(frozen=True)
 class SweepFinding:
-    """A trip and another trip (any status but rejected) counting the same drive."""
+    """A trip and another trip (any status but rejected or withdrawn) counting the same
+    drive."""
 
     trip_id: int
     other_id: int

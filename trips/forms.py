@@ -136,3 +136,17 @@ class TripReviewForm(Form):
 
 class TripReverifyForm(Form):
     reason = _reason(required=True)
+
+
+class TripDeclareModeForm(Form):
+    mode = forms.ChoiceField(
+        label=_("Driving mode"),
+        choices=Trip.Mode.choices,
+        widget=forms.RadioSelect,
+        help_text=_("The mode the whole trip was driven in."),
+    )
+    reason = _reason(required=False)
+
+
+class TripWithdrawForm(Form):
+    reason = _reason(required=True)

@@ -14,6 +14,10 @@ from core.units import metres_field
 from operators.models import Operator, Vehicle
 from routes.models import RoadSegment
 
+# The words of the trigger that refuses to withdraw a trip an approved or issued statement
+# holds (trips.0009); trips.services recognises its refusal by them.
+WITHDRAW_REFUSED = "trip held by an approved or issued statement cannot be withdrawn"
+
 
 class Trip(models.Model):
     class Status(models.TextChoices):
@@ -22,6 +26,10 @@ class Trip(models.Model):
         ACCEPTED = "accepted", _("Accepted")
         REJECTED = "rejected", _("Rejected")
         NEEDS_REVIEW = "needs_review", _("Needs review")
+        # The company took the trip back (a wrong upload): kept as evidence, never paid,
+        # never a conflict for another trip. Refused by a trigger while an approved or
+        # issued statement holds the trip (trips.0009).
+        WITHDRAWN = "withdrawn", _("Withdrawn by the company")
 
     TRANSITIONS: ClassVar[dict[str, set[str]]] = {
         Status.RECEIVED: {Status.PROCESSING},
@@ -33,10 +41,17 @@ class Trip(models.Model):
             Status.REJECTED,
             Status.NEEDS_REVIEW,
         },
-        Status.NEEDS_REVIEW: {Status.ACCEPTED, Status.REJECTED, Status.PROCESSING},
-        # Re-verification (e.g. after an approval was corrected) starts from the raw file.
-        Status.ACCEPTED: {Status.PROCESSING, Status.NEEDS_REVIEW},
-        Status.REJECTED: {Status.PROCESSING},
+        Status.NEEDS_REVIEW: {
+            Status.ACCEPTED,
+            Status.REJECTED,
+            Status.PROCESSING,
+            Status.WITHDRAWN,
+        },
+        # Re-verification (e.g. after an approval was corrected, or with a declared driving
+        # mode) starts from the raw file.
+        Status.ACCEPTED: {Status.PROCESSING, Status.NEEDS_REVIEW, Status.WITHDRAWN},
+        Status.REJECTED: {Status.PROCESSING, Status.WITHDRAWN},
+        Status.WITHDRAWN: set(),
     }
 
     class Format(models.TextChoices):
@@ -178,6 +193,9 @@ class Trip(models.Model):
             ),
         ]
         indexes = [
+            # The trip lists' order (Meta.ordering): the government's list of every trip
+            # reads its page from here instead of sorting 100,000 rows (bench_pages.py).
+            models.Index(fields=["-started_at", "-id"], name="trip_list_order_idx"),
             models.Index(fields=["operator", "status", "started_at"]),
             models.Index(fields=["vehicle", "started_at"]),
             models.Index(fields=["status"]),

@@ -148,6 +148,7 @@ class ReasonShown:
     km: float
     line: int | None
     severity: str  # "reject", "review" or "info": how much it weighed on the outcome
+    other_trip: int | None = None  # the trip a conflict names, where the reader may see it
 
 
 def _severity(code: str) -> str:

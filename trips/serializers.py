@@ -178,3 +178,14 @@ class TripReviewInputSerializer(InputSerializer):
 
 class TripReverifyInputSerializer(InputSerializer):
     reason = serializers.CharField(max_length=2000)
+
+
+class TripDeclareModeInputSerializer(InputSerializer):
+    mode = serializers.ChoiceField(
+        choices=Trip.Mode.choices, help_text="The driving mode of the whole trip."
+    )
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class TripWithdrawInputSerializer(InputSerializer):
+    reason = serializers.CharField(max_length=2000)

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, models, transaction
+from django.db import DatabaseError, IntegrityError, models, transaction
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,6 +30,7 @@ from recorder.selectors import recorder_intervals
 from routes.selectors import zone_timeline
 from trips import parsers
 from trips.live_check import live_mismatch
+from trips.reason_codes import TripReason
 from trips.replay import (
     ShapeSignature,
     fingerprint,
@@ -40,7 +41,9 @@ from trips.verification.params import replay_params, verify_params
 from trips.verification.verify import VERSION, VerificationResult, VerifyParams, verify
 
 from . import copies
-from .models import Trip, TripDay, TripSegment, TripVerification
+from .models import WITHDRAW_REFUSED, Trip, TripDay, TripSegment
+from .selectors import trip_list
+from .versions import version_decide, version_record
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +117,7 @@ def trip_upload(
         raise ApplicationError(_("The file is larger than the limit."), field="file")
     if not data:
         raise ApplicationError(_("The file is empty."), field="file")
+    _refuse_at_upload(data, declared_format=declared_format, declared_mode=declared_mode)
     sha256 = hashlib.sha256(data).hexdigest()
     existing = _existing_trip(vehicle=vehicle, sha256=sha256, external_id=external_id)
     if existing:
@@ -150,6 +154,47 @@ def trip_upload(
         return existing, False
     _schedule_processing(trip.pk)
     return trip, True
+
+
+# Formats whose fixes never carry a driving mode: the upload must declare one.
+FORMATS_WITHOUT_MODE = frozenset({Trip.Format.GPX, Trip.Format.NMEA})
+
+
+def _refuse_at_upload(data: bytes, *, declared_format: str, declared_mode: str) -> None:
+    """Refuse, before anything is stored, what can never become a trip: binary junk (an
+    image, a zip, random bytes) and a file of a format without modes uploaded without one.
+    A cheap look at the content; the parser judges the rest when the trip is verified."""
+    fmt = declared_format or parsers.detect_format(data)
+    if fmt != Trip.Format.PARQUET:
+        try:
+            parsers.refuse_binary(data)
+        except parsers.TraceError as error:
+            raise ApplicationError(
+                _(
+                    "This is not a trip log: the file holds binary data (an image, an archive, "
+                    "UTF-16 text?), first at line %(line)s. Upload CSV, GPX, GeoJSON, NMEA 0183 "
+                    "or Parquet."
+                )
+                % {"line": error.line},
+                field="file",
+            ) from None
+    if fmt is None:
+        raise ApplicationError(
+            _(
+                "The format could not be recognised; expected CSV, GPX, GeoJSON, NMEA 0183 "
+                "or Parquet."
+            ),
+            field="file",
+        )
+    if fmt in FORMATS_WITHOUT_MODE and not declared_mode:
+        raise ApplicationError(
+            _(
+                "A %(format)s file carries no driving mode: choose the mode it was driven in "
+                "(autonomous or manual)."
+            )
+            % {"format": Trip.Format(fmt).label},
+            field="mode",
+        )
 
 
 def _schedule_processing(trip_id: int) -> None:
@@ -305,6 +350,11 @@ def _time_range(trace: parsers.ParsedTrace) -> tuple[datetime, datetime]:
     return first, last
 
 
+def _lock_vehicle(vehicle_id: int) -> None:
+    """Decide one vehicle's trips one at a time (see trip_process)."""
+    Vehicle.objects.select_for_update(no_key=True).filter(pk=vehicle_id).exists()
+
+
 @transaction.atomic
 def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -> Trip:
     """Verify a received (or re-queued) trip from its raw file and record the result.
@@ -312,13 +362,22 @@ def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -
     Idempotent: a trip that is no longer received/processing is returned untouched, and a
     retry after a crash recomputes the same result from the same raw file.
     """
-    trip = Trip.objects.select_for_update().select_related("vehicle", "operator").get(pk=trip_id)
+    # The trip's row only: a bare FOR UPDATE would also lock its company's row, which an
+    # upload's deferred foreign-key check needs at commit while it holds the audit chain's
+    # lock that this transaction waits for next (a deadlock, seen in bench_load.py).
+    trip = (
+        Trip.objects.select_for_update(of=("self",))
+        .select_related("vehicle", "operator")
+        .get(pk=trip_id)
+    )
     if trip.status not in (Trip.Status.RECEIVED, Trip.Status.PROCESSING):
         return trip
     # One vehicle's trips are decided one at a time: the overlap check and the decision
     # are then one step (PostgreSQL; its exclusion constraint stands behind it). SQLite runs
-    # one writer at a time anyway.
-    Vehicle.objects.select_for_update().filter(pk=trip.vehicle_id).exists()
+    # one writer at a time anyway. NO KEY UPDATE: an upload for the vehicle, whose deferred
+    # foreign-key check takes KEY SHARE at commit while it holds the audit chain's lock,
+    # must not wait for it (a deadlock with FOR UPDATE, seen in bench_load.py).
+    _lock_vehicle(trip.vehicle_id)
     # Verified before the first audit record is written: writing one takes the audit
     # chain's lock until this transaction commits (core.models.ChainedModel).
     verified = _verify(trip)
@@ -373,65 +432,16 @@ def trip_process(*, trip_id: int, actor: User | None = None, reason: str = "") -
             for segment_id, metres in sorted(result.segment_m.items())
             if metres > 0
         ]
-    # A new version of the result, never an edit of the last one; the trip points at it
-    # first, so the last version's days and segments are superseded rows when they go
-    # (the triggers of subsidies.0011 keep the current ones of a frozen trip).
-    version = _verification_create(
-        trip=trip, data=data, outcome=outcome, days=days, segments=segments, actor=actor
-    )
-    trip = transition(
-        instance=trip,
+    return version_record(
+        trip=trip,
         to=outcome,
+        data=data,
+        days=days,
+        segments=segments,
         actor=actor,
         reason=reason,
-        data={**data, "current_verification": version},
-    )
-    TripDay.objects.filter(trip=trip).exclude(verification=version).delete()
-    TripSegment.objects.filter(trip=trip).exclude(verification=version).delete()
-    for day_row in days:
-        day_row.verification = version
-    for segment_row in segments:
-        segment_row.verification = version
-    TripDay.objects.bulk_create(days)
-    TripSegment.objects.bulk_create(segments)
-    return trip
-
-
-def _verification_create(
-    *,
-    trip: Trip,
-    data: dict[str, Any],
-    outcome: str,
-    days: list[TripDay],
-    segments: list[TripSegment],
-    actor: User | None,
-) -> TripVerification:
-    """The next version of a trip's verification result (append-only)."""
-    last = trip.verifications.order_by("-number").values_list("number", flat=True).first()
-    version = TripVerification(
-        trip=trip,
-        number=(last or 0) + 1,
         created_at=data["processed_at"],
-        actor=actor,
-        outcome=outcome,
-        format=data["format"],
-        started_at=data.get("started_at"),
-        ended_at=data.get("ended_at"),
-        points_total=data["points_total"],
-        points_used=data["points_used"],
-        total_m=data["total_m"],
-        autonomous_m=data["autonomous_m"],
-        eligible_m=data["eligible_m"],
-        disengagements=data["disengagements"],
-        days=[[d.day.isoformat(), str(d.autonomous_m), str(d.eligible_m)] for d in days],
-        segments=[[s.segment_id, str(s.eligible_m)] for s in segments],
-        reasons=data["reasons"],
-        params=data["params"],
-        code_version=data["code_version"],
     )
-    version.full_clean(exclude=["trip"])
-    version.save()
-    return version
 
 
 class RawFileChangedError(Exception):
@@ -475,8 +485,12 @@ def trip_review(*, actor: User, trip: Trip, accept: bool, reason: str) -> Trip:
     require(actor, REVIEW_TRIPS)
     if not reason.strip():
         raise ApplicationError(_("Give a reason."), field="reason")
-    Vehicle.objects.select_for_update().filter(pk=trip.vehicle_id).exists()
-    trip = Trip.objects.select_for_update().get(pk=trip.pk)
+    _lock_vehicle(trip.vehicle_id)
+    trip = (
+        Trip.objects.select_for_update(of=("self",))
+        .select_related("current_verification")
+        .get(pk=trip.pk)
+    )
     if trip.status != Trip.Status.NEEDS_REVIEW:
         raise ApplicationError(_("Only a trip that needs review can be reviewed."), field="status")
     # The conflicts as they are now: overlaps looked for again, copies as recorded.
@@ -498,12 +512,14 @@ def trip_review(*, actor: User, trip: Trip, accept: bool, reason: str) -> Trip:
                 field="decision",
             )
     kept = trip.pk if accept else next((c.trip_id for c in conflicts), None)
-    return transition(
-        instance=trip,
+    # A new version with the verified figures and the decided outcome: accepting a trip held
+    # for the recorder credits what verification measured, the supported metres only.
+    return version_decide(
+        trip=trip,
         to=Trip.Status.ACCEPTED if accept else Trip.Status.REJECTED,
         actor=actor,
         reason=reason,
-        data={
+        decision={
             "reviewed_by": actor,
             "reviewed_at": timezone.now(),
             "review_reason": reason,
@@ -533,3 +549,75 @@ def trip_reverify(*, actor: User | None, trip: Trip, reason: str) -> Trip:
     trip = transition(instance=trip, to=Trip.Status.PROCESSING, actor=actor, reason=reason)
     _schedule_processing(trip.pk)
     return trip
+
+
+def _own_trip(actor: User, trip: Trip) -> Trip:
+    """The company's own trip, locked; another company's is "no such trip"."""
+    require(actor, UPLOAD)
+    mine = trip_list(user=actor).filter(pk=trip.pk).values_list("pk", flat=True).first()
+    if mine is None:
+        raise ApplicationError(_("No such trip."), field="trip")
+    return (
+        Trip.objects.select_for_update(of=("self",))
+        .select_related("current_verification")
+        .get(pk=mine)
+    )
+
+
+@transaction.atomic
+def trip_declare_mode(*, actor: User, trip: Trip, mode: str, reason: str = "") -> Trip:
+    """A company declares the driving mode of its trip rejected for `mode_missing` (a file
+    whose fixes carry none, uploaded without one) and has it verified again from its raw
+    file: audited here, and a new verification version when it is processed."""
+    trip = _own_trip(actor, trip)
+    if mode not in Trip.Mode.values:
+        raise ApplicationError(_("Choose autonomous or manual."), field="mode")
+    missing = any(r.get("code") == TripReason.MODE_MISSING for r in trip.reasons)
+    if trip.status != Trip.Status.REJECTED or not missing:
+        raise ApplicationError(
+            _("Only a trip rejected for a missing driving mode can be given one."),
+            field="status",
+        )
+    if trip.raw_purged_at is not None:
+        raise ApplicationError(
+            _("The raw file of this trip was deleted; it cannot be verified again."),
+            field="status",
+        )
+    trip = transition(
+        instance=trip,
+        to=Trip.Status.PROCESSING,
+        actor=actor,
+        reason=reason or _("Driving mode declared: %(mode)s") % {"mode": Trip.Mode(mode).label},
+        data={"declared_mode": mode},
+    )
+    _schedule_processing(trip.pk)
+    return trip
+
+
+@transaction.atomic
+def trip_withdraw(*, actor: User, trip: Trip, reason: str) -> Trip:
+    """A company withdraws its trip (a wrong upload): a new verification version with the
+    outcome `withdrawn`; the trip is kept, pays nothing and conflicts with no other trip.
+    Refused while an approved or issued statement holds it (a trigger, trips.0009)."""
+    if not reason.strip():
+        raise ApplicationError(_("Give a reason."), field="reason")
+    trip = _own_trip(actor, trip)
+    if Trip.Status.WITHDRAWN not in Trip.TRANSITIONS[trip.status]:
+        raise ApplicationError(
+            _("Only a verified trip that is not withdrawn yet can be withdrawn."), field="status"
+        )
+    try:
+        with transaction.atomic():
+            return version_decide(
+                trip=trip, to=Trip.Status.WITHDRAWN, actor=actor, reason=reason, decision={}
+            )
+    except DatabaseError as error:
+        if WITHDRAW_REFUSED not in str(error):
+            raise
+    raise ApplicationError(
+        _(
+            "This trip is part of an approved or issued statement; it cannot be withdrawn. "
+            "Ask the bureau to review it instead."
+        ),
+        field="status",
+    )

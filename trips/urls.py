@@ -14,4 +14,6 @@ urlpatterns = [
     # Under review/ so that the review queue stays the current section of the navigation.
     path("trips/review/<int:pk>/", views.trip_review, name="trip_review"),
     path("trips/<int:pk>/reverify/", views.trip_reverify, name="trip_reverify"),
+    path("trips/<int:pk>/declare-mode/", views.trip_declare_mode, name="trip_declare_mode"),
+    path("trips/<int:pk>/withdraw/", views.trip_withdraw, name="trip_withdraw"),
 ]

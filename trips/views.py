@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -19,11 +19,12 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.forms import submit
+from core.forms import Form, submit
 from core.roles import REVIEW_TRIPS, UPLOAD, Role
 from core.services import require
 from core.web import acting_user, audit_trail, capability_required, paginate
@@ -31,9 +32,16 @@ from operators.models import Operator, User, Vehicle
 from operators.selectors import operator_list, vehicle_list
 
 from . import services
-from .forms import TripFilterForm, TripReverifyForm, TripReviewForm, TripUploadForm
+from .forms import (
+    TripDeclareModeForm,
+    TripFilterForm,
+    TripReverifyForm,
+    TripReviewForm,
+    TripUploadForm,
+    TripWithdrawForm,
+)
 from .models import Trip, TripDay
-from .reason_codes import FLAG_CODES
+from .reason_codes import FLAG_CODES, PARSE_ERROR_CODES, REJECT_CODES, TripReason
 from .reasons import REASON_TEXT, ReasonShown, describe
 from .selectors import review_queue, trip_conflicts, trip_list
 from .throttling import UploadThrottle
@@ -250,7 +258,7 @@ def review_queue_page(request: HttpRequest) -> HttpResponse:
     page_obj = paginate(request, review_queue(user=user))
     rows = []
     for trip in page_obj:
-        reasons = describe(trip.reasons)
+        reasons = _reasons(user, trip)
         flags = [reason for reason in reasons if reason.code in FLAG_CODES]
         rows.append((trip, flags or reasons))
     return render(
@@ -272,7 +280,7 @@ def review_queue_page(request: HttpRequest) -> HttpResponse:
 def trip_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     trip = get_object_or_404(trip_list(user=user), pk=pk)
-    reasons = describe(trip.reasons)
+    reasons = _reasons(user, trip)
     can_manage = REVIEW_TRIPS.allows(user)
     return render(
         request,
@@ -290,8 +298,11 @@ def trip_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "show_company": not _is_company(user),
             "can_review": can_manage and trip.status == Trip.Status.NEEDS_REVIEW,
             "can_reverify": (
-                can_manage and trip.status not in UNFINISHED and trip.raw_purged_at is None
+                can_manage
+                and trip.status not in (*UNFINISHED, Trip.Status.WITHDRAWN)
+                and trip.raw_purged_at is None
             ),
+            **_company_actions(user, trip),
             "audit_entries": audit_trail(user=user, obj=trip),
             **_trace_map(trip, reasons),
             **_conflicts(user, trip),
@@ -320,7 +331,7 @@ def trip_review(request: HttpRequest, pk: int) -> HttpResponse:
             text = _("Trip #%(id)s accepted.") if accept else _("Trip #%(id)s rejected.")
             messages.success(request, text % {"id": trip.pk})
             return redirect("trips:review_queue")
-    reasons = describe(trip.reasons)
+    reasons = _reasons(user, trip)
     title = _("Review trip #%(id)s") % {"id": trip.pk}
     return render(
         request,
@@ -380,6 +391,129 @@ def trip_reverify(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _company_actions(user: User, trip: Trip) -> dict[str, bool]:
+    """What the company may still do with its trip (trips.services decides again)."""
+    mine = UPLOAD.allows(user)
+    mode_missing = trip.status == Trip.Status.REJECTED and any(
+        r.get("code") == TripReason.MODE_MISSING for r in trip.reasons
+    )
+    return {
+        "mode_missing": mode_missing,
+        "can_declare_mode": mine and mode_missing and trip.raw_purged_at is None,
+        "can_withdraw": mine and Trip.Status.WITHDRAWN in Trip.TRANSITIONS[trip.status],
+    }
+
+
+def _reasons(user: User, trip: Trip) -> list[ReasonShown]:
+    """The trip's reasons in words, a conflict naming the other trip where the reader may
+    see it (another company's trip is never named)."""
+    reasons = describe(trip.reasons)
+    others = {int(r["trip"]) for r in trip.reasons if r.get("trip") is not None}
+    visible = (
+        set(trip_list(user=user).filter(pk__in=others).values_list("pk", flat=True))
+        if others
+        else set()
+    )
+    return [
+        replace(shown, other_trip=int(stored["trip"]))
+        if stored.get("trip") is not None and int(stored["trip"]) in visible
+        else shown
+        for shown, stored in zip(reasons, trip.reasons, strict=True)
+    ]
+
+
+def _trip_form_page(
+    request: HttpRequest,
+    *,
+    user: User,
+    trip: Trip,
+    form: Form,
+    title: str,
+    intro: str,
+    danger: bool,
+) -> HttpResponse:
+    """A company's action on its trip as a form page (form_page.html)."""
+    detail_url = reverse("trips:trip_detail", args=[trip.pk])
+    return render(
+        request,
+        "form_page.html",
+        {
+            "page_title": title,
+            "breadcrumbs": [
+                _list_crumb(user),
+                (_("Trip #%(id)s") % {"id": trip.pk}, detail_url),
+                (title, None),
+            ],
+            "form": form,
+            "subject": f"#{trip.pk} · {trip.vehicle.plate} · {trip.original_name or '—'}",
+            "intro": intro,
+            "submit_label": title,
+            "cancel_url": detail_url,
+            "danger": danger,
+        },
+    )
+
+
+@capability_required(UPLOAD)
+def trip_declare_mode(request: HttpRequest, pk: int) -> HttpResponse:
+    """The company declares the driving mode of its trip rejected for a missing mode."""
+    user = acting_user(request)
+    trip = get_object_or_404(trip_list(user=user), pk=pk)
+    form = TripDeclareModeForm(request.POST or None)
+    if form.is_valid():
+        done = submit(
+            form,
+            services.trip_declare_mode,
+            actor=user,
+            trip=trip,
+            mode=form.cleaned_data["mode"],
+            reason=form.cleaned_data["reason"],
+        )
+        if done is not None:
+            messages.success(request, _("Trip #%(id)s is being verified again.") % {"id": trip.pk})
+            return redirect("trips:trip_detail", pk=trip.pk)
+    return _trip_form_page(
+        request,
+        user=user,
+        trip=trip,
+        form=form,
+        title=_("Declare the driving mode"),
+        intro=_(
+            "The file carries no driving mode. Uploading it again returns this same trip; "
+            "declare the mode here and the trip is verified again from its raw file. The "
+            "declaration is recorded in the audit trail."
+        ),
+        danger=False,
+    )
+
+
+@capability_required(UPLOAD)
+def trip_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    """The company withdraws its trip: kept as evidence, never paid."""
+    user = acting_user(request)
+    trip = get_object_or_404(trip_list(user=user), pk=pk)
+    form = TripWithdrawForm(request.POST or None)
+    if form.is_valid():
+        done = submit(
+            form, services.trip_withdraw, actor=user, trip=trip, reason=form.cleaned_data["reason"]
+        )
+        if done is not None:
+            messages.success(request, _("Trip #%(id)s withdrawn.") % {"id": trip.pk})
+            return redirect("trips:trip_detail", pk=trip.pk)
+    return _trip_form_page(
+        request,
+        user=user,
+        trip=trip,
+        form=form,
+        title=_("Withdraw the trip"),
+        intro=_(
+            "A withdrawn trip stays on record but counts for nothing. A trip that an approved "
+            "or issued statement rests on cannot be withdrawn."
+        ),
+        danger=True,
+    )
+
+
 # ---- upload ----------------------------------------------------------------------------
 
 
@@ -409,6 +543,11 @@ def _upload_texts() -> dict[str, Any]:
         "server": _("The server could not take the file."),
         "choose_vehicle": _("Choose the vehicle first."),
         "choose_files": _("Choose or drop at least one file."),
+        "choose_mode": _("Choose the driving mode: these files carry none."),
+        "formats_without_mode": sorted(services.FORMATS_WITHOUT_MODE),
+        "extensions_without_mode": ["gpx", "nmea", "nma"],
+        "reasons": {code: str(text) for code, text in REASON_TEXT.items()},
+        "weighed": sorted(FLAG_CODES | REJECT_CODES | PARSE_ERROR_CODES),
     }
 
 
@@ -442,6 +581,12 @@ def trip_upload_page(request: HttpRequest) -> HttpResponse:
             )
             if done is not None:
                 uploaded.append(done[0])
+                if not done[1]:  # the same file again: the trip it already is
+                    messages.info(
+                        request,
+                        _("%(name)s was uploaded before: it is trip #%(id)s.")
+                        % {"name": upload.name, "id": done[0].pk},
+                    )
         if uploaded and not form.errors:
             messages.success(
                 request,
@@ -464,5 +609,8 @@ def trip_upload_page(request: HttpRequest) -> HttpResponse:
             "trip_url_template": reverse("trips:trip_detail", args=[0]).removesuffix("0/")
             + "{id}/",
             "upload_texts": _upload_texts(),
+            "samples": [
+                (label, static(f"samples/trip-sample.{fmt}")) for fmt, label in Trip.Format.choices
+            ],
         },
     )

@@ -57,13 +57,39 @@
     row.item.dataset.state = kind;
   }
 
+  // Why a trip was rejected or held, in the page's language: its first refusal or flag.
+  function why(trip) {
+    if (trip.status !== "rejected" && trip.status !== "needs_review") return "";
+    const texts = text("reasons");
+    const weighed = (trip.reasons || []).filter(function (r) {
+      return text("weighed").indexOf(r.code) >= 0;
+    });
+    const first = weighed[0] || (trip.reasons || [])[0];
+    return first ? texts[first.code] || first.message : "";
+  }
+
   function showTrip(row, trip, tripUrl) {
     row.status.textContent = "";
+    // The bar said the upload went through; the verdict is the badge and its reason.
+    row.bar.hidden = true;
+    if (row.again) {
+      const note = document.createElement("span");
+      note.className = "upload-again";
+      note.textContent = text("again") + " ";
+      row.status.append(note);
+    }
     const badge = document.createElement("span");
     badge.className = "badge status-" + trip.status;
     badge.textContent = text("statuses")[trip.status] || trip.status;
     row.status.append(badge, " ");
-    if (trip.eligible_m !== undefined && UNFINISHED.indexOf(trip.status) < 0) {
+    const reason = why(trip);
+    if (reason) {
+      const words = document.createElement("span");
+      words.className = "upload-why";
+      words.textContent = reason + " ";
+      row.status.append(words);
+    }
+    if (trip.eligible_m !== undefined && UNFINISHED.indexOf(trip.status) < 0 && trip.status !== "rejected") {
       const km = document.createElement("span");
       km.className = "eligible-km";
       km.textContent = text("eligible") + " " + (Number(trip.eligible_m) / 1000).toFixed(3) + " " + text("km") + " ";
@@ -146,7 +172,9 @@
         if (xhr.status === 202 || xhr.status === 200) {
           setProgress(row, 100);
           const trip = JSON.parse(xhr.responseText);
-          setStatus(row, xhr.status === 200 ? text("again") : text("verifying"), "verifying");
+          // The same file again is the trip it already is: said until the verdict and after.
+          row.again = xhr.status === 200;
+          setStatus(row, row.again ? text("again") : text("verifying"), "verifying");
           poll(form.dataset.apiUrl, trip.id, row, form.dataset.tripUrl);
         } else {
           setStatus(row, text("failed") + " " + errorWords(xhr), "failed");
@@ -178,7 +206,31 @@
         li.textContent = file.name + " (" + sizeLabel(file.size) + ")";
         chosen.append(li);
       });
+      askForMode();
     }
+
+    // A format whose fixes carry no driving mode (GPX, NMEA) needs one declared: asked as
+    // soon as such a file (or format) is chosen; the server refuses it without one too.
+    const modeField = form.elements.mode;
+    const modeHint = document.getElementById("mode-needed");
+    function needsMode() {
+      if (text("formats_without_mode").indexOf(form.elements.format.value) >= 0) return true;
+      return Array.prototype.some.call(input.files, function (file) {
+        const dot = file.name.lastIndexOf(".");
+        const ext = dot < 0 ? "" : file.name.slice(dot + 1).toLowerCase();
+        return text("extensions_without_mode").indexOf(ext) >= 0;
+      });
+    }
+    function askForMode() {
+      const ask = needsMode() && !modeField.value;
+      modeHint.hidden = !ask;
+      modeField.required = needsMode();
+      modeField.closest(".field").classList.toggle("has-error", ask);
+      modeField.setAttribute("aria-invalid", ask ? "true" : "false");
+      return ask;
+    }
+    modeField.addEventListener("change", askForMode);
+    form.elements.format.addEventListener("change", askForMode);
 
     // Dropped files join those already chosen (several drops add up).
     zone.addEventListener("dragover", function (event) {
@@ -210,6 +262,11 @@
       if (!files.length) {
         problem.textContent = text("choose_files");
         input.focus();
+        return;
+      }
+      if (askForMode()) {
+        problem.textContent = text("choose_mode");
+        modeField.focus();
         return;
       }
       panel.hidden = false;

@@ -451,6 +451,22 @@ MATRIX: list[Cell] = [
         kwargs=pk(lambda w: w.a.trip),
         body=lambda w: {"reason": "批文更正"},
     ),
+    # The company's own actions: past the role, the accepted trip of an issued statement
+    # takes no declared mode and cannot be withdrawn (400).
+    Cell(
+        "trip-declare-mode",
+        "POST",
+        row(403, 403, 400, 400, 404),
+        kwargs=pk(lambda w: w.a.trip),
+        body=lambda w: {"mode": "auto"},
+    ),
+    Cell(
+        "trip-withdraw",
+        "POST",
+        row(403, 403, 400, 400, 404),
+        kwargs=pk(lambda w: w.a.trip),
+        body=lambda w: {"reason": "上传错了"},
+    ),
     # --- live telemetry terminals ----------------------------------------------------------
     Cell(
         "terminal-list",
@@ -845,6 +861,8 @@ WEB: list[Page] = [
     Page("trips:trip_detail", GOVERNMENT_AND_OWN, pk(lambda w: w.a.trip)),
     Page("trips:trip_review", BUREAU_ACTION_ON_A, pk(lambda w: w.a.flagged_trip)),
     Page("trips:trip_reverify", BUREAU_ACTION_ON_A, pk(lambda w: w.a.trip)),
+    Page("trips:trip_declare_mode", row(403, 403, 200, 200, 404), pk(lambda w: w.a.trip)),
+    Page("trips:trip_withdraw", row(403, 403, 200, 200, 404), pk(lambda w: w.a.trip)),
     Page("subsidies:grade_list", COMPANY_REFUSED),
     Page(
         "subsidies:grade_edit",

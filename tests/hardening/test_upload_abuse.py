@@ -58,14 +58,16 @@ def refused(data: bytes, **options: Any) -> tuple[parsers.TraceError, float]:
     return caught.value, time.perf_counter() - started
 
 
-def upload(client: APIClient, vin: str, data: bytes, name: str = "trip.csv") -> Any:
+def upload(client: APIClient, vin: str, data: bytes, name: str = "trip.csv", **fields: str) -> Any:
     handle = io.BytesIO(data)
     handle.name = name
-    return client.post("/api/v1/trips/", {"vin": vin, "file": handle}, format="multipart")
+    return client.post("/api/v1/trips/", {"vin": vin, "file": handle, **fields}, format="multipart")
 
 
-def uploaded_and_processed(world: World, data: bytes, name: str = "trip.csv") -> Trip:
-    response = upload(client_for(world.staff_a), world.vehicle_a.vin, data, name)
+def uploaded_and_processed(
+    world: World, data: bytes, name: str = "trip.csv", **fields: str
+) -> Trip:
+    response = upload(client_for(world.staff_a), world.vehicle_a.vin, data, name, **fields)
     assert response.status_code == 202, response.content
     return trip_services.trip_process(trip_id=response.json()["id"])
 
@@ -81,7 +83,9 @@ def uploaded_and_processed(world: World, data: bytes, name: str = "trip.csv") ->
 def test_gpx_with_entities_is_rejected_through_the_upload(
     world: World, doctype: bytes, entity: bytes
 ) -> None:
-    trip = uploaded_and_processed(world, GPX_HEAD + doctype + GPX_BODY % entity, "bomb.gpx")
+    trip = uploaded_and_processed(
+        world, GPX_HEAD + doctype + GPX_BODY % entity, "bomb.gpx", mode="auto"
+    )
     assert trip.status == Trip.Status.REJECTED
     assert [r["code"] for r in trip.reasons] == ["xml_forbidden"]
     assert trip.total_m == 0
@@ -137,12 +141,13 @@ def test_csv_with_a_60_mb_single_line_is_refused_at_once() -> None:
     assert seconds < 0.5
 
 
-def test_csv_with_a_nul_byte_is_rejected_naming_its_line(world: World) -> None:
+def test_csv_with_a_nul_byte_is_refused_at_upload_naming_its_line(world: World) -> None:
     lines = straight_east(start=T0, metres=100).split(b"\n")
     lines[3] = lines[3][:5] + b"\x00" + lines[3][5:]
-    trip = uploaded_and_processed(world, b"\n".join(lines))
-    assert trip.status == Trip.Status.REJECTED
-    assert [(r["code"], r["line"]) for r in trip.reasons] == [("binary", 4)]
+    response = upload(client_for(world.staff_a), world.vehicle_a.vin, b"\n".join(lines))
+    assert response.status_code == 400
+    assert "第 4 行" in response.json()["file"][0]
+    assert not Trip.objects.exists()
 
 
 def test_geojson_nested_thousands_deep_is_refused_not_a_crash() -> None:
@@ -191,7 +196,7 @@ def test_a_declared_length_over_the_limit_is_refused_before_the_body_is_read(
     assert not Trip.objects.exists()
 
 
-def test_a_body_that_is_not_a_form_is_415_and_a_png_is_rejected_as_binary(
+def test_a_body_that_is_not_a_form_is_415_and_a_png_is_refused_as_binary(
     world: World,
 ) -> None:
     client = client_for(world.staff_a)
@@ -199,8 +204,10 @@ def test_a_body_that_is_not_a_form_is_415_and_a_png_is_rejected_as_binary(
     assert xml.status_code == 415
     # The part's content type is not trusted either way: the content decides.
     png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64)
-    trip = uploaded_and_processed(world, png, "photo.png")
-    assert [r["code"] for r in trip.reasons] == ["binary"]
+    response = upload(client, world.vehicle_a.vin, png, "photo.png")
+    assert response.status_code == 400
+    assert "不是行程日志" in response.json()["file"][0]
+    assert not Trip.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -171,12 +171,12 @@ def test_unknown_upload_field_is_a_400_naming_it(world: World) -> None:
 @pytest.mark.parametrize(
     "data",
     [
-        b"\x00\x01\x02\xff\xfe binary garbage \x00",
         b"timestamp,lat,lon\n2026-03-02T09:00:00+08:00,37.86,113.55\n",  # no mode column
         b"timestamp,lat,lon,mode\nyesterday,37.86,113.55,auto\n",
-        "timestamp,lat,lon,mode\n2026-03-02T09:00:00+08:00,37.86,113.55,auto\n".encode("utf-16"),
+        "timestamp,lat,lon,mode\n2026-03-02T09:00:00+08:00,37.86,113.55,auto\n".encode("gbk"),
     ],
-    ids=["binary", "missing-mode", "bad-timestamp", "utf16"],
+    # Binary data (and UTF-16, NUL bytes too) is refused at upload: tests/trips/test_recovery.py
+    ids=["missing-mode", "bad-timestamp", "gbk"],
 )
 def test_unusable_file_gives_a_rejected_trip_with_a_reason_and_no_metres(
     world: World, data: bytes

@@ -27,7 +27,15 @@ from .nmea import parse_nmea
 from .parquet import parse_parquet
 from .trace import Note, ParsedTrace, TraceError
 
-__all__ = ["FORMATS", "Note", "ParsedTrace", "TraceError", "detect_format", "parse"]
+__all__ = [
+    "FORMATS",
+    "Note",
+    "ParsedTrace",
+    "TraceError",
+    "detect_format",
+    "parse",
+    "refuse_binary",
+]
 
 FORMATS = ("csv", "gpx", "geojson", "nmea", "parquet")
 

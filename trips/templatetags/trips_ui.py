@@ -6,6 +6,9 @@ from decimal import Decimal
 
 from django import template
 
+from trips.models import Trip
+from trips.reasons import describe
+
 register = template.Library()
 
 
@@ -15,3 +18,14 @@ def km(metres: Decimal | float | None, places: int = 3) -> str:
     if metres is None:
         return "—"
     return f"{Decimal(metres) / 1000:.{int(places)}f}"
+
+
+@register.filter
+def why(trip: Trip) -> str:
+    """Why a trip was rejected or held, in a line (its first refusal or flag), for the lists;
+    "" for a trip that counts as it is."""
+    if trip.status not in (Trip.Status.REJECTED, Trip.Status.NEEDS_REVIEW):
+        return ""
+    reasons = describe(trip.reasons)
+    weighed = [r for r in reasons if r.severity in ("reject", "review")] or reasons
+    return weighed[0].text if weighed else ""
