@@ -118,10 +118,11 @@ def known_ids(seeded: Seeded) -> dict[str, list[int]]:
         "audit": [seeded.audit_record.pk],
         # The seeded world has no terminal: an id that is nobody's (tests/telemetry covers them).
         "terminals": [0],
-        # The seed makes none of these (issue 15): an id that does not exist.
+        # The seed makes none of these (issues 14, 15): an id that does not exist.
         "objections": [10**9],
         "payment-batches": [10**9],
         "clawbacks": [10**9],
+        "incidents": [10**9],
     }
 
 
