@@ -126,6 +126,7 @@
 
     const zones = json("trip-zones");
     layers.zones = L.geoJSON(zones, {
+      className: "trip-zone",  // passed on to each path (Leaflet's GeoJSON options)
       style: { color: element.dataset.zoneColor, weight: 2, fillOpacity: 0.12, fillColor: element.dataset.zoneColor },
       onEachFeature: function (feature, layer) {
         const p = feature.properties;
