@@ -170,13 +170,20 @@ def lines_chart(
                 )
             )
     if labels:
-        # first, middle and last x labels
-        for i in sorted({0, len(labels) // 2, len(labels) - 1}):
+        # first, middle and last x labels, the ends anchored inside the picture
+        last = len(labels) - 1
+        for i in sorted({0, len(labels) // 2, last}):
+            anchor, at = ("middle", x(i))
+            if i == 0:
+                anchor, at = "start", x(i) - left / 2
+            elif i == last:
+                anchor, at = "end", float(width - 2)
             parts.append(
                 format_html(
-                    '<text class="axis" x="{}" y="{}" text-anchor="middle">{}</text>',
-                    _c(x(i)),
+                    '<text class="axis" x="{}" y="{}" text-anchor="{}">{}</text>',
+                    _c(at),
                     height - 8,
+                    anchor,
                     labels[i],
                 )
             )

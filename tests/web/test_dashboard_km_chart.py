@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from pytest_django import DjangoAssertNumQueries
 
+from core.charts import Series, lines_chart
 from operators.models import User
 from routes import services as routes_services
 from tests.conftest import World
@@ -108,3 +109,20 @@ def test_a_company_sees_no_other_companys_line(driven: World) -> None:
 
     assert page.status_code == 200
     assert "各企业每月合规里程" not in page.content.decode()
+
+
+def test_the_chart_escapes_names_and_keeps_its_labels_inside_the_picture() -> None:
+    svg = lines_chart(
+        ["2026-01", "2026-02", "2026-03"],
+        [Series("<b>甲</b>", [1.0, 2.0, 3.0]), Series("乙", [0.5, 0.0, 0.25])],
+        chart_id="c",
+        title="t",
+        description="d",
+        unit="km",
+    )
+
+    assert "<b>" not in svg
+    assert "&lt;b&gt;甲&lt;/b&gt; · 2026-02: 2.000 km" in svg
+    assert svg.count('<path class="series"') == 2
+    assert 'text-anchor="start">2026-01<' in svg
+    assert 'x="478.0" y="192" text-anchor="end">2026-03<' in svg  # width 480 - 2
