@@ -30,6 +30,18 @@ def _fmt(value: float, decimals: int) -> str:
     return number_format(value, decimals, force_grouping=True)
 
 
+@dataclass(frozen=True)
+class Series:
+    """One line of a chart: a name (for its legend and dots' titles) and a value per x label."""
+
+    name: str
+    values: Sequence[float]
+
+
+# A line's colour by its place; the page's legend names each line in words beside its colour.
+SERIES_COLORS = ("#0b4fa8", "#1b6e3a", "#a4161a", "#6b3fa0", "#b35c00", "#0b7285", "#4f5a6b")
+
+
 def line_chart(
     points: Sequence[Point],
     *,
@@ -44,13 +56,47 @@ def line_chart(
     height: int = 200,
 ) -> SafeString:
     """A step line of `points` (left to right) with an optional dashed target line."""
+    return lines_chart(
+        [p.label for p in points],
+        [Series("", [p.value for p in points])],
+        chart_id=chart_id,
+        title=title,
+        description=description,
+        unit=unit,
+        target=target,
+        target_label=target_label,
+        decimals=decimals,
+        width=width,
+        height=height,
+        steps=True,
+    )
+
+
+def lines_chart(
+    labels: Sequence[str],
+    series: Sequence[Series],
+    *,
+    chart_id: str,
+    title: str,
+    description: str,
+    unit: str,
+    target: float | None = None,
+    target_label: str = "",
+    decimals: int = 3,
+    width: int = 480,
+    height: int = 200,
+    steps: bool = False,
+) -> SafeString:
+    """One line per series over the x `labels` (left to right), coloured by SERIES_COLORS in
+    order, as steps (a level held until the next point) or straight segments, with an
+    optional dashed target line."""
     left, right, top, bottom = 48, 12, 14, 28
     plot_w, plot_h = width - left - right, height - top - bottom
-    top_value = max([p.value for p in points] + [target or 0.0, 1e-9])
+    top_value = max([v for one in series for v in one.values] + [target or 0.0, 1e-9])
     top_value *= 1.08
 
     def x(i: int) -> float:
-        return left + (plot_w * i / max(1, len(points) - 1))
+        return left + (plot_w * i / max(1, len(labels) - 1))
 
     def y(value: float) -> float:
         return top + plot_h * (1 - value / top_value)
@@ -97,30 +143,49 @@ def line_chart(
                 target_label,
             )
         )
-    if points:
-        path = [f"M{x(0):.1f},{y(points[0].value):.1f}"]
-        for i in range(1, len(points)):
-            path.append(f"H{x(i):.1f}V{y(points[i].value):.1f}")
-        parts.append(format_html('<path class="series" d="{}"/>', " ".join(path)))
-        for i, point in enumerate(points):
+    for n, one in enumerate(series):
+        values = list(one.values)
+        if not values:
+            continue
+        color = SERIES_COLORS[n % len(SERIES_COLORS)]
+        path = [f"M{x(0):.1f},{y(values[0]):.1f}"]
+        for i in range(1, len(values)):
+            step = f"H{x(i):.1f}V{y(values[i]):.1f}" if steps else f"L{x(i):.1f},{y(values[i]):.1f}"
+            path.append(step)
+        parts.append(
+            format_html('<path class="series" style="stroke: {}" d="{}"/>', color, " ".join(path))
+        )
+        name = f"{one.name} · " if one.name else ""
+        for i, value in enumerate(values):
             parts.append(
                 format_html(
-                    '<circle class="dot" cx="{}" cy="{}" r="2.5"><title>{}: {} {}</title></circle>',
+                    '<circle class="dot" style="fill: {}" cx="{}" cy="{}" r="2.5">'
+                    "<title>{}{}: {} {}</title></circle>",
+                    color,
                     _c(x(i)),
-                    _c(y(point.value)),
-                    point.label,
-                    _fmt(point.value, decimals),
+                    _c(y(value)),
+                    name,
+                    labels[i],
+                    _fmt(value, decimals),
                     unit,
                 )
             )
-        # first, middle and last x labels
-        for i in sorted({0, len(points) // 2, len(points) - 1}):
+    if labels:
+        # first, middle and last x labels, the ends anchored inside the picture
+        last = len(labels) - 1
+        for i in sorted({0, len(labels) // 2, last}):
+            anchor, at = ("middle", x(i))
+            if i == 0:
+                anchor, at = "start", x(i) - left / 2
+            elif i == last:
+                anchor, at = "end", float(width - 2)
             parts.append(
                 format_html(
-                    '<text class="axis" x="{}" y="{}" text-anchor="middle">{}</text>',
-                    _c(x(i)),
+                    '<text class="axis" x="{}" y="{}" text-anchor="{}">{}</text>',
+                    _c(at),
                     height - 8,
-                    points[i].label,
+                    anchor,
+                    labels[i],
                 )
             )
     parts.append("</svg>")

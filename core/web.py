@@ -28,7 +28,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format, number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from .models import AuditRecord
 from .roles import (
@@ -178,7 +178,45 @@ _UNITS: list[tuple[str, StrOrPromise, int, tuple[float, StrOrPromise, int] | Non
     ("_yuan_per_km", gettext_lazy("%(value)s yuan/km"), 2, None),
     ("_km", gettext_lazy("%(value)s km"), 3, None),
     ("_yuan", gettext_lazy("%(value)s yuan"), 2, None),
+    ("_kmh", gettext_lazy("%(value)s km/h"), 0, None),
+    ("_s", gettext_lazy("%(value)s s"), 0, None),
 ]
+
+
+# Words for the keys inside JSON values people read (audit changes, a trip's technical
+# details): the verification parameters stored with each result (trips.verification's
+# VerifyParams, and the points limit). A key missing here shows as itself.
+JSON_KEYS: dict[str, StrOrPromise] = {
+    "max_speed_kmh": gettext_lazy("Highest plausible speed"),
+    "max_gap_s": gettext_lazy("Longest gap between fixes that still earns credit"),
+    "metric_crs": gettext_lazy("Coordinate system for measuring"),
+    "tz": gettext_lazy("Time zone of the days"),
+    "max_duration_s": gettext_lazy("Longest trip"),
+    "earliest_year": gettext_lazy("Earliest year accepted"),
+    "max_future_s": gettext_lazy("How far a fix may lie in the future"),
+    "stop_window_s": gettext_lazy("Window for telling standing still"),
+    "stop_radius_m": gettext_lazy("Radius for telling standing still"),
+    "review_outlier_share": gettext_lazy("Share of outliers flagged for review"),
+    "review_outlier_run_s": gettext_lazy("Run of outliers flagged for review"),
+    "review_gap_share": gettext_lazy("Share of time in gaps flagged for review"),
+    "review_gap_s": gettext_lazy("Gap flagged for review"),
+    "review_gap_jump_m": gettext_lazy("Jump across a gap flagged for review"),
+    "review_odometer_share": gettext_lazy("Odometer disagreement flagged for review (share)"),
+    "review_odometer_min_m": gettext_lazy("Odometer disagreement flagged for review (least)"),
+    "edge_grid_m": gettext_lazy("Grid size near zone edges"),
+    "review_recorder_share": gettext_lazy("Unsupported by the recorder, flagged (share)"),
+    "review_recorder_min_m": gettext_lazy("Unsupported by the recorder, flagged (least)"),
+    "max_points": gettext_lazy("Most fixes in a file"),
+}
+# GeoJSON geometry types in words.
+GEOMETRY_TYPES: dict[str, StrOrPromise] = {
+    "Point": pgettext_lazy("geometry", "Point"),
+    "MultiPoint": pgettext_lazy("geometry", "MultiPoint"),
+    "LineString": pgettext_lazy("geometry", "LineString"),
+    "MultiLineString": pgettext_lazy("geometry", "MultiLineString"),
+    "Polygon": pgettext_lazy("geometry", "Polygon"),
+    "MultiPolygon": pgettext_lazy("geometry", "MultiPolygon"),
+}
 
 
 def _with_unit(name: str, value: Any) -> str | None:
@@ -188,6 +226,8 @@ def _with_unit(name: str, value: Any) -> str | None:
     number = _number(value)
     if number is None:
         return None
+    if name.endswith("_share"):
+        return f"{number_format(100 * number, 1)}%"
     for suffix, template, decimals, larger in _UNITS:
         if not name.endswith(suffix):
             continue
@@ -213,14 +253,25 @@ def _structured(value: Any) -> str:
         count = _positions(value["coordinates"])
         return ngettext(
             "%(type)s geometry, %(count)s point", "%(type)s geometry, %(count)s points", count
-        ) % {"type": value["type"], "count": count}
+        ) % {"type": GEOMETRY_TYPES.get(value["type"], value["type"]), "count": count}
     if isinstance(value, dict):
-        return "; ".join(f"{key}: {_structured(item)}" for key, item in value.items())
+        return "; ".join(f"{label}: {shown}" for label, _key, shown in json_items(value))
+    if isinstance(value, list) and any(isinstance(item, dict | list) for item in value):
+        # records (a trip's reasons): the page shows them in words; the trail counts them
+        return ngettext("%(count)s entry", "%(count)s entries", len(value)) % {"count": len(value)}
     if isinstance(value, list):
         return ", ".join(_structured(item) for item in value)
     if isinstance(value, float):
         return number_format(value, 6 if abs(value) < 1000 else 3)
     return str(value)
+
+
+def json_items(value: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """A JSON object's entries as (label in words, key, value with its unit)."""
+    return [
+        (str(JSON_KEYS.get(key, key)), key, _with_unit(key, item) or _structured(item))
+        for key, item in value.items()
+    ]
 
 
 def _display(field: models.Field[Any, Any] | None, value: Any, name: str = "") -> str | None:

@@ -12,7 +12,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,7 +22,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from core.forms import Form, submit
 from core.roles import REVIEW_TRIPS, UPLOAD, Role
@@ -40,84 +39,14 @@ from .forms import (
     TripUploadForm,
     TripWithdrawForm,
 )
+from .map_layers import trip_map
 from .models import Trip, TripDay
 from .reason_codes import FLAG_CODES, PARSE_ERROR_CODES, REJECT_CODES, TripReason
 from .reasons import REASON_TEXT, ReasonShown, describe
 from .selectors import review_queue, trip_conflicts, trip_list
 from .throttling import UploadThrottle
 
-if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
-
-
-@dataclass(frozen=True)
-class TraceTag:
-    """A colour of the trace map, and the reason whose figure says how much of it there is."""
-
-    tag: str
-    label: StrOrPromise
-    color: str
-    reason_code: str  # "" for eligible, whose figure is the trip's own
-
-
-# The tags of trips.verification.verify.STEP_TAGS plus the dropped outlier fixes, in legend order.
-# Colours differ in lightness as well as hue; the legend's words and figures carry the meaning.
-TRACE_TAGS = (
-    TraceTag("eligible", gettext_lazy("Eligible"), "#1b6e3a", ""),
-    TraceTag("outside_zone", gettext_lazy("Outside the approved zones"), "#c1121f", "outside_zone"),
-    TraceTag("manual", gettext_lazy("Driven manually"), "#b35c00", "manual"),
-    TraceTag("outlier", gettext_lazy("Outlier fix (dropped)"), "#6b3fa0", "speed_outlier"),
-    TraceTag("gap", gettext_lazy("Gap in the log (no credit)"), "#5c6773", "gap"),
-    TraceTag("stationary", gettext_lazy("Standing still (jitter)"), "#0b7285", "stationary_jitter"),
-    TraceTag("not_permitted", gettext_lazy("No valid permit"), "#8a1c7c", "not_permitted"),
-    TraceTag(
-        "operator_not_eligible",
-        gettext_lazy("Company not yet eligible"),
-        "#3d348b",
-        "operator_not_eligible",
-    ),
-)
 UNFINISHED = (Trip.Status.RECEIVED, Trip.Status.PROCESSING)
-
-
-@dataclass(frozen=True)
-class LegendRow:
-    tag: str
-    label: str
-    color: str
-    km: float | None  # None for outliers, counted in fixes
-    fixes: int
-
-
-def _legend(trip: Trip, reasons: list[ReasonShown]) -> list[LegendRow]:
-    """The map's legend with each colour's figure: the facts of the map as text."""
-    by_code = {reason.code: reason for reason in reasons}
-    rows = []
-    for item in TRACE_TAGS:
-        reason = by_code.get(item.reason_code)
-        if item.tag == "eligible":
-            km: float | None = float(trip.eligible_m) / 1000
-            fixes = 0
-        elif item.tag == "outlier":
-            km, fixes = None, reason.count if reason else 0
-        else:
-            km, fixes = (reason.km if reason else 0.0), 0
-        rows.append(LegendRow(item.tag, str(item.label), item.color, km, fixes))
-    return rows
-
-
-def _trace_map(trip: Trip, reasons: list[ReasonShown]) -> dict[str, Any]:
-    """What templates/trips/_trace_map.html needs."""
-    return {
-        "legend": _legend(trip, reasons),
-        "trace_url": reverse("trip-trace", args=[trip.pk]) if trip.trace_file else "",
-        "trace_colors": {item.tag: item.color for item in TRACE_TAGS},
-        "trace_labels": {
-            "tags": {item.tag: str(item.label) for item in TRACE_TAGS},
-            "kind": _("Kind"),
-            "failed": _("The trace could not be loaded."),
-        },
-    }
 
 
 @dataclass(frozen=True)
@@ -304,7 +233,7 @@ def trip_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             **_company_actions(user, trip),
             "audit_entries": audit_trail(user=user, obj=trip),
-            **_trace_map(trip, reasons),
+            **trip_map(trip, reasons),
             **_conflicts(user, trip),
         },
     )
@@ -347,7 +276,7 @@ def trip_review(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "reasons": reasons,
             "show_company": True,
-            **_trace_map(trip, reasons),
+            **trip_map(trip, reasons),
             **_conflicts(user, trip, review=True),
         },
     )
