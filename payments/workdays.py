@@ -98,13 +98,16 @@ class DayRange:
 
 _LINE = re.compile(
     r"^(?P<start>\d{4}-\d{2}-\d{2})(?:\s*(?:\.\.|~|–|—)\s*(?P<end>\d{4}-\d{2}-\d{2}))?"
-    r"\s+(?P<kind>holiday|workday)\s+(?P<name>\S.*)$"
+    r"\s+(?P<kind>holiday|workday|放假|上班)\s+(?P<name>\S.*)$"
 )
+# The State Council's notices say 放假 and 上班: the schedule may be typed in either language.
+_KINDS = {"holiday": "holiday", "workday": "workday", "放假": "holiday", "上班": "workday"}
 
 
 def parse_ranges(text: str) -> list[DayRange]:
     """Ranges from lines such as `2027-02-06..2027-02-13 holiday 春节` and
-    `2027-02-14 workday 春节调休` (blank lines and lines from # on are skipped)."""
+    `2027-02-14 workday 春节调休`, or 放假 and 上班 for the kinds (blank lines and lines
+    from # on are skipped)."""
     ranges = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
@@ -125,5 +128,5 @@ def parse_ranges(text: str) -> list[DayRange]:
                 % {"line": number},
                 field="ranges",
             ) from None
-        ranges.append(DayRange(start, end, match["kind"], match["name"].strip()))
+        ranges.append(DayRange(start, end, _KINDS[match["kind"]], match["name"].strip()))
     return ranges

@@ -165,6 +165,8 @@ def test_finance_enters_and_reads_a_schedule_over_the_api(world: World) -> None:
 def test_ranges_are_read_from_lines_and_a_bad_line_is_named() -> None:
     text = "# 2027（虚构）\n2027-01-01..2027-01-03 holiday 元旦\n\n2027-01-09 workday 元旦调休\n"
     assert parse_ranges(text) == MADE_UP_2027
+    # As the State Council's notice words it.
+    assert parse_ranges(text.replace("holiday", "放假").replace("workday", "上班")) == MADE_UP_2027
     with pytest.raises(ApplicationError, match="第 2 行") as refused:
         parse_ranges("2027-01-01 holiday 元旦\n2027-02-30 holiday 春节\n")
     assert refused.value.field == "ranges"
