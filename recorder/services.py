@@ -271,12 +271,20 @@ def ads_events_import(*, actor: User, data: bytes, original_name: str = "") -> I
             uploaded_by=actor,
         )
         event_file.full_clean(validate_unique=False)
-        event_file.save()
-        created = _insert(frame, source=Source.FILE, source_file_id=event_file.pk)
-        if created:
-            event_file.created_events = created
-            event_file.save(update_fields=["created_events"])
-        incidents = _open_incidents(frame, actor=actor)
+        try:
+            with transaction.atomic():
+                event_file.save()
+        except IntegrityError:
+            # The same bytes, imported at the same moment by another request that committed
+            # first: its file holds every event, as above.
+            event_file = EventFile.objects.get(sha256=sha256)
+            created = incidents = 0
+        else:
+            created = _insert(frame, source=Source.FILE, source_file_id=event_file.pk)
+            if created:
+                event_file.created_events = created
+                event_file.save(update_fields=["created_events"])
+            incidents = _open_incidents(frame, actor=actor)
     audit_record(
         actor=actor,
         obj=event_file,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
 from typing import Any
 
 import pytest
@@ -281,3 +282,31 @@ def test_large_files_repeating_or_overlapping_add_exactly_the_new_events(world: 
     assert AdsEvent.objects.count() == 2 * n
     # Times given at +08:00 to the microsecond survive the CSV that goes to COPY.
     assert AdsEvent.objects.filter(at=start + dt.timedelta(seconds=7, microseconds=7)).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_new_file_imported_at_the_same_moment_is_recorded_once(world: World) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL")
+    data = csv_file(world.vehicle_a.vin, *GOOD)
+    barrier = threading.Barrier(3)
+    files: list[int] = []
+    errors: list[BaseException] = []
+
+    def send() -> None:
+        barrier.wait()
+        try:
+            files.append(services.ads_events_import(actor=world.staff_a, data=data).file.pk)
+        except BaseException as error:  # whatever escaped, reported by the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert set(files) == {EventFile.objects.get().pk}
+    assert AdsEvent.objects.count() == len(GOOD)

@@ -106,6 +106,8 @@ def test_the_trip_map_draws_its_layers_offline_and_explains_a_step(
           return [p.x, p.y, run.properties.t.slice(i - 5, i + 6)];
         }"""
     )
+    # Two frames: the SVG renderer redraws the paths for the new view before the click.
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     box = trace_map.bounding_box()
     assert box is not None
     page.mouse.click(box["x"] + x, box["y"] + y)
