@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, DateTimeField, Max, Value, When
+from django.db.models import Max
 from django.utils import timezone
 
 from core.geo import to_metric
@@ -43,7 +43,7 @@ from telemetry.selectors import (
     streams_with_new_fixes,
     vehicle_of,
 )
-from telemetry.services import stream_advance
+from telemetry.services import stream_advance, streams_advance_checked
 
 from .models import Trip
 from .services import trip_reverify, trip_upload
@@ -209,46 +209,12 @@ def _sweep_vehicle(vehicle_pk: int, now: datetime, idle: timedelta, since: datet
         return made
 
 
-def _advance_open(streams: Sequence[OpenStream]) -> None:
-    """Streams still open, with no late fix: their late fixes were looked for up to their
-    latest receipt. One update for all (never backwards); a stream another sweep holds
-    locked is skipped, to be looked at again next pass."""
-    new = {s.vehicle_pk: s.last_received_at for s in streams}
-    Stream.objects.bulk_create(
-        [Stream(vehicle_id=pk) for pk in new], ignore_conflicts=True, batch_size=_BATCH
-    )
-    pks = list(new)
-    for i in range(0, len(pks), _BATCH):
-        with transaction.atomic():
-            held = Stream.objects.select_for_update(skip_locked=True).filter(
-                vehicle_id__in=pks[i : i + _BATCH]
-            )
-            ahead = [
-                pk
-                for pk, checked in held.order_by("vehicle_id").values_list(
-                    "vehicle_id", "checked_received_at"
-                )
-                if checked is None or new[pk] > checked
-            ]
-            if ahead:
-                Stream.objects.filter(vehicle_id__in=ahead).update(
-                    checked_received_at=Case(
-                        *[When(vehicle_id=pk, then=Value(new[pk])) for pk in ahead],
-                        output_field=DateTimeField(),
-                    )
-                )
-
-
-# Streams per statement of the bulk update (SQLite allows 32,766 parameters).
-_BATCH = 2000
-
-
 def close_live_trips(*, now: datetime | None = None) -> list[int]:
     """Close every live trip that is due; returns the ids of the trips made.
 
     One grouped read decides which vehicles are due (silent, or possibly standing still)
     or have late fixes; only those are locked and have their fixes read. The others
-    advance in one bulk update.
+    advance together (`streams_advance_checked`).
     """
     now = now or timezone.now()
     idle = timedelta(seconds=settings.LIVE_TRIP_IDLE_S)
@@ -280,5 +246,6 @@ def close_live_trips(*, now: datetime | None = None) -> list[int]:
             made += _sweep_vehicle(stream.vehicle_pk, now, idle, since)
         except Exception:  # one vehicle's failure must not stop the others'
             logger.exception("Closing the live trip of vehicle %s failed.", stream.vehicle_pk)
-    _advance_open(still_open)
+    # Still open: their late fixes were looked for up to their latest receipt.
+    streams_advance_checked(checked={s.vehicle_pk: s.last_received_at for s in still_open})
     return made

@@ -92,3 +92,16 @@ def test_only_the_vehicles_that_are_due_close(world: World) -> None:
         sorted(Trip.objects.filter(pk__in=later).values_list("vehicle_id", flat=True)) == (pks[:-2])
     )
     assert close_live_trips(now=now + dt.timedelta(seconds=600)) == []
+
+
+def test_streams_advance_together_never_backwards(world: World) -> None:
+    at = timezone.now().replace(microsecond=0)
+    a, b = world.vehicle_a.pk, world.vehicle_b.pk
+    services.stream_advance(vehicle_pk=a, closed_until=None, checked_received_at=at)
+    services.streams_advance_checked(
+        checked={a: at - dt.timedelta(seconds=5), b: at - dt.timedelta(seconds=5)}
+    )
+    checked = dict(Stream.objects.values_list("vehicle_id", "checked_received_at"))
+    assert checked == {a: at, b: at - dt.timedelta(seconds=5)}  # b's stream made
+    services.streams_advance_checked(checked={a: at + dt.timedelta(seconds=1)})
+    assert Stream.objects.get(vehicle_id=a).checked_received_at == at + dt.timedelta(seconds=1)
