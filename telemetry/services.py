@@ -14,7 +14,7 @@ import gzip
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -325,6 +325,46 @@ def stream_advance(
         stream.checked_received_at = checked_received_at
     stream.save()
     return stream
+
+
+# PostgreSQL: the pairs go in as two arrays (a statement with thousands of placeholders
+# took psycopg longer to bind than PostgreSQL to run); a stream another sweep holds
+# locked is skipped (SKIP LOCKED), to be looked at again next pass, so two sweeps never
+# wait for each other's rows in different orders (a deadlock). SQLite has one writer.
+_ADVANCE_PG = """
+WITH v AS (SELECT * FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(vehicle_id, checked)),
+free AS (SELECT s.vehicle_id FROM telemetry_stream s JOIN v ON v.vehicle_id = s.vehicle_id
+         ORDER BY s.vehicle_id FOR UPDATE OF s SKIP LOCKED),
+made AS (INSERT INTO telemetry_stream (vehicle_id, checked_received_at)
+         SELECT vehicle_id, checked FROM v ON CONFLICT (vehicle_id) DO NOTHING)
+UPDATE telemetry_stream t SET checked_received_at = v.checked FROM v, free
+WHERE t.vehicle_id = v.vehicle_id AND free.vehicle_id = v.vehicle_id
+  AND (t.checked_received_at IS NULL OR t.checked_received_at < v.checked)
+"""
+
+
+def streams_advance_checked(*, checked: Mapping[int, datetime]) -> None:
+    """Advance many streams' `checked_received_at` (vehicle pk -> receipt time; never
+    backwards) at once, making the streams not yet there: the closing sweep's write for
+    every stream still open (one `stream_advance` each took a transaction per vehicle)."""
+    if not checked:
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(_ADVANCE_PG, [list(checked), list(checked.values())])
+            return
+        adapt = connection.ops.adapt_datetimefield_value
+        pairs = [(pk, adapt(at)) for pk, at in checked.items()]
+        cursor.executemany(
+            "INSERT OR IGNORE INTO telemetry_stream (vehicle_id, checked_received_at) "
+            "VALUES (%s, %s)",
+            pairs,
+        )
+        cursor.executemany(
+            "UPDATE telemetry_stream SET checked_received_at = %s WHERE vehicle_id = %s "
+            "AND (checked_received_at IS NULL OR checked_received_at < %s)",
+            [(at, pk, at) for pk, at in pairs],
+        )
 
 
 def fixes_export_day(*, day: date, delete: bool) -> tuple[str, int, str]:

@@ -28,14 +28,22 @@ from datetime import datetime, timedelta
 import numpy as np
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from core.geo import to_metric
 from core.services import audit_record, model_update
-from telemetry.models import Fix, Stream, Terminal
+from telemetry.models import Stream, Terminal
 from telemetry.partitions import ensure_fix_partitions
-from telemetry.selectors import OpenStream, fixes_for_vehicle, streams_with_new_fixes, vehicle_of
-from telemetry.services import stream_advance
+from telemetry.selectors import (
+    LiveFix,
+    OpenStream,
+    fixes_for_vehicle,
+    live_fixes,
+    streams_with_new_fixes,
+    vehicle_of,
+)
+from telemetry.services import stream_advance, streams_advance_checked
 
 from .models import Trip
 from .services import trip_reverify, trip_upload
@@ -45,7 +53,7 @@ logger = logging.getLogger(__name__)
 _SOURCE = {Terminal.Protocol.JT808: Trip.Source.JT808, Terminal.Protocol.MQTT: Trip.Source.MQTT}
 
 
-def canonical_csv(fixes: Sequence[Fix]) -> bytes:
+def canonical_csv(fixes: Sequence[LiveFix]) -> bytes:
     """The canonical CSV of fixes in time order (one per instant: the first terminal's)."""
     lines = ["timestamp,lat,lon,mode,speed_kmh,hdop,odometer_km"]
     last = None
@@ -63,7 +71,7 @@ def canonical_csv(fixes: Sequence[Fix]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def _extent_m(fixes: Sequence[Fix]) -> float:
+def _extent_m(fixes: Sequence[LiveFix]) -> float:
     """The largest distance of a fix from the fixes' centre."""
     x, y = to_metric(
         np.array([f.lon for f in fixes]), np.array([f.lat for f in fixes]), settings.METRIC_CRS
@@ -71,7 +79,7 @@ def _extent_m(fixes: Sequence[Fix]) -> float:
     return float(np.hypot(x - x.mean(), y - y.mean()).max())
 
 
-def _stationary_tail(fixes: Sequence[Fix], idle: timedelta) -> bool:
+def _stationary_tail(fixes: Sequence[LiveFix], idle: timedelta) -> bool:
     last_t = fixes[-1].t
     tail = [f for f in fixes if f.t >= last_t - idle]
     if len(tail) < 2 or tail[-1].t - tail[0].t < idle * 0.9:
@@ -79,12 +87,50 @@ def _stationary_tail(fixes: Sequence[Fix], idle: timedelta) -> bool:
     return bool(_extent_m(tail) <= settings.LIVE_STATIONARY_RADIUS_M)
 
 
-def _make_trip(fixes: Sequence[Fix]) -> Trip | None:
+# The box test below may only rule out: its metres come from the box's projected corners,
+# which a projection's scale and the box's curved edges can stretch by a fraction of a
+# percent, so it must be wider than the circle by this much before it counts.
+_BOX_MARGIN = 1.02
+
+
+def _may_stand_still(streams: Sequence[OpenStream], tail_from: datetime) -> list[bool]:
+    """For each stream not silent, whether its last LIVE_TRIP_IDLE_S of fixes could lie
+    within LIVE_STATIONARY_RADIUS_M of their centre, from the grouped read alone; True
+    means "read its fixes and apply the exact rule", False is certain."""
+    idle = timedelta(seconds=settings.LIVE_TRIP_IDLE_S)
+    boxes = np.array([s.tail_box or (0.0, 0.0, 0.0, 0.0) for s in streams]).reshape(-1, 4)
+    lat0, lat1, lon0, lon1 = boxes.T
+    x, y = to_metric(
+        np.concatenate([lon0, lon1, lon0, lon1]),
+        np.concatenate([lat0, lat0, lat1, lat1]),
+        settings.METRIC_CRS,
+    )
+    x, y = x.reshape(4, -1), y.reshape(4, -1)
+    span = np.maximum(x.max(axis=0) - x.min(axis=0), y.max(axis=0) - y.min(axis=0))
+    too_wide = span > 2 * settings.LIVE_STATIONARY_RADIUS_M * _BOX_MARGIN
+    out = []
+    for stream, wide in zip(streams, too_wide, strict=True):
+        if stream.closed_until is not None and stream.last_t - stream.closed_until < idle * 0.9:
+            # Its pending fixes span less than the exact rule's 90 % of the idle time.
+            out.append(False)
+        elif (
+            stream.tail_box is None
+            or stream.last_t > tail_from + idle  # a clock ahead: the box is not its tail's
+            or (stream.closed_until is not None and stream.closed_until >= tail_from)
+        ):
+            out.append(True)  # the box says nothing about its pending tail: look
+        else:
+            # The box's fixes are some of its pending tail's: the tail is at least as wide.
+            out.append(not bool(wide))
+    return out
+
+
+def _make_trip(fixes: Sequence[LiveFix], vehicle_pk: int) -> Trip | None:
     """The trip of these fixes, through the upload path; None when they never moved."""
     if len({f.t for f in fixes}) < 2 or _extent_m(fixes) <= settings.LIVE_STATIONARY_RADIUS_M:
         return None
-    vehicle = vehicle_of(vehicle_pk=fixes[0].vehicle_id)
-    source = _SOURCE[Terminal.Protocol(fixes[0].terminal.protocol)]
+    vehicle = vehicle_of(vehicle_pk=vehicle_pk)
+    source = _SOURCE[Terminal.Protocol(fixes[0].protocol)]
     data = canonical_csv(fixes)
     name = f"live-{source}-{vehicle.vin}-{fixes[0].t:%Y%m%dT%H%M%SZ}.csv"
     trip, created = trip_upload(
@@ -97,20 +143,20 @@ def _make_trip(fixes: Sequence[Fix]) -> Trip | None:
     return trip
 
 
-def _late_fixes(stream: OpenStream) -> list[int]:
+def _late_fixes(stream: Stream, since: datetime) -> list[int]:
     """Handle fixes received since the last sweep with a time before `closed_until`."""
     if stream.closed_until is None or stream.checked_received_at is None:
         return []
-    late = list(
-        fixes_for_vehicle(vehicle_pk=stream.vehicle_pk, until=stream.closed_until).filter(
-            received_at__gt=stream.checked_received_at
-        )
+    late = live_fixes(
+        fixes_for_vehicle(
+            vehicle_pk=stream.vehicle_id, after=since, until=stream.closed_until
+        ).filter(received_at__gt=stream.checked_received_at)
     )
     if not late:
         return []
     made: list[int] = []
-    loose: list[Fix] = []
-    trips = Trip.objects.filter(vehicle_id=stream.vehicle_pk).exclude(source=Trip.Source.UPLOAD)
+    loose: list[LiveFix] = []
+    trips = Trip.objects.filter(vehicle_id=stream.vehicle_id).exclude(source=Trip.Source.UPLOAD)
     for fix in late:
         trip = trips.filter(started_at__lte=fix.t, ended_at__gte=fix.t).first()
         if trip is None:
@@ -125,56 +171,81 @@ def _late_fixes(stream: OpenStream) -> list[int]:
         )
         trip_reverify(actor=None, trip=trip, reason="late live fix inside the trip")
     if loose:
-        trip = _make_trip(loose)
+        trip = _make_trip(loose, stream.vehicle_id)
         if trip is not None:
             made.append(trip.pk)
     return made
 
 
-def _sweep_vehicle(vehicle_pk: int, now: datetime, idle: timedelta) -> list[int]:
+def _sweep_vehicle(vehicle_pk: int, now: datetime, idle: timedelta, since: datetime) -> list[int]:
+    """Close one vehicle's trip if it is due, under its stream's lock: the grouped read
+    only chose it; what it saw may have changed since (another sweep, new fixes)."""
     with transaction.atomic():
         # One sweep per vehicle at a time (the gateway's, the ingest's, beat's).
         Stream.objects.get_or_create(vehicle_id=vehicle_pk)
         locked = Stream.objects.select_for_update().get(vehicle_id=vehicle_pk)
-        pending = list(fixes_for_vehicle(vehicle_pk=vehicle_pk, after=locked.closed_until))
-        received = [f.received_at for f in pending]
-        state = OpenStream(
-            vehicle_pk,
-            locked.closed_until,
-            locked.checked_received_at,
-            pending[-1].t if pending else now,
-            max(received) if received else now,
-        )
-        made = _late_fixes(state)
-        if not pending:
+        made = _late_fixes(locked, since)
+        pending = fixes_for_vehicle(vehicle_pk=vehicle_pk, after=locked.closed_until)
+        latest = pending.aggregate(last_t=Max("t"), last_received_at=Max("received_at"))
+        if latest["last_t"] is None:
             stream_advance(vehicle_pk=vehicle_pk, closed_until=None, checked_received_at=now)
             return made
-        silent = now - max(received) >= idle
-        if not silent and not _stationary_tail(pending, idle):
+        received = latest["last_received_at"]
+        silent = now - received >= idle
+        # The exact rule needs only the last idle time of fixes; all of them only to close.
+        if not silent and not _stationary_tail(
+            live_fixes(pending.filter(t__gte=latest["last_t"] - idle)), idle
+        ):
             # Still open: late fixes were looked for up to now, nothing closes.
-            stream_advance(
-                vehicle_pk=vehicle_pk, closed_until=None, checked_received_at=max(received)
-            )
+            stream_advance(vehicle_pk=vehicle_pk, closed_until=None, checked_received_at=received)
             return made
-        trip = _make_trip(pending)
+        fixes = live_fixes(pending)
+        trip = _make_trip(fixes, vehicle_pk)
         if trip is not None:
             made.append(trip.pk)
         stream_advance(
-            vehicle_pk=vehicle_pk, closed_until=pending[-1].t, checked_received_at=max(received)
+            vehicle_pk=vehicle_pk, closed_until=fixes[-1].t, checked_received_at=received
         )
         return made
 
 
 def close_live_trips(*, now: datetime | None = None) -> list[int]:
-    """Close every live trip that is due; returns the ids of the trips made."""
+    """Close every live trip that is due; returns the ids of the trips made.
+
+    One grouped read decides which vehicles are due (silent, or possibly standing still)
+    or have late fixes; only those are locked and have their fixes read. The others
+    advance together (`streams_advance_checked`).
+    """
     now = now or timezone.now()
     idle = timedelta(seconds=settings.LIVE_TRIP_IDLE_S)
     ensure_fix_partitions()
-    made: list[int] = []
     since = now - timedelta(seconds=settings.LIVE_SWEEP_LOOKBACK_S)
-    for stream in streams_with_new_fixes(since=since):
+    tail_from = now - idle
+    streams = streams_with_new_fixes(since=since, tail_from=tail_from)
+    pending = [s for s in streams if s.closed_until is None or s.last_t > s.closed_until]
+    looks = dict(
+        zip(
+            [s.vehicle_pk for s in pending],
+            _may_stand_still(pending, tail_from),
+            strict=True,
+        )
+    )
+    made: list[int] = []
+    still_open = []
+    for stream in streams:
+        due = stream.vehicle_pk in looks and (
+            now - stream.last_received_at >= idle or looks[stream.vehicle_pk]
+        )
+        if not (due or stream.late):
+            if stream.checked_received_at is None or (
+                stream.last_received_at > stream.checked_received_at
+            ):
+                still_open.append(stream)
+            continue
         try:
-            made += _sweep_vehicle(stream.vehicle_pk, now, idle)
+            made += _sweep_vehicle(stream.vehicle_pk, now, idle, since)
         except Exception:  # one vehicle's failure must not stop the others'
             logger.exception("Closing the live trip of vehicle %s failed.", stream.vehicle_pk)
+    # Still open: their late fixes were looked for up to their latest receipt.
+    streams_advance_checked(checked={s.vehicle_pk: s.last_received_at for s in still_open})
     return made
