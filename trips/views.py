@@ -211,6 +211,8 @@ def trip_detail(request: HttpRequest, pk: int) -> HttpResponse:
     trip = get_object_or_404(trip_list(user=user), pk=pk)
     reasons = _reasons(user, trip)
     can_manage = REVIEW_TRIPS.allows(user)
+    segments = list(trip.segments.select_related("segment").order_by("-eligible_m"))
+    segments_m = sum((row.eligible_m for row in segments), Decimal(0))
     return render(
         request,
         "trips/trip_detail.html",
@@ -219,7 +221,11 @@ def trip_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "breadcrumbs": [_list_crumb(user), (_("Trip #%(id)s") % {"id": trip.pk}, None)],
             "trip": trip,
             "reasons": reasons,
-            "segments": trip.segments.select_related("segment").order_by("-eligible_m"),
+            "segments": segments,
+            # Overlapping corridors credit each segment, the trip's total counts the union
+            # once (docs/verification.md): said under the table when the rows add up to more.
+            "segments_m": segments_m if segments_m > trip.eligible_m else None,
+            "counts_nothing": trip.status in (Trip.Status.REJECTED, Trip.Status.WITHDRAWN),
             "days": trip.days.order_by("day"),
             "unfinished": trip.status in UNFINISHED,
             # Deleted under the retention rule: nothing to download, nothing to verify from.

@@ -89,7 +89,7 @@
       words.textContent = reason + " ";
       row.status.append(words);
     }
-    if (trip.eligible_m !== undefined && UNFINISHED.indexOf(trip.status) < 0 && trip.status !== "rejected") {
+    if (trip.eligible_m !== undefined && UNFINISHED.indexOf(trip.status) < 0 && trip.status !== "rejected" && trip.status !== "withdrawn") {
       const km = document.createElement("span");
       km.className = "eligible-km";
       km.textContent = text("eligible") + " " + (Number(trip.eligible_m) / 1000).toFixed(3) + " " + text("km") + " ";

@@ -279,6 +279,16 @@ def test_disengagements_count_switches_from_auto_to_manual() -> None:
     assert result.disengagements == 2
     assert result.autonomous_m == pytest.approx(30, abs=1e-3)
     assert reason(result, "manual").metres == pytest.approx(50, abs=1e-3)
+    # Steps 1→2 … 5→6 are manual: one stretch, counted once (not five times).
+    assert reason(result, "manual").count == 1
+
+
+def test_manual_driving_is_counted_in_stretches_not_steps() -> None:
+    # Modes m m a a a m m m: manual steps 0→1, 1→2 (ends at the first auto fix), then
+    # 4→5 … 6→7: two stretches.
+    auto = [False, False, True, True, True, False, False, False]
+    result = run(trace(DRIVE_X[:8], DRIVE_T[:8], auto=auto), [])
+    assert reason(result, "manual").count == 2
 
 
 def test_the_declared_mode_applies_when_the_file_has_none() -> None:

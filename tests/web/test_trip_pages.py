@@ -261,6 +261,48 @@ def test_review_needs_a_reason_then_rejects_the_trip(world: World) -> None:
     assert (reviewed.status, reviewed.review_reason) == (Trip.Status.REJECTED, "与已通过行程重复")
 
 
+def test_a_rejected_trip_shows_no_eligible_figure(world: World) -> None:
+    approve_road(world)
+    trip = flagged_trip(world)
+    assert trip.eligible_m > 0
+    services.trip_review(actor=world.bureau, trip=trip, accept=False, reason="重复")
+    client = browser_for(world.staff_a)
+    page = client.get(f"/trips/{trip.pk}/").content.decode()
+    eligible = re.search(r'<dd[^>]*id="trip-eligible">(.*?)</dd>', page, re.S)
+    assert eligible is not None
+    assert "公里" not in eligible.group(1)
+    assert "已驳回：不计入补贴" in eligible.group(1)
+    listed = client.get("/trips/?status=rejected").content.decode()
+    row = re.search(rf'href="/trips/{trip.pk}/".*?</tr>', listed, re.S)
+    assert row is not None
+    # Total and autonomous 0.500 km; eligible a dash, not its 500 m.
+    assert re.findall(r'<td class="num">([^<]*)</td>', row.group(0))[:3] == ["0.500", "0.500", "—"]
+
+
+def test_per_segment_km_are_explained_against_the_eligible_total(world: World) -> None:
+    approve_road(world)
+    # A second road over the first one's middle: 1 km driven on both counts on each row.
+    overlap = routes_services.segment_create(
+        actor=world.bureau,
+        name="重叠路",
+        kind="road",
+        geometry={"type": "LineString", "coordinates": [[113.54, 37.86], [113.58, 37.86]]},
+        corridor_half_width_m=Decimal(15),
+    )
+    routes_services.segment_approve(
+        actor=world.bureau,
+        segment=routes_services.segment_submit(actor=world.bureau, segment=overlap),
+        valid_from=dt.datetime(2023, 1, 1, tzinfo=dt.UTC),
+        approval_ref="阳交〔2023〕2号",
+    )
+    trip = processed_trip(world.staff_a, world.vehicle_a.vin, straight_east(start=T0))
+    page = browser_for(world.staff_a).get(f"/trips/{trip.pk}/").content.decode()
+    note = re.search(r'id="segments-union-note">(.*?)</p>', page, re.S)
+    assert note is not None
+    assert "各行合计 2.000 公里" in note.group(1)
+    assert "合规里程 1.000 公里" in note.group(1)
+
+
 def test_reviewing_a_trip_that_needs_no_review_is_refused_on_the_form(world: World) -> None:
     trip = processed_trip(world.staff_a, world.vehicle_a.vin, straight_east(start=T0))
     response = browser_for(world.bureau).post(

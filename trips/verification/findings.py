@@ -171,7 +171,9 @@ def metre_reasons(
             Finding(
                 TripReason.MANUAL,
                 "Driven manually (at least one end of the step).",
-                count=int(manual.sum()),
+                # Counted in stretches of consecutive manual steps, as a reader counts them:
+                # one manual stretch of 51 fixes is driven manually once, not 51 times.
+                count=int(manual[0]) + int((manual[1:] & ~manual[:-1]).sum()),
                 metres=float(measured[manual].sum()),
             )
         )
