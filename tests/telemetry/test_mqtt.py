@@ -13,6 +13,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 from paho.mqtt.enums import CallbackAPIVersion
 
@@ -91,8 +92,17 @@ def ingest_on(port: int) -> tuple[Ingest, FixWriter]:
 
 
 def wait_until(check: Any, timeout: float = 10.0) -> None:
+    """Poll `check` until it holds or `timeout` passes. On SQLite the test database is a
+    shared-cache memory database, where a read that meets the writer thread's write is
+    refused at once ("table is locked") instead of waiting: that poll counts as not yet."""
     deadline = time.monotonic() + timeout
-    while not check() and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except OperationalError as error:
+            if "locked" not in str(error):
+                raise
         time.sleep(0.05)
 
 

@@ -132,7 +132,9 @@ def test_company_uploads_a_real_trace_and_the_bureau_rejects_it(
     expect(facts).to_contain_text(f"{km(trip.eligible_m)} 公里")
     expect(facts).to_contain_text(f"{trip.points_used} / {trip.points_total}")
     expect(facts).to_contain_text("2019-02-18 15:45:50")  # 07:45:50Z in Beijing time
-    expect(page.get_by_role("cell", name="高新区示范区域")).to_be_visible()
+    # The segments driven (the map's table of approved zones names it too).
+    driven = page.locator("section[aria-labelledby=trip-segments]")
+    expect(driven.get_by_role("cell", name="高新区示范区域")).to_be_visible()
     expect(page.locator(".reasons")).to_contain_text("行程中定位点之间的中断时间占比过高。")
     expect(page.locator(".legend-table")).to_contain_text("日志中断（不计里程）")
     screenshot(page, "company-trip-detail")
