@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import wraps
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 
@@ -22,6 +22,7 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -157,30 +158,48 @@ class AuditEntry:
     reason: str
 
 
-def _number(value: Any) -> float | None:
+def _number(value: Any) -> Decimal | None:
+    """A stored number (a Decimal's string in the JSON of a change, an int, a float)
+    exactly, or None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float | Decimal):
-        return float(value)
-    if isinstance(value, str):
+    if isinstance(value, int | float | Decimal | str):
         try:
-            return float(Decimal(value))
-        except (ArithmeticError, ValueError):
+            number = Decimal(str(value))
+        except ArithmeticError:
             return None
+        return number if number.is_finite() else None
     return None
 
 
-# Unit suffixes of field names (STYLE.md: names carry units): the suffix, its template and
-# decimals, and from what size a larger unit (with its decimals) reads better.
-_UNITS: list[tuple[str, StrOrPromise, int, tuple[float, StrOrPromise, int] | None]] = [
+def figure(number: Decimal, places: int) -> str:
+    """A figure as the pages and files show it (subsidies' `km3` and `yuan`, core.charts):
+    rounded half up (四舍五入) to `places` decimals and grouped by thousands with commas in
+    every language (Django's Chinese format would group none)."""
+    return f"{number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):,}"
+
+
+# Unit suffixes of field names (STYLE.md: names carry units): the suffix (or the whole
+# name without its underscore: `km`), its template and decimals, and from what size a larger
+# unit (with its decimals) reads better. The first suffix that fits wins.
+_UNITS: list[tuple[str, StrOrPromise, int, tuple[int, StrOrPromise, int] | None]] = [
     ("_m2", gettext_lazy("%(value)s m²"), 0, (1_000_000, gettext_lazy("%(value)s km²"), 3)),
     ("_m", gettext_lazy("%(value)s m"), 2, (1000, gettext_lazy("%(value)s km"), 3)),
     ("_yuan_per_km", gettext_lazy("%(value)s yuan/km"), 2, None),
+    # A count per 1,000 km (a grading policy's disengagements): the label says what is
+    # counted, so the figure stands alone, not as a distance.
+    ("_per_1000_km", "%(value)s", 2, None),
     ("_km", gettext_lazy("%(value)s km"), 3, None),
     ("_yuan", gettext_lazy("%(value)s yuan"), 2, None),
     ("_kmh", gettext_lazy("%(value)s km/h"), 0, None),
     ("_s", gettext_lazy("%(value)s s"), 0, None),
 ]
+
+
+# Kilometres driven, stored in metres: shown in km to 3 decimals whatever their size, the
+# figure the trip and statement pages show (a 500 m trip is "0.500 km" there, not "500 m").
+MILEAGE_M = frozenset({"total_m", "autonomous_m", "eligible_m"})
+_UNITS_KM = gettext_lazy("%(value)s km")
 
 
 # Words for the keys inside JSON values people read (audit changes, a trip's technical
@@ -227,14 +246,18 @@ def _with_unit(name: str, value: Any) -> str | None:
     if number is None:
         return None
     if name.endswith("_share"):
-        return f"{number_format(100 * number, 1)}%"
+        return f"{figure(100 * number, 1)}%"
+    if name == "size" or name.endswith("_size"):
+        return filesizeformat(int(number))  # bytes (a raw file's size)
+    if name in MILEAGE_M:
+        return str(_UNITS_KM) % {"value": figure(number.scaleb(-3), 3)}
     for suffix, template, decimals, larger in _UNITS:
-        if not name.endswith(suffix):
+        if not (name.endswith(suffix) or name == suffix[1:]):
             continue
         shown, unit, places = number, template, decimals
         if larger is not None and abs(number) >= larger[0]:
             shown, unit, places = number / larger[0], larger[1], larger[2]
-        return str(unit) % {"value": number_format(shown, places, force_grouping=True)}
+        return str(unit) % {"value": figure(shown, places)}
     return None
 
 
@@ -296,6 +319,10 @@ def _display(field: models.Field[Any, Any] | None, value: Any, name: str = "") -
         shown = value  # ISO dates read the same in both languages
     elif isinstance(field, models.BooleanField) or isinstance(value, bool):
         shown = _("Yes") if value else _("No")
+    elif isinstance(field, models.DecimalField) and _number(value) is not None:
+        # Stored as the string of its Decimal ("85.50"); shown with the field's places,
+        # grouped as every figure is.
+        shown = figure(Decimal(str(value)), field.decimal_places)
     elif isinstance(value, dict | list | float):
         shown = _structured(value)
     return str(shown)
