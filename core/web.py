@@ -5,11 +5,13 @@ the audit trail as people read it, and the role-aware navigation. See docs/ui.md
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import wraps
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -125,6 +127,46 @@ def render_form_page(
             "danger": danger,
         },
     )
+
+
+Crumbs = list[tuple[str, str | None]]
+# Pages the reader may have come from, by kind: `?from=statement:12` on a trip's page makes
+# its breadcrumbs lead back to that statement. Each kind's crumbs come from the app that
+# owns the page (registered with `register_origin`), looked up through its selector for the
+# reader; the parameter only picks a kind and an id, never a URL, so it cannot redirect.
+CrumbsFor = Callable[["User", int | None], Crumbs | None]
+_ORIGINS: dict[str, CrumbsFor] = {}
+_ORIGIN = re.compile(r"(?P<kind>[a-z_]{1,30})(?::(?P<pk>[0-9]{1,18}))?")
+
+
+def register_origin(kind: str, crumbs_for: CrumbsFor) -> None:
+    """`crumbs_for(user, id)`: the breadcrumbs of the page of that kind and id as `user`
+    sees them, or None when the user may not see it (then the page's own crumbs show)."""
+    _ORIGINS[kind] = crumbs_for
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where the reader came from: its crumbs, and the parameter to pass on to the next
+    page down (a list's rows)."""
+
+    token: str
+    crumbs: Crumbs
+
+    @property
+    def query(self) -> str:
+        return urlencode({"from": self.token})
+
+
+def came_from(request: HttpRequest, user: User) -> Origin | None:
+    """The page named by ?from=<kind>[:<id>], if it is a known kind the user may see."""
+    token = request.GET.get("from", "")
+    match = _ORIGIN.fullmatch(token)
+    crumbs_for = _ORIGINS.get(match["kind"]) if match else None
+    if match is None or crumbs_for is None:
+        return None
+    crumbs = crumbs_for(user, int(match["pk"]) if match["pk"] else None)
+    return Origin(token=token, crumbs=crumbs) if crumbs else None
 
 
 # Labels of audit actions that are not a status value of the audited model.
@@ -393,6 +435,9 @@ NAVIGATION: list[NavItem] = [
     NavItem(gettext_lazy("Trips"), "trips:trip_list", SEE_ALL_COMPANIES),
     NavItem(gettext_lazy("Review queue"), "trips:review_queue", REVIEW_TRIPS),
     NavItem(gettext_lazy("Live map"), "telemetry:live_map", EVERYONE),
+    # Collisions' incidents: a company reports on its own (recorder.selectors scopes them),
+    # the bureau closes them, finance reads them as the other government roles do.
+    NavItem(gettext_lazy("Incidents"), "recorder:incident_list", EVERYONE),
     NavItem(gettext_lazy("Grades"), "subsidies:grade_list", GRADE),
     NavItem(gettext_lazy("My statements"), "subsidies:statement_list", COMPANY_STAFF),
     NavItem(gettext_lazy("Statements"), "subsidies:statement_list", SETTLE),

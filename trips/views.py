@@ -26,7 +26,15 @@ from django.utils.translation import gettext as _
 from core.forms import Form, submit
 from core.roles import REVIEW_TRIPS, UPLOAD, Role
 from core.services import require
-from core.web import acting_user, audit_trail, capability_required, paginate
+from core.web import (
+    Crumbs,
+    acting_user,
+    audit_trail,
+    came_from,
+    capability_required,
+    paginate,
+    register_origin,
+)
 from operators.models import Operator, User, Vehicle
 from operators.selectors import operator_list, vehicle_list
 
@@ -104,6 +112,16 @@ def _list_crumb(user: User) -> tuple[str, str]:
     return (_("My trips") if _is_company(user) else _("Trips"), reverse("trips:trip_list"))
 
 
+def _review_crumbs(user: User, _pk: int | None) -> Crumbs | None:
+    """A trip opened from the review queue (?from=review) leads back to it."""
+    return (
+        [(_("Review queue"), reverse("trips:review_queue"))] if REVIEW_TRIPS.allows(user) else None
+    )
+
+
+register_origin("review", _review_crumbs)
+
+
 # ---- dashboard -------------------------------------------------------------------------
 
 
@@ -166,12 +184,16 @@ def trip_list_page(request: HttpRequest) -> HttpResponse:
     )
     trips = filter_form.filter(trip_list(user=user))
     title = _list_crumb(user)[0]
+    # Opened from a statement's month or vehicle: the way back is to the statement, and
+    # each trip opened from here keeps it.
+    origin = came_from(request, user)
     return render(
         request,
         "trips/trip_list.html",
         {
             "page_title": title,
-            "breadcrumbs": [(title, None)],
+            "breadcrumbs": [*(origin.crumbs if origin else []), (title, None)],
+            "origin": origin,
             "filter_form": filter_form,
             "page_obj": paginate(request, trips),
             "show_company": not _is_company(user),
@@ -213,12 +235,16 @@ def trip_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_manage = REVIEW_TRIPS.allows(user)
     segments = list(trip.segments.select_related("segment").order_by("-eligible_m"))
     segments_m = sum((row.eligible_m for row in segments), Decimal(0))
+    origin = came_from(request, user)  # a statement, the review queue
     return render(
         request,
         "trips/trip_detail.html",
         {
             "page_title": _("Trip #%(id)s") % {"id": trip.pk},
-            "breadcrumbs": [_list_crumb(user), (_("Trip #%(id)s") % {"id": trip.pk}, None)],
+            "breadcrumbs": [
+                *(origin.crumbs if origin else [_list_crumb(user)]),
+                (_("Trip #%(id)s") % {"id": trip.pk}, None),
+            ],
             "trip": trip,
             "reasons": reasons,
             "segments": segments,
