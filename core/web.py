@@ -38,7 +38,6 @@ from .roles import (
     ADMINISTER,
     COMPANY_STAFF,
     EVERYONE,
-    GRADE,
     REVIEW_TRIPS,
     SEE_ALL_COMPANIES,
     SETTLE,
@@ -438,9 +437,11 @@ NAVIGATION: list[NavItem] = [
     # Collisions' incidents: a company reports on its own (recorder.selectors scopes them),
     # the bureau closes them, finance reads them as the other government roles do.
     NavItem(gettext_lazy("Incidents"), "recorder:incident_list", EVERYONE),
-    NavItem(gettext_lazy("Grades"), "subsidies:grade_list", GRADE),
+    # The bureau grades; finance reads the grades its computation pays by.
+    NavItem(gettext_lazy("Grades"), "subsidies:grade_list", SEE_ALL_COMPANIES),
     NavItem(gettext_lazy("My statements"), "subsidies:statement_list", COMPANY_STAFF),
-    NavItem(gettext_lazy("Statements"), "subsidies:statement_list", SETTLE),
+    # Every government role reads them (subsidies.selectors); finance acts on them.
+    NavItem(gettext_lazy("Statements"), "subsidies:statement_list", SEE_ALL_COMPANIES),
     NavItem(gettext_lazy("Annual computation"), "subsidies:compute", SETTLE),
     NavItem(gettext_lazy("Objections"), "payments:objection_list", SETTLE),
     NavItem(gettext_lazy("Payment batches"), "payments:batch_list", SETTLE),
