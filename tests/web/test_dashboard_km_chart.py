@@ -102,6 +102,10 @@ def test_the_bureau_sees_the_chart_and_its_figures_in_words(driven: World) -> No
         '<td class="num">3.000</td><td class="num">0.500</td>\n          <td class="num">3.500</td>'
         in html
     )
+    # The sum column and row are a sum (合计), not a trip's total distance (总里程).
+    assert '<th scope="col" class="num">合计</th>' in html
+    assert '<th scope="row">合计</th>' in html
+    assert "总里程" not in html
 
 
 def test_a_company_sees_no_other_companys_line(driven: World) -> None:
