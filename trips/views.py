@@ -22,6 +22,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.forms import Form, submit
 from core.roles import REVIEW_TRIPS, UPLOAD, Role
@@ -551,7 +552,11 @@ def trip_upload_page(request: HttpRequest) -> HttpResponse:
         if uploaded and not form.errors:
             messages.success(
                 request,
-                _("%(n)d file(s) uploaded; verification results appear in the list.")
+                ngettext(
+                    "%(n)d file uploaded; its verification result appears in the list.",
+                    "%(n)d files uploaded; verification results appear in the list.",
+                    len(uploaded),
+                )
                 % {"n": len(uploaded)},
             )
             return redirect("trips:trip_list")

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from core.roles import Role
@@ -220,6 +221,30 @@ def test_upload_without_javascript_makes_one_trip_per_file(world: World) -> None
         "trip-0.csv",
         "trip-1.csv",
     ]
+
+
+@pytest.mark.parametrize(
+    ("count", "says"),
+    [
+        (1, "1 file uploaded; its verification result appears in the list."),
+        (2, "2 files uploaded; verification results appear in the list."),
+    ],
+)
+def test_the_upload_message_counts_files_with_english_plurals(
+    world: World, count: int, says: str
+) -> None:
+    files = []
+    for i in range(count):
+        files.append(io.BytesIO(straight_east(start=T0 + dt.timedelta(hours=2 * i))))
+        files[-1].name = f"trip-{i}.csv"
+    client = browser_for(world.staff_a)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.post(
+        "/trips/upload/",
+        {"vehicle": world.vehicle_a.vin, "logs": files, "crs": "wgs84"},
+        follow=True,
+    )
+    assert says in response.content.decode()
 
 
 def test_upload_errors_are_next_to_the_fields_in_chinese(world: World) -> None:
