@@ -148,4 +148,5 @@ def test_the_review_queue_names_the_overlapping_trip(world: World) -> None:
     trip = flagged_trip(world)
     other = Trip.objects.exclude(pk=trip.pk).get()
     page = browser_for(world.bureau).get("/trips/review/").content.decode()
-    assert f'<a href="/trips/{other.pk}/">行程 #{other.pk}</a>' in page
+    # opened from the queue, its breadcrumbs lead back here (tests/web/test_breadcrumbs.py)
+    assert f'<a href="/trips/{other.pk}/?from=review">行程 #{other.pk}</a>' in page
