@@ -5,6 +5,7 @@ the audit trail as people read it, and the role-aware navigation. See docs/ui.md
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
@@ -325,8 +326,9 @@ def _structured(value: Any) -> str:
         return ngettext("%(count)s entry", "%(count)s entries", len(value)) % {"count": len(value)}
     if isinstance(value, list):
         return ", ".join(_structured(item) for item in value)
-    if isinstance(value, float):
-        return number_format(value, 6 if abs(value) < 1000 else 3)
+    if isinstance(value, float) and math.isfinite(value):
+        # repr: the shortest decimal that is the float, so 0.1 stays 0.1 before rounding
+        return figure(Decimal(repr(value)), 6 if abs(value) < 1000 else 3)
     return str(value)
 
 

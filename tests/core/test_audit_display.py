@@ -141,3 +141,10 @@ def test_a_raw_files_size_shows_in_kilobytes(world: World) -> None:
     trip = sf.trip(vehicle=world.vehicle_a, days={dt.date(2025, 3, 10): "500"})
     shown = _shown(world, trip, {"raw_size": [None, 2048]}, "en")
     assert next(iter(shown.values())) == (None, "2.0\xa0KB")  # 2,048 bytes = 2 KiB
+
+
+def test_a_float_without_a_unit_is_rounded_half_up_and_grouped(world: World) -> None:
+    trip = sf.trip(vehicle=world.vehicle_a, days={dt.date(2025, 3, 10): "500"})
+    # 1234.56789 (≥ 1,000: 3 places) → 1,234.568; 0.1234565 (6 places) → 0.123457, not cut
+    shown = _shown(world, trip, {"figures": [1234.56789, 0.1234565]}, "zh-hans")
+    assert shown["figures"] == ("1,234.568", "0.123457")
