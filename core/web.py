@@ -282,8 +282,8 @@ GEOMETRY_TYPES: dict[str, StrOrPromise] = {
 
 def _with_unit(name: str, value: Any) -> str | None:
     """A measured value with its unit, by its field name's suffix: metres to the centimetre
-    (km to 3 decimals from 1 km), yuan to 2 decimals. None when the name carries no unit
-    or the value is not a number."""
+    (km to 3 decimals from 1 km; kilometres driven always in km), yuan to 2 decimals, bytes
+    as KB/MB. None when the name carries no unit or the value is not a number."""
     number = _number(value)
     if number is None:
         return None

@@ -302,7 +302,10 @@ def trip_review(request: HttpRequest, pk: int) -> HttpResponse:
             "page_title": title,
             "breadcrumbs": [
                 (_("Review queue"), reverse("trips:review_queue")),
-                (_("Trip #%(id)s") % {"id": trip.pk}, reverse("trips:trip_detail", args=[trip.pk])),
+                (
+                    _("Trip #%(id)s") % {"id": trip.pk},
+                    reverse("trips:trip_detail", args=[trip.pk]) + "?from=review",
+                ),
                 (title, None),
             ],
             "trip": trip,

@@ -103,6 +103,9 @@ def test_a_trip_opened_from_the_review_queue_leads_back_to_it(walked: World) -> 
     assert f'href="/trips/{flagged.pk}/?from=review"' in queue
     shown = crumbs(walked.bureau, f"/trips/{flagged.pk}/?from=review")
     assert shown == [("首页", "/"), ("审核队列", "/trips/review/"), (f"行程 #{flagged.pk}", "")]
+    # the review page's crumb to the trip keeps the way back too
+    review = crumbs(walked.bureau, f"/trips/review/{flagged.pk}/")
+    assert review[2] == (f"行程 #{flagged.pk}", f"/trips/{flagged.pk}/?from=review")
     # the company's staff may not review: their trip's own crumbs
     mine = crumbs(walked.staff_a, f"/trips/{flagged.pk}/?from=review")
     assert mine[1] == ("本企业行程", "/trips/")
