@@ -17,6 +17,7 @@ from django.db import DatabaseError, IntegrityError, models, transaction
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.errors import ApplicationError
 from core.models import AuditRecord
@@ -504,9 +505,12 @@ def trip_review(*, actor: User, trip: Trip, accept: bool, reason: str) -> Trip:
         standing = sorted({c.trip_id for c in conflicts if c.trip_id in accepted})
         if standing:
             raise ApplicationError(
-                _(
-                    "This trip cannot be accepted while accepted trip(s) %(ids)s count the "
-                    "same kilometres. Reject one of them first (or the company withdraws one)."
+                ngettext(
+                    "This trip cannot be accepted while accepted trip %(ids)s counts the "
+                    "same kilometres. Reject one of them first (or the company withdraws one).",
+                    "This trip cannot be accepted while accepted trips %(ids)s count the "
+                    "same kilometres. Reject one of them first (or the company withdraws one).",
+                    len(standing),
                 )
                 % {"ids": ", ".join(f"#{pk}" for pk in standing)},
                 field="decision",
