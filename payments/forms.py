@@ -55,7 +55,7 @@ class WorkCalendarCorrectForm(ScheduleForm):
         label=_("Reason for the correction"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("What was wrong in the revision in effect; shown beside both."),
+        help_text=_("What was wrong in the revision in effect; shown beside the new revision."),
     )
     # The revision the correction was made from: refused if a newer one came since.
     seen_revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)

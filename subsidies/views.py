@@ -29,7 +29,7 @@ from core.charts import Point, bar_chart
 from core.forms import submit
 from core.roles import GRADE, SEE_ALL_COMPANIES, SETTLE, Role
 from core.services import require
-from core.versions import version_initial
+from core.versions import VERSION_FIELD, version_initial
 from core.web import (
     AUDIT_ACTIONS,
     acting_user,
@@ -494,7 +494,7 @@ def grade_edit(request: HttpRequest, operator_pk: int, year: int) -> HttpRespons
             **version_initial(assessment),
         }
         if assessment
-        else {"seen_version": 0}
+        else {VERSION_FIELD: 0}
     )
     form = AssessmentForm(request.POST or None, initial=initial)
     if form.is_valid():
