@@ -3,8 +3,9 @@ it was when the page was drawn, and the service compares it under the row lock.
 
 The version is the id of the object's newest audit record. Every write goes through the
 services, and every service write is audited (core.services), so the newest record changes
-with every write and with nothing else; no column and no migration per model. The audit
-table is indexed on (content_type, object_id), so reading it is one index probe.
+with every write; no column and no migration per model. Reads are audited too (a statement's
+PDF downloaded, `download_*`): they are not changes, so they do not count. The audit table is
+indexed on (content_type, object_id), so reading it is one index probe.
 
     # a service, after locking the row
     vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
@@ -28,14 +29,19 @@ from .errors import ApplicationError
 from .models import AuditRecord
 
 VERSION_FIELD = "seen_version"
+# Audited reads (core.web.AUDIT_ACTIONS: "PDF downloaded"...): a download between drawing a
+# page and submitting it changes nothing, so it must not make the page stale.
+READ_ACTIONS_PREFIX = "download_"
 
 
 def version_of(instance: models.Model) -> int:
     """The object's version: its newest audit record's id, 0 when it has none."""
     content_type = ContentType.objects.get_for_model(instance, for_concrete_model=True)
-    newest = AuditRecord.objects.filter(
-        content_type=content_type, object_id=str(instance.pk)
-    ).aggregate(newest=Max("id"))["newest"]
+    newest = (
+        AuditRecord.objects.filter(content_type=content_type, object_id=str(instance.pk))
+        .exclude(action__startswith=READ_ACTIONS_PREFIX)
+        .aggregate(newest=Max("id"))["newest"]
+    )
     return int(newest or 0)
 
 

@@ -32,6 +32,7 @@ from .selectors import (
     objection_list,
     public_notice,
     public_statement,
+    work_calendar_history,
     work_calendars,
 )
 from .throttling import ObjectionThrottle
@@ -305,7 +306,8 @@ class ClawbackViewSet(viewsets.GenericViewSet[Clawback]):
 
 class WorkCalendarViewSet(viewsets.GenericViewSet[WorkCalendarYear]):
     """The holiday schedules finance entered for years the chinese-calendar package does
-    not know (payments/workdays.py); `{year}` is the key."""
+    not know (payments/workdays.py); `{year}` is the key. A year corrected has several
+    revisions: the newest is in effect, the list shows them all."""
 
     serializer_class = s.WorkCalendarOutputSerializer
     queryset = WorkCalendarYear.objects.none()
@@ -320,28 +322,37 @@ class WorkCalendarViewSet(viewsets.GenericViewSet[WorkCalendarYear]):
         return [IsAuthenticated(), Finance()]
 
     def list(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
+        """Every revision of every entered year, newest year and revision first."""
+        page = self.paginate_queryset(work_calendar_history())
         return self.get_paginated_response(s.WorkCalendarOutputSerializer(page, many=True).data)
 
     def retrieve(self, request: Request, year: str) -> Response:
+        """The year's revision in effect."""
         return Response(s.WorkCalendarOutputSerializer(self.get_object()).data)
 
     @extend_schema(
         request=s.WorkCalendarInputSerializer, responses={201: s.WorkCalendarOutputSerializer}
     )
     def create(self, request: Request) -> Response:
-        """Enter a year's official schedule, all of it at once; it cannot change later."""
+        """Enter a year's official schedule, all of it at once; or, with a `reason`, correct
+        an entered year by a new revision of all of it. What was entered never changes."""
         data = s.WorkCalendarInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        fields = data.validated_data
         ranges = [
             DayRange(r["start"], r.get("end", r["start"]), r["kind"], r["name"])
-            for r in data.validated_data["ranges"]
+            for r in fields["ranges"]
         ]
-        calendar = services.work_calendar_enter(
-            actor=acting_user(request),
-            year=data.validated_data["year"],
-            source=data.validated_data["source"],
-            ranges=ranges,
+        common = {"year": fields["year"], "source": fields["source"], "ranges": ranges}
+        calendar = (
+            services.work_calendar_correct(
+                actor=acting_user(request),
+                reason=fields["reason"],
+                seen_revision=fields["seen_revision"],
+                **common,
+            )
+            if fields["reason"].strip()
+            else services.work_calendar_enter(actor=acting_user(request), **common)
         )
         return Response(
             s.WorkCalendarOutputSerializer(calendar).data, status=status.HTTP_201_CREATED

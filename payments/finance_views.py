@@ -8,6 +8,8 @@ Downloads are the API's export endpoints (session authentication answers GET).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -41,9 +43,10 @@ from .forms import (
     ClawbackOffsetForm,
     ClawbackOpenForm,
     ObjectionResolveForm,
+    WorkCalendarCorrectForm,
     WorkCalendarForm,
 )
-from .models import CLAWBACK_LEGAL_BASIS, Clawback, Objection, PaymentBatch
+from .models import CLAWBACK_LEGAL_BASIS, Clawback, Objection, PaymentBatch, WorkCalendarYear
 from .selectors import (
     batch_candidates,
     batch_list,
@@ -51,9 +54,9 @@ from .selectors import (
     objection_list,
     offset_candidates,
     paid_statements,
-    work_calendars,
+    work_calendar_history,
 )
-from .workdays import package_years, parse_ranges
+from .workdays import format_ranges, package_years, parse_ranges
 
 # The services write these audit actions; the trail shows them in words.
 AUDIT_ACTIONS.setdefault("penalty_recovered", gettext_lazy("Penalty recovered"))
@@ -407,41 +410,112 @@ def clawback_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
 # --- the working-day calendar ----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class CalendarYear:
+    """An entered year on the calendar page: the revision in effect and the earlier ones."""
+
+    year: int
+    in_effect: WorkCalendarYear
+    superseded: list[WorkCalendarYear]
+
+
+def _calendar_years() -> list[CalendarYear]:
+    years: dict[int, list[WorkCalendarYear]] = {}
+    for calendar in work_calendar_history():  # newest year and revision first
+        years.setdefault(calendar.year, []).append(calendar)
+    return [CalendarYear(year, found[0], found[1:]) for year, found in years.items()]
+
+
 @capability_required(SETTLE)
 def work_calendar(request: HttpRequest) -> HttpResponse:
-    """The years the notice period can be counted in, and the form to enter a new one."""
+    """The years the notice period can be counted in, and the form to enter a new one; with
+    `?correct=<year>`, the form to correct an entered year by a new revision."""
     user = acting_user(request)
-    form = WorkCalendarForm(request.POST if request.method == "POST" else None)
+    data = request.POST if request.method == "POST" else None
+    years = _calendar_years()
+    correcting = _year_to_correct(request, years)
+    if isinstance(correcting, HttpResponse):
+        return correcting
+    form: WorkCalendarForm | WorkCalendarCorrectForm
+    if correcting is None:
+        form = WorkCalendarForm(data)
+    else:
+        form = WorkCalendarCorrectForm(
+            data,
+            initial={
+                "source": correcting.in_effect.source,
+                "ranges": format_ranges(correcting.in_effect.days.all()),
+                "seen_revision": correcting.in_effect.revision,
+            },
+        )
     if form.is_valid():
         try:
             ranges = parse_ranges(form.cleaned_data["ranges"])
         except ApplicationError as error:
             form.add_error("ranges", error.message)
         else:
-            calendar = submit(
-                form,
-                services.work_calendar_enter,
-                actor=user,
-                year=form.cleaned_data["year"],
-                source=form.cleaned_data["source"],
-                ranges=ranges,
+            calendar = (
+                submit(
+                    form,
+                    services.work_calendar_enter,
+                    actor=user,
+                    year=form.cleaned_data["year"],
+                    source=form.cleaned_data["source"],
+                    ranges=ranges,
+                )
+                if correcting is None
+                else submit(
+                    form,
+                    services.work_calendar_correct,
+                    actor=user,
+                    year=correcting.year,
+                    source=form.cleaned_data["source"],
+                    ranges=ranges,
+                    reason=form.cleaned_data["reason"],
+                    seen_revision=form.cleaned_data["seen_revision"],
+                )
             )
             if calendar is not None:
                 messages.success(
                     request,
                     _("The %(year)s schedule is entered: notices may now run into %(year)s.")
-                    % {"year": calendar.year},
+                    % {"year": calendar.year}
+                    if calendar.revision == 1
+                    else _(
+                        "The %(year)s schedule is corrected (revision %(revision)s): notices "
+                        "issued from now count on it; those already running keep their dates."
+                    )
+                    % {"year": calendar.year, "revision": calendar.revision},
                 )
-                return redirect("payments:work_calendar")
+                return redirect(f"{reverse('payments:work_calendar')}#year-{calendar.year}")
     known = package_years()
     return render(
         request,
         "payments/work_calendar.html",
         {
             "page_title": _("Working-day calendar"),
-            "calendars": work_calendars(),
+            "years": years,
             "package_first": known.start,
             "package_last": known.stop - 1,
             "form": form,
+            "correcting": correcting,
         },
     )
+
+
+def _year_to_correct(
+    request: HttpRequest, years: list[CalendarYear]
+) -> CalendarYear | HttpResponse | None:
+    """The entered year `?correct=` names; a redirect saying why for one never entered."""
+    asked = request.GET.get("correct")
+    if asked is None:
+        return None
+    found = next((y for y in years if str(y.year) == asked), None)
+    if found is None:
+        messages.info(
+            request,
+            _("No schedule has been entered for %(year)s: there is nothing to correct.")
+            % {"year": asked},
+        )
+        return redirect("payments:work_calendar")
+    return found

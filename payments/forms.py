@@ -23,8 +23,9 @@ class ObjectionForm(Form):
     )
 
 
-class WorkCalendarForm(Form):
-    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+class ScheduleForm(Form):
+    """A year's whole schedule: its source and its lines (payments/workdays.parse_ranges)."""
+
     source = forms.CharField(
         label=_("Source"),
         max_length=200,
@@ -39,6 +40,25 @@ class WorkCalendarForm(Form):
             "Other weekdays are working days and other weekends are off."
         ),
     )
+
+
+class WorkCalendarForm(ScheduleForm):
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+
+    field_order = ["year", "source", "ranges"]
+
+
+class WorkCalendarCorrectForm(ScheduleForm):
+    """A new revision of an entered year: the whole schedule again, and why."""
+
+    reason = forms.CharField(
+        label=_("Reason for the correction"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What was wrong in the revision in effect; shown beside the new revision."),
+    )
+    # The revision the correction was made from: refused if a newer one came since.
+    seen_revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
 
 
 class ObjectionResolveForm(Form):

@@ -360,15 +360,24 @@ class ClawbackEntry(AppendOnlyModel):
 
 
 class WorkCalendarYear(AppendOnlyModel):
-    """A year's official holiday schedule (the State Council's notice, e.g. 国办发明电〔2026〕N号)
-    entered by finance for a year the `chinese-calendar` package does not know. Entering it
-    makes the year known (payments/workdays.py); its days are the `days`. Written once, so
-    a notice period computed on it can always be computed again the same way.
+    """One revision of a year's official holiday schedule (the State Council's notice, e.g.
+    国办发明电〔2026〕N号) entered by finance for a year the `chinese-calendar` package does
+    not know. Entering it makes the year known (payments/workdays.py); its days are the
+    `days`. Revisions are never changed: a mistaken entry is corrected by a new revision of
+    the year (with the reason), which supersedes the earlier ones; the newest is in effect,
+    and the earlier ones stay readable. A notice keeps the dates it was computed with
+    (Notice stores them), whatever revision comes later.
 
     On PostgreSQL a trigger refuses any UPDATE or DELETE (migration 0004)."""
 
-    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    year = models.PositiveSmallIntegerField(_("year"))
+    revision = models.PositiveSmallIntegerField(
+        _("revision"), default=1, help_text=_("1 for the first entry; the newest is in effect.")
+    )
     source = models.CharField(_("source"), max_length=200)
+    reason = models.TextField(
+        _("reason for the correction"), blank=True, help_text=_("Empty for the first entry.")
+    )
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("entered by"),
@@ -380,16 +389,26 @@ class WorkCalendarYear(AppendOnlyModel):
     class Meta:
         verbose_name = _("holiday schedule")
         verbose_name_plural = _("holiday schedules")
-        ordering = ["-year"]
+        ordering = ["-year", "-revision"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(year__gte=2000) & Q(year__lte=2100), name="work_calendar_year_range"
             ),
             models.CheckConstraint(condition=~Q(source=""), name="work_calendar_has_source"),
+            models.UniqueConstraint(
+                fields=["year", "revision"], name="work_calendar_one_revision_number"
+            ),
+            models.CheckConstraint(condition=Q(revision__gte=1), name="work_calendar_revision"),
+            # A correction says why; the first entry has nothing to correct.
+            models.CheckConstraint(
+                condition=Q(revision=1) | ~Q(reason=""), name="work_calendar_correction_reason"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.year} ({self.source})"
+        if self.revision == 1:
+            return f"{self.year} ({self.source})"
+        return f"{self.year} r{self.revision} ({self.source})"
 
 
 class WorkCalendarDay(AppendOnlyModel):
@@ -406,7 +425,7 @@ class WorkCalendarDay(AppendOnlyModel):
         on_delete=models.PROTECT,
         related_name="days",
     )
-    day = models.DateField(_("day"), unique=True)
+    day = models.DateField(_("day"))
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=50)
 
@@ -415,6 +434,8 @@ class WorkCalendarDay(AppendOnlyModel):
         verbose_name_plural = _("holiday schedule days")
         ordering = ["day"]
         constraints = [
+            # Once per revision: a correction lists the day again in its own revision.
+            models.UniqueConstraint(fields=["calendar", "day"], name="work_calendar_day_once"),
             models.CheckConstraint(
                 condition=Q(kind__in=["holiday", "workday"]), name="work_calendar_day_kind"
             ),

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from core.roles import SETTLE
@@ -144,6 +144,17 @@ def offset_candidates(*, user: User, clawback: Clawback) -> QuerySet[Statement]:
     )
 
 
-def work_calendars() -> QuerySet[WorkCalendarYear]:
-    """The entered holiday schedules (public knowledge, like the calendar itself)."""
+def work_calendar_history() -> QuerySet[WorkCalendarYear]:
+    """Every revision of the entered holiday schedules, newest year and revision first
+    (public knowledge, like the calendar itself)."""
     return WorkCalendarYear.objects.select_related("entered_by").prefetch_related("days")
+
+
+def work_calendars() -> QuerySet[WorkCalendarYear]:
+    """The revision in effect of each entered year: its newest (payments/workdays.py)."""
+    newest = (
+        WorkCalendarYear.objects.filter(year=OuterRef("year"))
+        .order_by("-revision")
+        .values("revision")[:1]
+    )
+    return work_calendar_history().filter(revision=Subquery(newest))

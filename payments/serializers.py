@@ -206,6 +206,22 @@ class WorkCalendarInputSerializer(InputSerializer):
         max_length=200, help_text="e.g. 国办发明电〔2026〕7号"
     )
     ranges = DayRangeInputSerializer(many=True, allow_empty=False)
+    reason = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Given: a correction of an entered year, a new revision that supersedes "
+        "the one in effect (which stays). Left out: the year's first entry.",
+    )
+    seen_revision = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        help_text="With a correction: the revision it corrects; refused (400) if a newer one "
+        "came since. Left out: not checked.",
+    )
 
 
 class WorkCalendarDayOutputSerializer(serializers.ModelSerializer[WorkCalendarDay]):
@@ -220,5 +236,5 @@ class WorkCalendarOutputSerializer(serializers.ModelSerializer[WorkCalendarYear]
 
     class Meta:
         model = WorkCalendarYear
-        fields = ["year", "source", "entered_by", "entered_at", "days"]
+        fields = ["year", "revision", "source", "reason", "entered_by", "entered_at", "days"]
         read_only_fields = fields

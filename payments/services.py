@@ -478,23 +478,16 @@ def _schedule_errors(year: int, ranges: Sequence[DayRange]) -> str | None:
     return None
 
 
-@transaction.atomic
-def work_calendar_enter(
-    *, actor: User, year: int, source: str, ranges: Sequence[DayRange]
+def _schedule_create(
+    *,
+    actor: User,
+    year: int,
+    source: str,
+    ranges: Sequence[DayRange],
+    revision: int = 1,
+    reason: str = "",
 ) -> WorkCalendarYear:
-    """Enter a year's official holiday schedule, all of it at once: the year is then known
-    to the notice period (payments/workdays.py). Only for a year the installed
-    chinese-calendar does not know, and once: entered schedules never change."""
-    require(actor, SETTLE)
-    if year in package_years():
-        raise ApplicationError(
-            _("The installed chinese-calendar knows %(year)s already.") % {"year": year},
-            field="year",
-        )
-    if WorkCalendarYear.objects.select_for_update().filter(year=year).exists():
-        raise ApplicationError(
-            _("The %(year)s schedule has been entered already.") % {"year": year}, field="year"
-        )
+    """Write one revision of a year's schedule, all its days at once, and audit it."""
     if not source.strip():
         raise ApplicationError(
             _("Name the notice the schedule comes from, e.g. 国办发明电〔2026〕7号."),
@@ -505,9 +498,15 @@ def work_calendar_enter(
         raise ApplicationError(problem, field="ranges")
     calendar = model_create(
         instance=WorkCalendarYear(
-            year=year, source=source.strip(), entered_by=actor, entered_at=timezone.now()
+            year=year,
+            revision=revision,
+            source=source.strip(),
+            reason=reason.strip(),
+            entered_by=actor,
+            entered_at=timezone.now(),
         ),
         actor=actor,
+        reason=reason.strip(),
     )
     days = []
     for r in ranges:
@@ -526,5 +525,82 @@ def work_calendar_enter(
         changes={
             "days": [None, [f"{r.start}..{r.end} {r.kind} {r.name}" for r in ranges]],
         },
+        reason=reason.strip(),
     )
     return calendar
+
+
+@transaction.atomic
+def work_calendar_enter(
+    *, actor: User, year: int, source: str, ranges: Sequence[DayRange]
+) -> WorkCalendarYear:
+    """Enter a year's official holiday schedule, all of it at once: the year is then known
+    to the notice period (payments/workdays.py). Only for a year the installed
+    chinese-calendar does not know, and once: a mistake is corrected by
+    `work_calendar_correct`, never by changing what was entered."""
+    require(actor, SETTLE)
+    if year in package_years():
+        raise ApplicationError(
+            _("The installed chinese-calendar knows %(year)s already.") % {"year": year},
+            field="year",
+        )
+    if WorkCalendarYear.objects.select_for_update().filter(year=year).exists():
+        raise ApplicationError(
+            _(
+                "The %(year)s schedule has been entered already: a mistake in it is "
+                "corrected by a new revision, with the reason."
+            )
+            % {"year": year},
+            field="year",
+        )
+    return _schedule_create(actor=actor, year=year, source=source, ranges=ranges)
+
+
+@transaction.atomic
+def work_calendar_correct(
+    *,
+    actor: User,
+    year: int,
+    source: str,
+    ranges: Sequence[DayRange],
+    reason: str,
+    seen_revision: int | None = None,
+) -> WorkCalendarYear:
+    """Correct an entered year: a new revision of its whole schedule, with the reason,
+    supersedes the one in effect (which stays, readable). Notices already computed keep
+    their stored dates; later ones count on the new revision. `seen_revision`: the revision
+    the correction was made from (the page sends it); refused if a newer one came since
+    (None: not checked, as for API callers that send none)."""
+    require(actor, SETTLE)
+    # Corrections of one year queue here, so each gets the next revision number.
+    current = (
+        WorkCalendarYear.objects.select_for_update().filter(year=year).order_by("-revision").first()
+    )
+    if current is None:
+        raise ApplicationError(
+            _("No schedule has been entered for %(year)s: there is nothing to correct.")
+            % {"year": year},
+            field="year",
+        )
+    if seen_revision is not None and seen_revision != current.revision:
+        raise ApplicationError(
+            _(
+                "The %(year)s schedule was corrected by someone else (revision %(revision)s) "
+                "after you opened this page, so nothing was saved. Open it again to see the "
+                "change, then decide."
+            )
+            % {"year": year, "revision": current.revision},
+            field="seen_revision",
+        )
+    if not reason.strip():
+        raise ApplicationError(
+            _("Say why the schedule is corrected (what was wrong)."), field="reason"
+        )
+    return _schedule_create(
+        actor=actor,
+        year=year,
+        source=source,
+        ranges=ranges,
+        revision=current.revision + 1,
+        reason=reason,
+    )

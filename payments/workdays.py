@@ -2,7 +2,8 @@
 (调休) on.
 
 Each year's schedule is the State Council's notice of the year before. A year is known when
-finance has entered its schedule (WorkCalendarYear, used in preference) or the installed
+finance has entered its schedule (WorkCalendarYear, used in preference; of a corrected
+year, the newest revision) or the installed
 `chinese-calendar` package has it; the package only knows the years up to its release, so
 every December finance enters the next year's schedule (docs/operations.md). A date in a
 year known neither way is refused, naming the year and where to enter it.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import chinese_calendar
@@ -35,11 +36,17 @@ def package_years() -> range:
     return range(min(years), max(years) + 1)
 
 
+def in_effect(year: int) -> WorkCalendarYear | None:
+    """The revision of the year's entered schedule in effect (the newest), None if none."""
+    return WorkCalendarYear.objects.filter(year=year).order_by("-revision").first()
+
+
 def _entered(year: int) -> dict[dt.date, bool] | None:
     """An entered year's exceptions (day → is a working day), None if it was not entered."""
-    if not WorkCalendarYear.objects.filter(year=year).exists():
+    calendar = in_effect(year)
+    if calendar is None:
         return None
-    days = WorkCalendarDay.objects.filter(calendar__year=year).values_list("day", "kind")
+    days = WorkCalendarDay.objects.filter(calendar=calendar).values_list("day", "kind")
     return {day: kind == WorkCalendarDay.Kind.WORKDAY for day, kind in days}
 
 
@@ -130,3 +137,25 @@ def parse_ranges(text: str) -> list[DayRange]:
             ) from None
         ranges.append(DayRange(start, end, _KINDS[match["kind"]], match["name"].strip()))
     return ranges
+
+
+def format_ranges(days: Iterable[WorkCalendarDay]) -> str:
+    """An entered schedule's days as the lines `parse_ranges` reads: consecutive days of
+    one kind and name make one range (the starting point of a correction)."""
+    ranges: list[DayRange] = []
+    for entry in sorted(days, key=lambda d: d.day):
+        last = ranges[-1] if ranges else None
+        if (
+            last is not None
+            and (last.kind, last.name) == (entry.kind, entry.name)
+            and entry.day == last.end + dt.timedelta(days=1)
+        ):
+            ranges[-1] = DayRange(last.start, entry.day, last.kind, last.name)
+        else:
+            ranges.append(DayRange(entry.day, entry.day, entry.kind, entry.name))
+    return "\n".join(
+        f"{r.start} {r.kind} {r.name}"
+        if r.start == r.end
+        else f"{r.start}..{r.end} {r.kind} {r.name}"
+        for r in ranges
+    )

@@ -9,7 +9,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import DateInput, Form, model_formfield
+from core.forms import DateInput, Form, VersionField, model_formfield
 from operators.models import Operator
 
 from .models import Assessment, Statement
@@ -54,6 +54,17 @@ class AssessmentForm(Form):
     score = model_formfield(Assessment, "score", help_text=_("Optional, 0 to 100."))
     notes = model_formfield(Assessment, "notes", widget=forms.Textarea(attrs={"rows": 4}))
     reason = _reason(_("Why the grade changes; recorded in the audit trail."))
+    seen_version = VersionField()
+
+
+class GradeAcceptForm(Form):
+    """Accept the scorecard's proposal (a button beside the grade form): the grade the
+    button named, and the grade's version when it was drawn."""
+
+    grade = forms.ChoiceField(
+        choices=Assessment.Grade.choices, required=False, widget=forms.HiddenInput
+    )
+    seen_version = VersionField()
 
 
 class StatementActionForm(Form):
@@ -61,6 +72,7 @@ class StatementActionForm(Form):
     name for the statement's own reason (e.g. "no grade yet") when they refuse."""
 
     comment = _reason()
+    seen_version = VersionField()
 
 
 class StatementIssueForm(StatementActionForm):

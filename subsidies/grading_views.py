@@ -17,7 +17,7 @@ from operators.models import Operator
 from operators.selectors import operator_list
 
 from . import services
-from .forms import FIRST_YEAR, LAST_YEAR
+from .forms import FIRST_YEAR, LAST_YEAR, GradeAcceptForm
 from .grading import grade_evidence
 
 
@@ -34,8 +34,30 @@ def grade_accept(request: HttpRequest, operator_pk: int, year: int) -> HttpRespo
     if proposal is None:
         messages.error(request, _("No grading policy covers this year: there is no proposal."))
         return redirect(back)
+    form = GradeAcceptForm(request.POST)
+    if not form.is_valid():  # only tampered hidden fields: the page draws valid ones
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(back)
+    shown = form.cleaned_data["grade"]
+    if shown and shown != proposal.grade:
+        # The trips changed since the page was drawn: the button named another grade.
+        messages.error(
+            request,
+            _(
+                "The scorecard now proposes %(grade)s, not %(shown)s as on the page you "
+                "accepted: nothing was saved. Look at the scorecard again, then decide."
+            )
+            % {"grade": proposal.grade, "shown": shown},
+        )
+        return redirect(back)
     try:
-        services.assessment_set(actor=user, operator=company, year=year, grade=proposal.grade)
+        services.assessment_set(
+            actor=user,
+            operator=company,
+            year=year,
+            grade=proposal.grade,
+            seen_version=form.cleaned_data["seen_version"],
+        )
     except ApplicationError as error:
         messages.error(request, str(error.message))
         return redirect(back)

@@ -170,6 +170,16 @@ def statement_list(*, user: User) -> QuerySet[Statement]:
     return Statement.objects.none()
 
 
+def year_issued(*, user: User, operator_id: int, year: int) -> bool:
+    """Whether a statement of the company-year has been issued: a grade changed now makes
+    an adjustment statement at the next computation."""
+    return (
+        statement_list(user=user)
+        .filter(operator_id=operator_id, year=year, status__in=Statement.ISSUED_STATUSES)
+        .exists()
+    )
+
+
 def statement_get(*, user: User, statement_id: int) -> Statement:
     statement = statement_list(user=user).filter(pk=statement_id).first()
     if statement is None:

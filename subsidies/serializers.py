@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from core.api import InputSerializer
 from core.units import METRES_PLACES
+from core.versions import version_of
 
 from .grading_serializers import ProposalOutputSerializer, ScorecardOutputSerializer
 from .models import LINE_METRES_MAX_DIGITS, Assessment, LedgerEntry, Statement, SubsidyPolicy
@@ -209,10 +210,17 @@ class StatementOutputSerializer(serializers.ModelSerializer[Statement]):
 
 class StatementDetailOutputSerializer(StatementOutputSerializer):
     ledger = LedgerEntryOutputSerializer(many=True, read_only=True)
+    version = serializers.SerializerMethodField(
+        help_text="Changes with every change of the statement; send it back as `seen_version` "
+        "to approve, issue or mark paid only what was read."
+    )
 
     class Meta(StatementOutputSerializer.Meta):
-        fields = [*STATEMENT_FIELDS, "ledger"]
+        fields = [*STATEMENT_FIELDS, "ledger", "version"]
         read_only_fields = fields
+
+    def get_version(self, statement: Statement) -> int:
+        return version_of(statement)
 
 
 class StatementLineOutputSerializer(serializers.Serializer[Any]):
@@ -230,6 +238,14 @@ class StatementLineOutputSerializer(serializers.Serializer[Any]):
 
 class StatementActionInputSerializer(InputSerializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    seen_version = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=0,
+        help_text="The statement's `version` as read; refused (400 on `seen_version`) if it "
+        "changed since. Left out: not checked.",
+    )
 
 
 class StatementIssueInputSerializer(InputSerializer):
@@ -239,6 +255,14 @@ class StatementIssueInputSerializer(InputSerializer):
     )
     issued_on = serializers.DateField(
         required=False, allow_null=True, default=None, help_text="Default: today."
+    )
+    seen_version = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=0,
+        help_text="The statement's `version` as read; refused (400 on `seen_version`) if it "
+        "changed since. Left out: not checked.",
     )
 
 

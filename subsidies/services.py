@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from core.errors import ApplicationError
 from core.roles import ADMINISTER, GRADE, SETTLE
 from core.services import audit_record, model_create, model_update, require, transition
+from core.versions import check_version
 from operators.models import Operator
 
 from .computation import line_figures, operator_year_lock, refuse_unaudited_changes
@@ -120,10 +121,15 @@ def assessment_set(
     score: Decimal | None = None,
     notes: str = "",
     reason: str = "",
+    seen_version: int | None = None,
 ) -> Assessment:
-    """Grade an operator-year, or change the grade (audited; an issued year gets adjusted)."""
+    """Grade an operator-year, or change the grade (audited; an issued year gets adjusted).
+    `seen_version` (core/versions.py): the grade's version when the page was drawn, 0 when
+    there was none; a page drawn before someone else graded is refused."""
     require(actor, GRADE)
     existing = Assessment.objects.select_for_update().filter(operator=operator, year=year).first()
+    if existing is not None:
+        check_version(existing, seen_version)
     data = {"grade": grade, "score": score, "notes": notes}
     # The scorecard's proposal under the grading policy in force, and the reason to differ.
     data.update(decision_fields(operator_id=operator.pk, year=year, grade=grade, reason=reason))
@@ -249,12 +255,17 @@ def _freeze_lines(statement: Statement) -> None:
 
 
 @transaction.atomic
-def statement_approve(*, actor: User, statement: Statement, reason: str = "") -> Statement:
-    """Approve a draft and freeze its drill-down lines (they stay through issue and payment)."""
+def statement_approve(
+    *, actor: User, statement: Statement, reason: str = "", seen_version: int | None = None
+) -> Statement:
+    """Approve a draft and freeze its drill-down lines (they stay through issue and payment).
+    `seen_version` (core/versions.py): a page drawn before the statement changed (another
+    approval, a recomputation) is refused; so are issue and payment below."""
     require(actor, SETTLE)
     # Queue behind a computation of the same operator-year, and it behind us.
     operator_year_lock(statement.operator_id, statement.year)
     statement = Statement.objects.select_for_update().get(pk=statement.pk)
+    check_version(statement, seen_version)
     _require_year_over(statement)
     if statement.reason == Reason.NO_GRADE:
         raise ApplicationError(
@@ -313,6 +324,7 @@ def statement_issue(
     reason: str = "",
     document_number: str = "",
     issued_on: dt.date | None = None,
+    seen_version: int | None = None,
 ) -> Statement:
     """Issue an approved statement under a document number (文号) and date: it becomes
     immutable, its amount accrues, and (payments) its public notice opens."""
@@ -321,6 +333,7 @@ def statement_issue(
     # Issues for one operator queue, so two years cannot both become its last paid year.
     Operator.objects.select_for_update().get(pk=statement.operator_id)
     statement = Statement.objects.select_for_update().get(pk=statement.pk)
+    check_version(statement, seen_version)
     if statement.status != Statement.Status.APPROVED:
         raise ApplicationError(_("Only an approved statement can be issued."), field="status")
     number, issued_on = _check_document(statement, document_number, issued_on)
@@ -361,10 +374,13 @@ def statement_issue(
 
 
 @transaction.atomic
-def statement_mark_paid(*, actor: User, statement: Statement, reason: str = "") -> Statement:
+def statement_mark_paid(
+    *, actor: User, statement: Statement, reason: str = "", seen_version: int | None = None
+) -> Statement:
     """Record the payment (拨付) of an issued statement (a recovery, if it is negative)."""
     require(actor, SETTLE)
     statement = Statement.objects.select_for_update().get(pk=statement.pk)
+    check_version(statement, seen_version)
     if statement.status != Statement.Status.ISSUED:
         raise ApplicationError(_("Only an issued statement can be marked paid."), field="status")
     for guard in BEFORE_PAYMENT:

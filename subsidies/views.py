@@ -29,6 +29,7 @@ from core.charts import Point, bar_chart
 from core.forms import submit
 from core.roles import GRADE, SEE_ALL_COMPANIES, SETTLE, Role
 from core.services import require
+from core.versions import VERSION_FIELD, version_initial
 from core.web import (
     AUDIT_ACTIONS,
     acting_user,
@@ -238,6 +239,8 @@ class StatementAction:
     title: Any
     intro: Any
     done: Any
+    # Why the page is not offered once the statement has left `from_status` (%(status)s).
+    gone: Any
 
 
 STATEMENT_ACTIONS: dict[str, StatementAction] = {
@@ -251,6 +254,7 @@ STATEMENT_ACTIONS: dict[str, StatementAction] = {
             "statement back to draft."
         ),
         done=gettext_lazy("Statement approved."),
+        gone=gettext_lazy("This statement is %(status)s: there is nothing to approve."),
     ),
     "issue": StatementAction(
         service=services.statement_issue,
@@ -262,6 +266,7 @@ STATEMENT_ACTIONS: dict[str, StatementAction] = {
             "company can download it, and any later correction is an adjustment statement."
         ),
         done=gettext_lazy("Statement issued."),
+        gone=gettext_lazy("This statement is %(status)s: only an approved statement is issued."),
     ),
     "mark-paid": StatementAction(
         service=services.statement_mark_paid,
@@ -270,6 +275,9 @@ STATEMENT_ACTIONS: dict[str, StatementAction] = {
         title=gettext_lazy("Record the payment"),
         intro=gettext_lazy("Records that the amount has been paid to the company (拨付)."),
         done=gettext_lazy("Payment recorded."),
+        gone=gettext_lazy(
+            "This statement is %(status)s: only an issued statement's payment is recorded."
+        ),
     ),
 }
 
@@ -282,9 +290,16 @@ def statement_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
     if step is None:
         raise Http404
     require(user, SETTLE)
+    if request.method == "GET" and statement.status != step.from_status:
+        # Not offered (a bookmark, a second tab): back to the statement, saying why. A POST
+        # from a page drawn earlier reaches the service, which refuses it by its version.
+        messages.info(request, str(step.gone) % {"status": statement.get_status_display()})
+        return redirect(statement_url(statement))
     # An empty reason posts nothing a test client would send: bind on the method, not the data.
     form_class = StatementIssueForm if action == "issue" else StatementActionForm
-    form = form_class(request.POST if request.method == "POST" else None)
+    form = form_class(
+        request.POST if request.method == "POST" else None, initial=version_initial(statement)
+    )
     if form.is_valid():
         extra = (
             {
@@ -300,6 +315,7 @@ def statement_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
             actor=user,
             statement=statement,
             reason=form.cleaned_data["comment"],
+            seen_version=form.cleaned_data["seen_version"],
             **extra,
         )
         if done is not None:
@@ -469,10 +485,16 @@ def grade_edit(request: HttpRequest, operator_pk: int, year: int) -> HttpRespons
     require(user, GRADE)
     figures = selectors.assessment_figures(user=user, operator_id=company.pk, year=year)
     assessment = selectors.assessment_list(user=user).filter(operator=company, year=year).first()
+    # Version 0: not graded yet, so a grade someone else gives meanwhile makes the page stale.
     initial = (
-        {"grade": assessment.grade, "score": assessment.score, "notes": assessment.notes}
+        {
+            "grade": assessment.grade,
+            "score": assessment.score,
+            "notes": assessment.notes,
+            **version_initial(assessment),
+        }
         if assessment
-        else {}
+        else {VERSION_FIELD: 0}
     )
     form = AssessmentForm(request.POST or None, initial=initial)
     if form.is_valid():
@@ -505,6 +527,7 @@ def grade_edit(request: HttpRequest, operator_pk: int, year: int) -> HttpRespons
             "year": year,
             "figures": figures,
             "assessment": assessment,
+            "issued": selectors.year_issued(user=user, operator_id=company.pk, year=year),
             "form": form,
             "audit_entries": audit_trail(user=user, obj=assessment) if assessment else [],
         },

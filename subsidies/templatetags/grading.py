@@ -10,6 +10,7 @@ from django import template
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from core.versions import VERSION_FIELD, version_of
 from operators.models import Operator
 from subsidies.grading import grade_evidence
 from subsidies.models import Assessment
@@ -21,11 +22,15 @@ register = template.Library()
 def grade_scorecard(company: Operator, year: int) -> dict[str, Any]:
     evidence = grade_evidence(operator_id=company.pk, year=year)
     report = reverse("assessment-disengagement-report")
+    graded = Assessment.objects.filter(operator=company, year=year).first()
     return {
         "card": evidence.scorecard,
         "proposal": evidence.proposal,
         "show_no_policy": True,
         "accept_url": reverse("grading:grade_accept", args=[company.pk, year]),
+        # The accept button is a form too: stale once someone grades after it was drawn.
+        "version_field": VERSION_FIELD,
+        "seen_version": version_of(graded) if graded else 0,
         "report_urls": [
             (label, f"{report}?operator={company.pk}&year={year}&file={kind}")
             for label, kind in ((_("PDF"), "pdf"), (_("Excel (XLSX)"), "xlsx"), (_("CSV"), "csv"))
