@@ -247,6 +247,7 @@ def _trips_query(statement: Statement, first: dt.date, last: dt.date, **more: in
     listed by its start: one across midnight at a month's end shows under that month)."""
     query: dict[str, str | int] = {"operator": statement.operator_id, **more}
     query |= {"started_from": first.isoformat(), "started_to": last.isoformat()}
+    query["from"] = f"statement:{statement.pk}"  # the trips' breadcrumbs lead back here
     return urlencode(query)
 
 

@@ -102,6 +102,15 @@ def _statement_crumbs(
     return crumbs
 
 
+def statement_origin_crumbs(user: User, pk: int | None) -> list[tuple[str, str | None]] | None:
+    """A page opened from a statement (?from=statement:<id>, core.web.came_from) leads back
+    to it: Statements → the statement, if the reader may see it (a company: its issued ones)."""
+    statement = (
+        selectors.statement_list(user=user).filter(pk=pk).first() if pk is not None else None
+    )
+    return _statement_crumbs(user, statement) if statement is not None else None
+
+
 def _statement_title(statement: Statement) -> str:
     return _("%(company)s · %(year)s · %(kind)s") % {
         "company": statement.operator.name,

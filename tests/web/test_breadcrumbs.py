@@ -66,6 +66,26 @@ def test_the_trip_list_from_a_statement_leads_back_and_passes_it_on(walked: Worl
     assert all(row.endswith(f"?from=statement%3A{statement.pk}") for row in rows), rows
 
 
+def test_the_statement_pages_links_to_trips_carry_the_way_back(walked: World) -> None:  # noqa: F811
+    # The month and vehicle rows lead to the trip list, the drill-down's rows to a trip;
+    # following any of them keeps the statement in the breadcrumbs.
+    statement = statement_of(walked)
+    client = Client()
+    client.force_login(walked.finance)
+    page = unescape(client.get(f"/statements/{statement.pk}/").content.decode())
+    # the page's own links to trips (not the navigation's /trips/)
+    links = re.findall(r'href="(/trips/(?:\d+/)?\?[^"]*)"', page)
+    assert any("operator=" in link for link in links), links
+    assert any(re.match(r"/trips/\d+/", link) for link in links), links
+    for link in links:
+        assert f"from=statement:{statement.pk}" in link.replace("%3A", ":"), link
+        shown = crumbs(walked.finance, link)
+        assert shown[2] == (
+            f"甲公司 · 2025 年度 · {statement.get_kind_display()}",
+            f"/statements/{statement.pk}/",
+        ), link
+
+
 @pytest.mark.parametrize(
     "origin",
     [

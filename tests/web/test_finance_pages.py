@@ -378,6 +378,9 @@ def test_the_public_notice_lists_issued_amounts_of_the_year(
     assert "1,501.50 元" in page
     assert "壹仟伍佰零壹元伍角整" in page
     assert f"/api/v1/statements/public-notice/?year={YEAR}&amp;file=xlsx" in page
+    # the public page itself (where objections are made) is reachable from here
+    assert f'href="/public-notice/{YEAR}/"' in page
+    assert client.get(f"/public-notice/{YEAR}/").status_code == 200
 
 
 def test_the_dashboard_card_shows_the_years_subsidies_to_government(world: World) -> None:
