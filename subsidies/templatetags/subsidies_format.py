@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
+from django.utils.translation import gettext as _
 
 from subsidies.money import capital_yuan, km_from_metres
 
@@ -17,10 +18,11 @@ register = template.Library()
 
 @register.filter
 def yuan(amount: Decimal | None) -> str:
-    """1234567.8 → "1,234,567.80 元" (amounts are already whole fen; nothing is rounded)."""
+    """1234567.8 → "1,234,567.80 元" ("1,234,567.80 yuan" in English; amounts are already
+    whole fen, so nothing is rounded)."""
     if amount is None:
         return "—"
-    return f"{Decimal(amount):,.2f} 元"
+    return _("%(amount)s yuan") % {"amount": f"{Decimal(amount):,.2f}"}
 
 
 @register.filter

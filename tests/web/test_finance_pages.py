@@ -256,7 +256,7 @@ def test_each_contributing_trip_links_to_its_trip_page(world: World, computed: S
     assert len(trip_ids) == 2
     page = text(browser_for(world.finance), f"/statements/{computed.pk}/")
     for trip_id in trip_ids:
-        assert f'href="/trips/{trip_id}/"' in page
+        assert f'href="/trips/{trip_id}/?from=statement:{computed.pk}"' in page
 
 
 def test_a_drafts_trips_are_live_and_an_issued_statements_are_those_frozen_at_approval(

@@ -226,9 +226,6 @@ CHINESE_TERMS = (
     "天地图", "批文号", "不合格", "合格", "优秀", "良好",
     "国办发明电〔2026〕7号", "春节调休", "春节",
 )  # fmt: skip
-# Still to do in subsidies (its `yuan` filter writes 元 in every language): an amount's
-# unit after its figure, and only there.
-AMOUNT_IN_YUAN = re.compile(r"[\d,]+\.\d{2} 元")
 # A raw identifier standing alone in the text: a status code, a field or reason name.
 IDENTIFIER = re.compile(r"(?<![\w.@/-])[a-z]+(?:_[a-z0-9]+)+(?![\w@/-]|\.\w)")
 
@@ -252,7 +249,6 @@ def data_names() -> list[str]:
 
 def chinese(text: str, names: tuple[str, ...] = ()) -> list[str]:
     """Chinese outside names and terms, and raw identifiers, in an English page's text."""
-    text = AMOUNT_IN_YUAN.sub(" ", text)
     for name in (*names, *CHINESE_TERMS):
         text = text.replace(name, " ")
     return sorted(set(CJK.findall(text)) | set(IDENTIFIER.findall(text)))

@@ -95,17 +95,20 @@ def test_month_and_vehicle_rows_open_the_trip_list_filtered_the_same_way(
     body = html.unescape(page(world.finance, f"/statements/{statement.pk}/"))
     company = world.company_a.pk
 
-    march = f"/trips/?operator={company}&started_from={YEAR}-03-01&started_to={YEAR}-03-31"
+    back = f"from=statement%3A{statement.pk}"  # the trips' breadcrumbs lead back here
+    march = (
+        f"/trips/?operator={company}&started_from={YEAR}-03-01&started_to={YEAR}-03-31&{back}"
+    )
     assert f'href="{march}">{YEAR}-03</a>' in body
     by_vehicle = (
         f"/trips/?operator={company}&vehicle={world.vehicle_a.pk}"
         f"&started_from={statement.counted_from:%Y-%m-%d}"
-        f"&started_to={statement.counted_to:%Y-%m-%d}"
+        f"&started_to={statement.counted_to:%Y-%m-%d}&{back}"
     )
     assert f'href="{by_vehicle}">{world.vehicle_a.plate}</a>' in body
     # The link lands on the trip list showing just that month's trip.
     trips = page(world.finance, march)
-    assert len(re.findall(r'href="/trips/\d+/"', trips)) == 1
+    assert len(re.findall(rf'href="/trips/\d+/\?{back}"', trips)) == 1
 
 
 def test_a_company_sees_last_years_issued_subsidy_with_its_statement(world: World) -> None:
