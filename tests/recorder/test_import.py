@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import threading
 from typing import Any
@@ -310,3 +311,41 @@ def test_the_same_new_file_imported_at_the_same_moment_is_recorded_once(world: W
     assert errors == []
     assert set(files) == {EventFile.objects.get().pk}
     assert AdsEvent.objects.count() == len(GOOD)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the streamed COPY: PostgreSQL")
+def test_a_bad_last_row_of_a_large_file_refuses_it_after_rows_went_to_the_database(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.files.storage import default_storage  # noqa: PLC0415
+
+    from recorder import importer  # noqa: PLC0415
+
+    # Batches of 16 KiB (about 300 rows of ~55 bytes): many go to COPY before the last.
+    monkeypatch.setattr(importer, "BATCH_BYTES", 1 << 14)
+    sent: list[int] = []  # the rows of each batch written for COPY
+    copy_rows = services._copy_rows
+
+    def counted(frame: Any, *, source_file_id: int) -> bytes:
+        sent.append(len(frame))
+        return copy_rows(frame, source_file_id=source_file_id)
+
+    monkeypatch.setattr(services, "_copy_rows", counted)
+    start = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+    n = services.COPY_FROM_ROWS + 10
+    rows = [
+        f"{(start + dt.timedelta(seconds=i)).isoformat()},{{vin}},mrm_start,,,," for i in range(n)
+    ]
+    rows[-1] = "2026-03-02T09:00:00,{vin},mrm_start,,,,"  # no offset
+    data = csv_file(world.vehicle_a.vin, *rows)
+    with pytest.raises(ApplicationError) as refused:
+        services.ads_events_import(actor=world.staff_a, data=data)
+    assert refused.value.field == "file"
+    assert f"第 {n + 1} 行" in refused.value.message  # the header is line 1
+    # Streamed: batches went to the database before the last row was read.
+    assert len(sent) > 1
+    assert sum(sent) < n
+    assert not AdsEvent.objects.exists()
+    assert not EventFile.objects.exists()
+    sha256 = hashlib.sha256(data).hexdigest()
+    assert not default_storage.exists(services._stored_path(sha256))
