@@ -6,12 +6,13 @@ PostgreSQL in `yangquan_av_bench_recorder` (dropped and made anew; the server fr
 BENCH_DATABASE_URL), SQLite in a temporary directory. 50 companies with 10 vehicles each
 and a year of accepted trip days; the events (activations, takeover requests, exits,
 minimum-risk manoeuvres, a few collisions) are one CSV file, imported through the service
-the API calls (parse with pyarrow and pandas, COPY into a temporary table, INSERT …
-SELECT of the events not yet recorded, incidents), then imported again (idempotency:
+the API calls (read and checked batch by batch with pyarrow and pandas, each batch sent to
+one binary COPY while the next is read, incidents), then imported again (idempotency:
 nothing new); then, after VACUUM ANALYZE (autovacuum's work), every company's scorecard
 for the year, three times. Each step prints its wall
-time, the CPU time of this process and of its PostgreSQL backend, and the load average:
-the machine is shared, and wall time alone says more about the others than about this.
+time, the CPU time of this process and of its PostgreSQL backend (and their sum and the
+larger: wall near the larger means the two overlapped), and the load average: the
+machine is shared, and wall time alone says more about the others than about this.
 Targets (DESIGN.md §7): import < 10 s, 50 scorecards < 2 s, on PostgreSQL.
 """
 
@@ -182,7 +183,8 @@ def _timed(label: str, run: Callable[[], T]) -> T:
     wall, cpu = time.perf_counter() - began, time.process_time() - cpu
     server = _server_cpu_s() - server
     print(
-        f"  {label}: wall {wall:.2f} s, CPU {cpu:.2f} s here + {server:.2f} s in the server, "
+        f"  {label}: wall {wall:.2f} s, CPU {cpu:.2f} s here + {server:.2f} s in the server "
+        f"(sum {cpu + server:.2f} s, larger {max(cpu, server):.2f} s), "
         f"load {load:.1f} → {os.getloadavg()[0]:.1f}"
     )
     return result

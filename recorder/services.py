@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd  # type: ignore[import-untyped]  # no stubs installed
-import pyarrow as pa
-import pyarrow.csv as pa_csv
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -29,6 +25,7 @@ from operators.identifiers import normalise_vin
 from operators.models import User, Vehicle
 from operators.selectors import vehicle_list
 
+from . import pgcopy
 from .importer import EventFileError, Problem, detect_format, read_event_batches, read_events
 from .models import AdsEvent, EventFile, EventType, Incident, Source
 from .selectors import incident_list
@@ -90,7 +87,7 @@ def _store(data: bytes, sha256: str) -> None:
             default_storage.delete(saved)
 
 
-COPY_COLUMNS = "vehicle_id, at, type, initiator, lat, lon, note, source, source_file_id"
+COPY_COLUMNS = ", ".join(pgcopy.COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -118,14 +115,13 @@ def _copy_insert(batches: Iterator[pd.DataFrame], *, source_file_id: int) -> _Wr
     def read() -> Iterator[bytes]:
         nonlocal rows
         for frame in batches:
-            payloads.append(_copy_rows(frame, source_file_id=source_file_id))
+            payloads.append(pgcopy.file_event_rows(frame, source_file_id=source_file_id))
             collisions.append(frame[frame["type"] == EventType.COLLISION])
             rows += len(frame)
             yield payloads[-1]
 
     stream = read()
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL TimeZone = 'UTC'")  # until the import's transaction ends
         try:
             with transaction.atomic():
                 _copy(cursor, f"recorder_adsevent ({COPY_COLUMNS})", stream)
@@ -136,34 +132,12 @@ def _copy_insert(batches: Iterator[pd.DataFrame], *, source_file_id: int) -> _Wr
     return _Written(rows, created, pd.concat(collisions, ignore_index=True))
 
 
-def _copy_rows(frame: pd.DataFrame, *, source_file_id: int) -> bytes:
-    """A batch as COPY's CSV, written by pyarrow."""
-    rows = pa.table(
-        {
-            "vehicle_id": pa.array(frame["vehicle_id"].to_numpy()),
-            # UTC without its zone (SET LOCAL TimeZone): Arrow writes a zoned time twenty
-            # times slower.
-            "at": pa.array(frame["at"]).cast(pa.timestamp("us")),
-            "type": pa.array(frame["type"]),
-            "initiator": pa.array(frame["initiator"]),
-            "lat": pa.array(frame["lat"].to_numpy(), from_pandas=True),
-            "lon": pa.array(frame["lon"].to_numpy(), from_pandas=True),
-            "note": pa.array(frame["note"]),
-            "source": pa.array(np.full(len(frame), Source.FILE.value)),
-            "source_file_id": pa.array(np.full(len(frame), source_file_id), type=pa.int64()),
-        }
-    )
-    buffer = io.BytesIO()
-    pa_csv.write_csv(rows, buffer, pa_csv.WriteOptions(include_header=False))
-    return buffer.getvalue()
-
-
 def _staged_insert(cursor: Any, payloads: list[bytes]) -> int:
     """The rows not yet recorded, by COPY into a temporary table and one INSERT … SELECT."""
     cursor.execute(
         "CREATE TEMP TABLE IF NOT EXISTS recorder_import (vehicle_id bigint, "
-        "at timestamptz, type text, initiator text, lat float8, lon float8, note text, "
-        "source text, source_file_id bigint) ON COMMIT DELETE ROWS"
+        "at timestamptz, source_file_id bigint, source text, lat float8, lon float8, "
+        "type text, initiator text, note text) ON COMMIT DELETE ROWS"
     )
     _copy(cursor, "recorder_import", iter(payloads))
     # Temporary tables have no statistics until analysed: the planner needs the row
@@ -187,11 +161,15 @@ def _staged_insert(cursor: Any, payloads: list[bytes]) -> int:
 
 def _copy(cursor: Any, target: str, payloads: Iterator[bytes]) -> None:
     # psycopg 3's COPY, past Django's cursor: its errors made Django's (IntegrityError...).
-    # Each write goes out as it comes (psycopg sends it in pieces of at most 128 KiB).
-    sql = f"COPY {target} FROM STDIN (FORMAT csv, FORCE_NOT_NULL (initiator, note))"
-    with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+    # Each write goes out as it comes.
+    with (
+        connection.wrap_database_errors,
+        cursor.cursor.copy(f"COPY {target} FROM STDIN (FORMAT binary)") as copy,
+    ):
+        copy.write(pgcopy.HEADER)
         for payload in payloads:
             copy.write(payload)
+        copy.write(pgcopy.TRAILER)
 
 
 def _orm_insert(frame: pd.DataFrame, *, source: str, source_file_id: int | None) -> int:
