@@ -127,7 +127,10 @@ def _copy_insert(batches: Iterator[pd.DataFrame], *, source_file_id: int) -> _Wr
                 _copy(cursor, f"recorder_adsevent ({COPY_COLUMNS})", stream)
             created = rows
         except IntegrityError:
-            # The server's refusal comes when the copy ends: the file is read by then.
+            # The server refuses when the copy ends, the file read by then; should it ever
+            # refuse sooner, the rest is read all the same: the staged insert needs it all.
+            for _payload in stream:
+                pass
             created = _staged_insert(cursor, payloads)
     return _Written(rows, created, pd.concat(collisions, ignore_index=True))
 
