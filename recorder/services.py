@@ -17,6 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from psycopg.copy import QueuedLibpqWriter
 
 from core.errors import ApplicationError
 from core.roles import IMPORT_ADS_EVENTS, REVIEW_TRIPS
@@ -164,10 +165,14 @@ def _staged_insert(cursor: Any, payloads: list[bytes]) -> int:
 
 def _copy(cursor: Any, target: str, payloads: Iterator[bytes]) -> None:
     # psycopg 3's COPY, past Django's cursor: its errors made Django's (IntegrityError...).
-    # Each write goes out as it comes.
+    # The queued writer sends from a thread of its own: a write returns at once, and this
+    # thread reads the next batch while the last is still being sent, never waiting on
+    # the server (which stores the rows more slowly than they are read).
     with (
         connection.wrap_database_errors,
-        cursor.cursor.copy(f"COPY {target} FROM STDIN (FORMAT binary)") as copy,
+        cursor.cursor.copy(
+            f"COPY {target} FROM STDIN (FORMAT binary)", writer=QueuedLibpqWriter(cursor.cursor)
+        ) as copy,
     ):
         copy.write(pgcopy.HEADER)
         for payload in payloads:
