@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import json
 import threading
 from typing import Any
 
@@ -379,3 +380,19 @@ def test_a_large_file_keeps_every_field_exactly_through_copy(world: World) -> No
         None,
         "",
     )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY: PostgreSQL")
+def test_a_large_json_lines_file_goes_by_copy_like_csv(world: World) -> None:
+    start = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+    n = services.COPY_FROM_ROWS + 10
+    record = {"vin": world.vehicle_a.vin, "event": "mrm_start", "initiator": "system"}
+    lines = [
+        json.dumps({"time": (start + dt.timedelta(seconds=i)).isoformat(), **record})
+        for i in range(n)
+    ]
+    data = ("\n".join(lines) + "\n").encode()
+    result = services.ads_events_import(actor=world.staff_a, data=data, original_name="e.jsonl")
+    assert (result.rows, result.created) == (n, n)
+    last = AdsEvent.objects.get(at=start + dt.timedelta(seconds=n - 1))
+    assert (last.type, last.initiator, last.lat, last.note) == ("mrm_start", "system", None, "")
