@@ -12,7 +12,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,9 +65,24 @@ def detect_format(data: bytes, name: str = "") -> str:
     return "jsonl" if head == b"{" else "csv"
 
 
-def _read_csv(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
-    # pyarrow's reader: columns straight into Arrow strings, which the checks below work on
-    # in C++ (pandas' own reader made Python strings first, a third of a large import).
+# A CSV batch: the services check and send one batch while the server stores the one
+# before (about 55,000 rows of a typical file), so that reading and storing overlap.
+BATCH_BYTES = 4 << 20
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A file as its column names (as written), its rows batch by batch, and the line of a
+    row (numbered from 0 in file order)."""
+
+    columns: list[str]
+    frames: Iterator[pd.DataFrame]
+    line_of: Callable[[int], int]
+
+
+def _csv_source(data: bytes) -> _Source:
+    # pyarrow's streaming reader: columns straight into Arrow strings, which the checks work
+    # on in C++, batch by batch (pandas' own reader made Python strings first).
     # Lines of spaces are blank lines (skipped): emptied for the reader, which skips only
     # empty ones; the line numbers are counted on the file as given.
     text = data.removeprefix(b"\xef\xbb\xbf")
@@ -78,22 +93,40 @@ def _read_csv(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
         end = text.find(b"\n")
         header = text[: end if end >= 0 else len(text)].decode("utf-8").rstrip("\r")
         names = next(csv.reader([header]), [])
-        table = _arrow_csv(text, names, parse=pa_csv.ParseOptions())
+        reader = _arrow_csv(text, names, parse=pa_csv.ParseOptions())
+        columns = reader.schema.names
     except (pa.ArrowInvalid, UnicodeDecodeError):
         raise EventFileError(_ragged_rows(data, text, names)) from None
-    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    lines = _csv_line_numbers(data, len(frame))
-    return frame, lines
+
+    def frames() -> Iterator[pd.DataFrame]:
+        try:
+            for batch in reader:
+                yield batch.to_pandas(types_mapper=_AS_ARROW_STRINGS.get)
+        except (pa.ArrowInvalid, UnicodeDecodeError):
+            raise EventFileError(_ragged_rows(data, text, names)) from None
+
+    non_blank: list[np.ndarray] = []  # found only when a row is refused
+
+    def line_of(row: int) -> int:
+        if not non_blank:
+            non_blank.append(_non_blank_lines(data))
+        return int(non_blank[0][row + 1])  # the header's line first
+
+    return _Source(columns, frames(), line_of)
 
 
+_AS_ARROW_STRINGS = {pa.string(): pd.StringDtype("pyarrow")}
 _SPACES_LINE = re.compile(rb"(?m)^[ \t]+(?=\r?$)")
 
 
-def _arrow_csv(text: bytes, names: list[str], *, parse: pa_csv.ParseOptions) -> pa.Table:
-    return pa_csv.read_csv(
+def _arrow_csv(
+    text: bytes, names: list[str], *, parse: pa_csv.ParseOptions
+) -> pa_csv.CSVStreamingReader:
+    return pa_csv.open_csv(
         io.BytesIO(text),
-        read_options=pa_csv.ReadOptions(use_threads=parse.invalid_row_handler is None),
+        read_options=pa_csv.ReadOptions(
+            use_threads=parse.invalid_row_handler is None, block_size=BATCH_BYTES
+        ),
         parse_options=parse,
         convert_options=pa_csv.ConvertOptions(
             column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
@@ -112,7 +145,7 @@ def _ragged_rows(data: bytes, text: bytes, names: list[str]) -> list[Problem]:
         return "skip"
 
     try:
-        _arrow_csv(text, names, parse=pa_csv.ParseOptions(invalid_row_handler=note))
+        _arrow_csv(text, names, parse=pa_csv.ParseOptions(invalid_row_handler=note)).read_all()
     except (pa.ArrowInvalid, UnicodeDecodeError):
         ragged = []
     if not ragged or not names:
@@ -123,14 +156,6 @@ def _ragged_rows(data: bytes, text: bytes, names: list[str]) -> list[Problem]:
         Problem(int(non_blank[number - 1]), "file", "the row does not have the header's fields")
         for number in ragged[:MAX_PROBLEMS]
     ]
-
-
-def _csv_line_numbers(data: bytes, rows: int) -> np.ndarray:
-    """Each row's line number in the file; blank lines (skipped by the reader) counted."""
-    body_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    if body_lines == rows + 1:  # no blank line anywhere: rows are lines 2, 3, ...
-        return np.arange(2, rows + 2, dtype=np.int64)
-    return _non_blank_lines(data)[1 : rows + 1]
 
 
 def _non_blank_lines(data: bytes) -> np.ndarray:
@@ -152,7 +177,7 @@ def _blank_lines(raw: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nd
     return blank
 
 
-def _read_jsonl(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
+def _jsonl_source(data: bytes) -> _Source:
     records: list[dict[str, object]] = []
     lines: list[int] = []
     problems: list[Problem] = []
@@ -182,8 +207,51 @@ def _read_jsonl(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
     frame = frame.astype(object).where(frame.notna(), "")
     for column in frame.columns:
         frame[column] = frame[column].map(str)
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    return frame, np.asarray(lines, dtype=np.int64)
+    return _Source([str(c) for c in frame.columns], iter([frame]), lines.__getitem__)
+
+
+def read_event_batches(
+    data: bytes,
+    *,
+    fmt: str,
+    vehicles: Mapping[str, int],
+    normalise_vin: Callable[[str], str] = str.upper,
+) -> Iterator[pd.DataFrame]:
+    """The file's rows, checked, batch by batch in file order, each a frame of columns
+    vehicle_id, at (UTC), type, initiator, lat, lon, note.
+
+    `vehicles` maps the VINs (as `normalise_vin` writes them) the importer may use to
+    vehicle ids. A batch comes only when every row up to its end is good, so a caller may
+    store each as it comes, in one transaction: when a row is refused, the rest of the
+    file is still read for the first MAX_PROBLEMS refused lines, then EventFileError names
+    them, and the caller undoes what it stored.
+    """
+    source = _jsonl_source(data) if fmt == "jsonl" else _csv_source(data)
+    columns = [c.strip().lower() for c in source.columns]
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        raise EventFileError([Problem(1, c, "missing column") for c in missing])
+    unknown = sorted(set(columns) - set(REQUIRED) - set(OPTIONAL))
+    if unknown:
+        raise EventFileError([Problem(1, unknown[0], "unknown column")])
+    rows = 0
+    problems: list[Problem] = []
+    for frame in source.frames:
+        frame.columns = columns
+        checked, refused = _checked(frame, vehicles=vehicles, normalise_vin=normalise_vin)
+        problems += [
+            Problem(source.line_of(rows + row), field, message)
+            for row, field, message in refused[: MAX_PROBLEMS - len(problems)]
+        ]
+        if not problems:
+            yield checked
+        elif len(problems) == MAX_PROBLEMS:
+            break
+        rows += len(frame)
+    if problems:
+        raise EventFileError(problems)
+    if rows == 0:
+        raise EventFileError([Problem(1, "file", "the file has no events")])
 
 
 def read_events(
@@ -193,24 +261,17 @@ def read_events(
     vehicles: Mapping[str, int],
     normalise_vin: Callable[[str], str] = str.upper,
 ) -> pd.DataFrame:
-    """The file's rows as columns vehicle_id, at (UTC), type, initiator, lat, lon, note, line.
+    """The whole file's rows in one frame, as `read_event_batches` gives them."""
+    batches = read_event_batches(data, fmt=fmt, vehicles=vehicles, normalise_vin=normalise_vin)
+    return pd.concat(list(batches), ignore_index=True)
 
-    `vehicles` maps the VINs (as `normalise_vin` writes them) the importer may use to
-    vehicle ids.
-    Raises EventFileError naming the first refused lines.
-    """
-    frame, lines = _read_jsonl(data) if fmt == "jsonl" else _read_csv(data)
-    missing = [c for c in REQUIRED if c not in frame.columns]
-    if missing:
-        raise EventFileError([Problem(1, c, "missing column") for c in missing])
-    unknown = sorted(set(frame.columns) - set(REQUIRED) - set(OPTIONAL))
-    if unknown:
-        raise EventFileError([Problem(1, unknown[0], "unknown column")])
+
+def _checked(
+    frame: pd.DataFrame, *, vehicles: Mapping[str, int], normalise_vin: Callable[[str], str]
+) -> tuple[pd.DataFrame, list[tuple[int, str, str]]]:
+    """The rows read, and the first MAX_PROBLEMS refused ones (row, field, message)."""
     n = len(frame)
-    if n == 0:
-        raise EventFileError([Problem(1, "file", "the file has no events")])
     bad: dict[str, tuple[np.ndarray, str]] = {}
-
     time_text = frame["time"].str.strip()
     at = pd.to_datetime(time_text, format="ISO8601", utc=True, errors="coerce")
     bad["time"] = (
@@ -231,13 +292,13 @@ def read_events(
     any_bad = np.zeros(n, dtype=bool)
     for mask, _message in bad.values():
         any_bad |= mask
-    if any_bad.any():
-        problems = []
-        for row in np.flatnonzero(any_bad)[:MAX_PROBLEMS]:
-            field, message = next((f, m) for f, (mask, m) in bad.items() if mask[row])
-            problems.append(Problem(int(lines[row]), field, message))
-        raise EventFileError(problems)
-    return pd.DataFrame(
+    refused = []
+    for row in np.flatnonzero(any_bad)[:MAX_PROBLEMS]:
+        field, message = next((f, m) for f, (mask, m) in bad.items() if mask[row])
+        refused.append((int(row), field, message))
+    if refused:
+        return frame, refused
+    checked = pd.DataFrame(
         {
             "vehicle_id": vehicle.astype(np.int64),
             # Aware, to the microsecond (what PostgreSQL and Django keep): to_numpy would make
@@ -248,20 +309,12 @@ def read_events(
             "lat": lat,
             "lon": lon,
             "note": note.reset_index(drop=True),
-            "line": lines[:n],
         }
     )
+    return checked, []
 
 
 MISSING = object()
-
-
-def _among(allowed: tuple[str, ...]) -> Callable[[str], str | None]:
-    def check(value: str) -> str | None:
-        value = value.strip().lower()
-        return value if value in allowed else None
-
-    return check
 
 
 def _by_distinct(column: pd.Series, convert: Callable[[str], object]) -> np.ndarray:

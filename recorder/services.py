@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd  # type: ignore[import-untyped]  # no stubs installed
-import pyarrow as pa
-import pyarrow.csv as pa_csv
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -21,6 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from psycopg.copy import QueuedLibpqWriter
 
 from core.errors import ApplicationError
 from core.roles import IMPORT_ADS_EVENTS, REVIEW_TRIPS
@@ -29,7 +26,8 @@ from operators.identifiers import normalise_vin
 from operators.models import User, Vehicle
 from operators.selectors import vehicle_list
 
-from .importer import EventFileError, Problem, detect_format, read_events
+from . import pgcopy
+from .importer import EventFileError, Problem, detect_format, read_event_batches, read_events
 from .models import AdsEvent, EventFile, EventType, Incident, Source
 from .selectors import incident_list
 
@@ -78,103 +76,108 @@ def _vins(actor: User | None) -> dict[str, int]:
     return dict(vehicles.values_list("vin", "pk"))
 
 
-def _store(data: bytes, sha256: str) -> str:
-    path = f"ads-events/{sha256[:2]}/{sha256}"
+def _stored_path(sha256: str) -> str:
+    return f"ads-events/{sha256[:2]}/{sha256}"
+
+
+def _store(data: bytes, sha256: str) -> None:
+    path = _stored_path(sha256)
     if not default_storage.exists(path):
         saved = default_storage.save(path, ContentFile(data))
         if saved != path:  # the same bytes stored meanwhile
             default_storage.delete(saved)
-    return path
 
 
-COPY_COLUMNS = "vehicle_id, at, type, initiator, lat, lon, note, source, source_file_id"
+COPY_COLUMNS = ", ".join(pgcopy.COLUMNS)
 
 
-def _copy_insert(frame: pd.DataFrame, *, source: str, source_file_id: int | None) -> int:
-    """PostgreSQL: the rows by COPY (written as CSV by pyarrow), returning how many were new.
+@dataclass(frozen=True)
+class _Written:
+    rows: int
+    created: int
+    collisions: pd.DataFrame
 
-    When no event is recorded yet for any of the file's vehicles within the file's time
-    span (one range probe a vehicle), the rows are copied straight into the events: half
-    the database's work of the other way. Otherwise — or should the copy meet a known key
-    after all (the file repeats an event, or a concurrent import or live message recorded
-    one meanwhile; the copy is undone, by savepoint) — they are copied into a temporary
-    table, and one INSERT … SELECT adds those not yet recorded.
+
+def _copy_insert(batches: Iterator[pd.DataFrame], *, source_file_id: int) -> _Written:
+    """PostgreSQL: the rows by COPY, batch by batch as the file is read and checked, so the
+    server stores a batch while this process reads the next (bench/README.md, the recorder).
+
+    The rows go straight into the events in one COPY, all of the file's or none (a
+    savepoint; a refused row later in the file aborts it, and the service's transaction
+    with it). Should the copy meet a known key (the file repeats an event, overlaps one
+    imported before, or a concurrent import or live message recorded one meanwhile), it
+    is undone and the batches, kept, are copied into a temporary table, from which one
+    INSERT … SELECT adds those not yet recorded.
     """
-    rows = pa.table(
-        {
-            "vehicle_id": pa.array(frame["vehicle_id"].to_numpy()),
-            # UTC without its zone (SET LOCAL below): Arrow writes a zoned time twenty
-            # times slower.
-            "at": pa.array(frame["at"]).cast(pa.timestamp("us")),
-            "type": pa.array(frame["type"]),
-            "initiator": pa.array(frame["initiator"]),
-            "lat": pa.array(frame["lat"].to_numpy(), from_pandas=True),
-            "lon": pa.array(frame["lon"].to_numpy(), from_pandas=True),
-            "note": pa.array(frame["note"]),
-            "source": pa.array(np.full(len(frame), source)),
-            "source_file_id": pa.array(np.full(len(frame), source_file_id), type=pa.int64()),
-        }
-    )
-    buffer = io.BytesIO()
-    pa_csv.write_csv(rows, buffer, pa_csv.WriteOptions(include_header=False))
+    payloads: list[bytes] = []
+    collisions: list[pd.DataFrame] = []
+    rows = 0
+
+    def read() -> Iterator[bytes]:
+        nonlocal rows
+        for frame in batches:
+            payloads.append(pgcopy.file_event_rows(frame, source_file_id=source_file_id))
+            collisions.append(frame[frame["type"] == EventType.COLLISION])
+            rows += len(frame)
+            yield payloads[-1]
+
+    stream = read()
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL TimeZone = 'UTC'")  # until the import's transaction ends
-        if not _any_recorded(cursor, frame):
-            try:
-                with transaction.atomic():
-                    _copy(cursor, f"recorder_adsevent ({COPY_COLUMNS})", buffer)
-                return len(frame)
-            except IntegrityError:
-                pass
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS recorder_import (vehicle_id bigint, "
-            "at timestamptz, type text, initiator text, lat float8, lon float8, note text, "
-            "source text, source_file_id bigint) ON COMMIT DELETE ROWS"
-        )
-        _copy(cursor, "recorder_import", buffer)
-        # Temporary tables have no statistics until analysed: the planner needs the row
-        # count to choose well between a hash anti-join and index probes.
-        cursor.execute("ANALYZE recorder_import")
-        # ON CONFLICT would try every row against the unique index first; the anti-join
-        # leaves out the known ones, and only a key recorded meanwhile needs it.
-        insert = f"INSERT INTO recorder_adsevent ({COPY_COLUMNS}) SELECT * FROM recorder_import s"  # noqa: S608 - constants
         try:
             with transaction.atomic():
-                cursor.execute(
-                    insert + " WHERE NOT EXISTS (SELECT FROM recorder_adsevent e "
-                    "WHERE e.vehicle_id = s.vehicle_id AND e.at = s.at AND e.type = s.type)"
-                )
+                _copy(cursor, f"recorder_adsevent ({COPY_COLUMNS})", stream)
+            created = rows
         except IntegrityError:
-            cursor.execute(insert + " ON CONFLICT (vehicle_id, at, type) DO NOTHING")
-        created = cursor.rowcount
-        cursor.execute("DELETE FROM recorder_import")
-    return int(created)
+            # The server refuses when the copy ends, the file read by then; should it ever
+            # refuse sooner, the rest is read all the same: the staged insert needs it all.
+            for _payload in stream:
+                pass
+            created = _staged_insert(cursor, payloads)
+    return _Written(rows, created, pd.concat(collisions, ignore_index=True))
 
 
-def _any_recorded(cursor: Any, frame: pd.DataFrame) -> bool:
-    """Whether an event is recorded for any of the rows' vehicles within their time span."""
-    spans = frame.groupby("vehicle_id", sort=False)["at"].agg(["min", "max"])
+def _staged_insert(cursor: Any, payloads: list[bytes]) -> int:
+    """The rows not yet recorded, by COPY into a temporary table and one INSERT … SELECT."""
     cursor.execute(
-        "SELECT EXISTS (SELECT FROM unnest(%s::bigint[], %s::timestamptz[], "
-        "%s::timestamptz[]) AS r (vehicle_id, first, last) JOIN recorder_adsevent e "
-        "ON e.vehicle_id = r.vehicle_id AND e.at BETWEEN r.first AND r.last)",
-        [
-            [int(v) for v in spans.index],
-            [t.to_pydatetime() for t in spans["min"]],
-            [t.to_pydatetime() for t in spans["max"]],
-        ],
+        "CREATE TEMP TABLE IF NOT EXISTS recorder_import (vehicle_id bigint, "
+        "at timestamptz, source_file_id bigint, source text, lat float8, lon float8, "
+        "type text, initiator text, note text) ON COMMIT DELETE ROWS"
     )
-    return bool(cursor.fetchone()[0])
+    _copy(cursor, "recorder_import", iter(payloads))
+    # Temporary tables have no statistics until analysed: the planner needs the row
+    # count to choose well between a hash anti-join and index probes.
+    cursor.execute("ANALYZE recorder_import")
+    # ON CONFLICT would try every row against the unique index first; the anti-join
+    # leaves out the known ones, and only a key recorded meanwhile needs it.
+    insert = f"INSERT INTO recorder_adsevent ({COPY_COLUMNS}) SELECT * FROM recorder_import s"  # noqa: S608 - constants
+    try:
+        with transaction.atomic():
+            cursor.execute(
+                insert + " WHERE NOT EXISTS (SELECT FROM recorder_adsevent e "
+                "WHERE e.vehicle_id = s.vehicle_id AND e.at = s.at AND e.type = s.type)"
+            )
+    except IntegrityError:
+        cursor.execute(insert + " ON CONFLICT (vehicle_id, at, type) DO NOTHING")
+    created = int(cursor.rowcount)
+    cursor.execute("DELETE FROM recorder_import")
+    return created
 
 
-def _copy(cursor: Any, target: str, buffer: io.BytesIO) -> None:
+def _copy(cursor: Any, target: str, payloads: Iterator[bytes]) -> None:
     # psycopg 3's COPY, past Django's cursor: its errors made Django's (IntegrityError...).
-    sql = f"COPY {target} FROM STDIN (FORMAT csv, FORCE_NOT_NULL (initiator, note))"
-    with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
-        view = buffer.getbuffer()
-        for offset in range(0, len(view), 1 << 20):
-            copy.write(view[offset : offset + (1 << 20)])
-        del view
+    # The queued writer sends from a thread of its own: a write returns at once, and this
+    # thread reads the next batch while the last is still being sent, never waiting on
+    # the server (which stores the rows more slowly than they are read).
+    with (
+        connection.wrap_database_errors,
+        cursor.cursor.copy(
+            f"COPY {target} FROM STDIN (FORMAT binary)", writer=QueuedLibpqWriter(cursor.cursor)
+        ) as copy,
+    ):
+        copy.write(pgcopy.HEADER)
+        for payload in payloads:
+            copy.write(payload)
+        copy.write(pgcopy.TRAILER)
 
 
 def _orm_insert(frame: pd.DataFrame, *, source: str, source_file_id: int | None) -> int:
@@ -207,15 +210,16 @@ def _orm_insert(frame: pd.DataFrame, *, source: str, source_file_id: int | None)
     return span.count() - before
 
 
-def _insert(frame: pd.DataFrame, *, source: str, source_file_id: int | None) -> int:
-    if connection.vendor == "postgresql" and len(frame) >= COPY_FROM_ROWS:
-        return _copy_insert(frame, source=source, source_file_id=source_file_id)
-    return _orm_insert(frame, source=source, source_file_id=source_file_id)
+def _write(batches: Iterator[pd.DataFrame], *, copy: bool, source_file_id: int) -> _Written:
+    if copy:
+        return _copy_insert(batches, source_file_id=source_file_id)
+    frame = pd.concat(list(batches), ignore_index=True)
+    created = _orm_insert(frame, source=Source.FILE, source_file_id=source_file_id)
+    return _Written(len(frame), created, frame[frame["type"] == EventType.COLLISION])
 
 
-def _open_incidents(frame: pd.DataFrame, *, actor: User | None) -> int:
-    """An incident for each collision among the rows that has none yet."""
-    collisions = frame[frame["type"] == EventType.COLLISION]
+def _open_incidents(collisions: pd.DataFrame, *, actor: User | None) -> int:
+    """An incident for each of the collisions (rows) that has none yet."""
     opened = 0
     for row in collisions.itertuples(index=False):
         event = (
@@ -248,25 +252,18 @@ def ads_events_import(*, actor: User, data: bytes, original_name: str = "") -> I
     if len(data) > settings.ADS_EVENT_IMPORT_MAX_BYTES:
         raise ApplicationError(_("The file is larger than the limit."), field="file")
     fmt = detect_format(data, original_name)
-    try:
-        frame = read_events(data, fmt=fmt, vehicles=_vins(actor), normalise_vin=normalise_vin)
-    except EventFileError as error:
-        raise ApplicationError(_problem_message(error.problems), field="file") from None
+    batches = read_event_batches(data, fmt=fmt, vehicles=_vins(actor), normalise_vin=normalise_vin)
     sha256 = hashlib.sha256(data).hexdigest()
     event_file = EventFile.objects.filter(sha256=sha256).first()
-    if event_file is not None:
-        # The same bytes were imported (all or nothing, and events are never deleted): every
-        # event in them is recorded, and every collision has its incident. Read and checked
-        # again all the same, so that another company learns nothing from it.
-        created = incidents = 0
-    else:
+    if event_file is None:
+        # Rows and new events are known once the file is read, as it is being stored.
         event_file = EventFile(
             sha256=sha256,
-            raw_file=_store(data, sha256),
+            raw_file=_stored_path(sha256),
             size=len(data),
             original_name=original_name[:255],
             format=fmt,
-            rows=len(frame),
+            rows=0,
             created_events=0,
             uploaded_by=actor,
         )
@@ -276,22 +273,40 @@ def ads_events_import(*, actor: User, data: bytes, original_name: str = "") -> I
                 event_file.save()
         except IntegrityError:
             # The same bytes, imported at the same moment by another request that committed
-            # first: its file holds every event, as above.
+            # first: its file holds every event, as below.
             event_file = EventFile.objects.get(sha256=sha256)
-            created = incidents = 0
         else:
-            created = _insert(frame, source=Source.FILE, source_file_id=event_file.pk)
-            if created:
-                event_file.created_events = created
-                event_file.save(update_fields=["created_events"])
-            incidents = _open_incidents(frame, actor=actor)
+            # Lines are an upper bound on rows, counted without reading them.
+            copy = connection.vendor == "postgresql" and data.count(b"\n") >= COPY_FROM_ROWS
+            try:
+                written = _write(batches, copy=copy, source_file_id=event_file.pk)
+            except EventFileError as error:
+                raise ApplicationError(_problem_message(error.problems), field="file") from None
+            _store(data, sha256)
+            event_file.rows, event_file.created_events = written.rows, written.created
+            event_file.save(update_fields=["rows", "created_events"])
+            incidents = _open_incidents(written.collisions, actor=actor)
+            return _imported(actor, event_file, written.rows, written.created, incidents)
+    # The same bytes were imported (all or nothing, and events are never deleted): every
+    # event in them is recorded, and every collision has its incident. Read and checked
+    # again all the same, so that another company learns nothing from it.
+    try:
+        rows = sum(len(frame) for frame in batches)
+    except EventFileError as error:
+        raise ApplicationError(_problem_message(error.problems), field="file") from None
+    return _imported(actor, event_file, rows, 0, 0)
+
+
+def _imported(
+    actor: User, event_file: EventFile, rows: int, created: int, incidents: int
+) -> ImportResult:
     audit_record(
         actor=actor,
         obj=event_file,
         action="import",
-        changes={"rows": [None, len(frame)], "created": [None, created]},
+        changes={"rows": [None, rows], "created": [None, created]},
     )
-    return ImportResult(file=event_file, rows=len(frame), created=created, incidents=incidents)
+    return ImportResult(file=event_file, rows=rows, created=created, incidents=incidents)
 
 
 @transaction.atomic

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
+import json
 import threading
 from typing import Any
 
@@ -310,3 +312,87 @@ def test_the_same_new_file_imported_at_the_same_moment_is_recorded_once(world: W
     assert errors == []
     assert set(files) == {EventFile.objects.get().pk}
     assert AdsEvent.objects.count() == len(GOOD)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the streamed COPY: PostgreSQL")
+def test_a_bad_last_row_of_a_large_file_refuses_it_after_rows_went_to_the_database(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.files.storage import default_storage  # noqa: PLC0415
+
+    from recorder import importer, pgcopy  # noqa: PLC0415
+
+    # Batches of 16 KiB (about 300 rows of ~55 bytes): many go to COPY before the last.
+    monkeypatch.setattr(importer, "BATCH_BYTES", 1 << 14)
+    sent: list[int] = []  # the rows of each batch written for COPY
+    copy_rows = pgcopy.file_event_rows
+
+    def counted(frame: Any, *, source_file_id: int) -> bytes:
+        sent.append(len(frame))
+        return copy_rows(frame, source_file_id=source_file_id)
+
+    monkeypatch.setattr(pgcopy, "file_event_rows", counted)
+    start = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+    n = services.COPY_FROM_ROWS + 10
+    rows = [
+        f"{(start + dt.timedelta(seconds=i)).isoformat()},{{vin}},mrm_start,,,," for i in range(n)
+    ]
+    rows[-1] = "2026-03-02T09:00:00,{vin},mrm_start,,,,"  # no offset
+    data = csv_file(world.vehicle_a.vin, *rows)
+    with pytest.raises(ApplicationError) as refused:
+        services.ads_events_import(actor=world.staff_a, data=data)
+    assert refused.value.field == "file"
+    assert f"第 {n + 1} 行" in refused.value.message  # the header is line 1
+    # Streamed: batches went to the database before the last row was read.
+    assert len(sent) > 1
+    assert sum(sent) < n
+    assert not AdsEvent.objects.exists()
+    assert not EventFile.objects.exists()
+    sha256 = hashlib.sha256(data).hexdigest()
+    assert not default_storage.exists(services._stored_path(sha256))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY: PostgreSQL")
+def test_a_large_file_keeps_every_field_exactly_through_copy(world: World) -> None:
+    start = dt.datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
+    n = services.COPY_FROM_ROWS + 10
+    kinds = (("activation", "system"), ("takeover_request", ""), ("deactivation", "driver"))
+    rows = [
+        f"{(start + dt.timedelta(seconds=i, microseconds=i)).isoformat()},{{vin}},"
+        f"{kinds[i % 3][0]},{kinds[i % 3][1]},"
+        + ("37.861234,113.551234,施工路段" if i % 2 else ",,")
+        for i in range(n)
+    ]
+    data = csv_file(world.vehicle_b.vin, *rows)
+    assert services.ads_events_import(actor=world.bureau, data=data).created == n
+    event_file = EventFile.objects.get()
+    assert (event_file.rows, event_file.created_events) == (n, n)
+    by_time = {e.at: e for e in AdsEvent.objects.all()}
+    odd = by_time[start + dt.timedelta(seconds=7, microseconds=7)]  # 7 % 3 == 1, odd: a place
+    assert (odd.vehicle_id, odd.type, odd.initiator) == (world.vehicle_b.pk, "takeover_request", "")
+    assert (odd.lat, odd.lon, odd.note) == (37.861234, 113.551234, "施工路段")
+    assert (odd.source, odd.source_file_id) == ("file", event_file.pk)
+    even = by_time[start + dt.timedelta(seconds=8, microseconds=8)]  # 8 % 3 == 2, even: none
+    assert (even.type, even.initiator, even.lat, even.lon, even.note) == (
+        "deactivation",
+        "driver",
+        None,
+        None,
+        "",
+    )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY: PostgreSQL")
+def test_a_large_json_lines_file_goes_by_copy_like_csv(world: World) -> None:
+    start = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+    n = services.COPY_FROM_ROWS + 10
+    record = {"vin": world.vehicle_a.vin, "event": "mrm_start", "initiator": "system"}
+    lines = [
+        json.dumps({"time": (start + dt.timedelta(seconds=i)).isoformat(), **record})
+        for i in range(n)
+    ]
+    data = ("\n".join(lines) + "\n").encode()
+    result = services.ads_events_import(actor=world.staff_a, data=data, original_name="e.jsonl")
+    assert (result.rows, result.created) == (n, n)
+    last = AdsEvent.objects.get(at=start + dt.timedelta(seconds=n - 1))
+    assert (last.type, last.initiator, last.lat, last.note) == ("mrm_start", "system", None, "")
