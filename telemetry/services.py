@@ -14,13 +14,16 @@ import gzip
 import hashlib
 import hmac
 import secrets
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,7 +34,9 @@ from operators.identifiers import normalise_vin
 from operators.models import User, Vehicle
 from operators.selectors import vehicle_list
 
+from . import heads
 from .models import RawArchive, Stream, Terminal
+from .selectors import db_datetime
 
 #: Who may register and deactivate terminals: the people who register vehicles (the bureau,
 #: an admin, the owning company; scoping by company is the vehicle selector's).
@@ -283,7 +288,90 @@ def fixes_store(*, rows: Sequence[FixRow]) -> int:
                 "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 [_values(r) for r in rows],
             )
+        _heads_advance(cursor, rows)
     return len(rows)
+
+
+# The heads of a batch's terminals, locked in id order (two writers of the same terminals,
+# e.g. two MQTT ingests, lock them in the same order: no deadlock), with the vehicle's
+# `closed_until` as it stands (read, not locked: the sweep holds stream locks for seconds).
+_HEADS_SELECT = """
+SELECT tm.id, tm.last_fix_at, tm.last_received_at, tm.moved_at, tm.late_received_at,
+       tm.anchor_lat, tm.anchor_lon, tm.anchor_at, s.closed_until
+FROM telemetry_terminal tm LEFT JOIN telemetry_stream s ON s.vehicle_id = tm.vehicle_id
+WHERE tm.id {match} ORDER BY tm.id {lock}
+"""
+_HEADS_UPDATE_PG = """
+UPDATE telemetry_terminal tm SET last_fix_at = h.last_fix_at,
+    last_received_at = h.last_received_at, moved_at = h.moved_at,
+    late_received_at = h.late_received_at, anchor_lat = h.anchor_lat,
+    anchor_lon = h.anchor_lon, anchor_at = h.anchor_at
+FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[],
+            %s::timestamptz[], %s::float8[], %s::float8[], %s::timestamptz[])
+     AS h(id, last_fix_at, last_received_at, moved_at, late_received_at, anchor_lat,
+          anchor_lon, anchor_at)
+WHERE tm.id = h.id
+"""
+_HEADS_UPDATE_SQLITE = """
+UPDATE telemetry_terminal SET last_fix_at = %s, last_received_at = %s, moved_at = %s,
+    late_received_at = %s, anchor_lat = %s, anchor_lon = %s, anchor_at = %s WHERE id = %s
+"""
+
+
+def _heads_advance(cursor: CursorWrapper, rows: Sequence[FixRow]) -> None:
+    """Advance the stream heads (telemetry.heads) of the batch's terminals: one read and
+    one write per batch, whatever its size. A fix given twice counts as received again
+    (at most one closer look by the sweep, never a missed one)."""
+    seen: dict[int, list[heads.Seen]] = defaultdict(list)
+    for r in rows:
+        seen[r.terminal_pk].append(heads.Seen(r.t, r.received_at, r.lat, r.lon))
+    pks = sorted(seen)
+    if connection.vendor == "postgresql":
+        cursor.execute(_HEADS_SELECT.format(match="= ANY(%s)", lock="FOR UPDATE OF tm"), [pks])
+    else:  # one writer at a time: nothing to lock
+        marks = ", ".join(["%s"] * len(pks))
+        cursor.execute(_HEADS_SELECT.format(match=f"IN ({marks})", lock=""), pks)
+    far_m = 2 * settings.LIVE_STATIONARY_RADIUS_M * heads.FAR_MARGIN
+    new: list[tuple[int, heads.Head]] = []
+    for pk, *times, lat, lon, anchor_at, closed in cursor.fetchall():
+        last_fix, last_received, moved, late = (_maybe_aware(v) for v in times)
+        head = heads.Head(last_fix, last_received, moved, late, lat, lon, _maybe_aware(anchor_at))
+        new.append(
+            (pk, heads.advance(head, seen[pk], far_m=far_m, closed_until=_maybe_aware(closed)))
+        )
+    if connection.vendor == "postgresql":
+        columns = [[pk for pk, _h in new]] + [
+            [getattr(h, name) for _pk, h in new] for name in _HEAD_FIELDS
+        ]
+        cursor.execute(_HEADS_UPDATE_PG, columns)
+        return
+    adapt = connection.ops.adapt_datetimefield_value
+    cursor.executemany(
+        _HEADS_UPDATE_SQLITE,
+        [
+            (
+                adapt(h.last_fix_at),
+                adapt(h.last_received_at),
+                adapt(h.moved_at),
+                adapt(h.late_received_at),
+                h.anchor_lat,
+                h.anchor_lon,
+                adapt(h.anchor_at),
+                pk,
+            )
+            for pk, h in new
+        ],
+    )
+
+
+_HEAD_FIELDS = (
+    "last_fix_at", "last_received_at", "moved_at", "late_received_at", "anchor_lat",
+    "anchor_lon", "anchor_at",
+)  # fmt: skip
+
+
+def _maybe_aware(value: datetime | str | None) -> datetime | None:
+    return None if value is None else db_datetime(value)
 
 
 @transaction.atomic
