@@ -1,50 +1,31 @@
-"""What the closing sweep needs to know of a terminal's stream, kept on its row as fixes are
-stored, so that a sweep pass reads the small terminal table and not the fix table.
+"""When a terminal's vehicle last moved, found as fixes are stored, so that the closing
+sweep can rule out "standing still" from the terminal's row instead of its fixes.
 
-Pure Python (no Django): `advance` takes a terminal's head as stored and the fixes of one
-batch, and returns the head to store. A head holds the newest fix time and receipt time,
-the receipt time of the newest fix that arrived out of order (a candidate late fix), and
-`moved_at`: the earlier time of the latest pair of the terminal's fixes found farther apart
-than `far_m`. If the fixes of the last idle time all lie within a radius r of their centre,
-no two of them are more than 2r apart; so with `far_m` > 2r, a pair of that window farther
-apart than `far_m` proves the vehicle did not stand still. The pairs are found against an
-anchor, a stored fix: a fix farther than `far_m` from it makes a pair and becomes the
-anchor. Every pair is two stored fixes, so `moved_at` never claims a movement that did not
-happen; it may miss one (a slow creep), which only makes the sweep look closer.
+Pure Python (no Django). If the fixes of the last idle time all lie within a radius r of
+their centre, no two of them are more than 2r apart; so with `far_m` > 2r, a pair of
+them farther apart than `far_m` proves the vehicle did not stand still. `Anchors` finds
+such pairs against an anchor per terminal, a fix it was given: a fix farther than `far_m`
+from it makes a pair and becomes the anchor. `moved_at` is the earlier time of the latest
+pair. Every pair is two fixes given, in any order, so `moved_at` never claims a movement
+that did not happen; it may miss one (a slow creep, a process restarted and its anchors
+lost), and it is written back only when it advanced `MOVED_STEP_S` or more: both only
+make the sweep look closer than it had to.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 # The mean Earth radius: distances here differ from the projected metres of the sweep's
 # exact rule by well under 1 % at a few tens of metres, which `FAR_MARGIN` covers.
 EARTH_RADIUS_M = 6_371_008.8
 FAR_MARGIN = 1.02
-
-
-@dataclass(frozen=True, slots=True)
-class Head:
-    last_fix_at: datetime | None = None
-    last_received_at: datetime | None = None
-    moved_at: datetime | None = None
-    late_received_at: datetime | None = None
-    anchor_lat: float | None = None
-    anchor_lon: float | None = None
-    anchor_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Seen:
-    """One stored fix, as much of it as the head needs."""
-
-    t: datetime
-    received_at: datetime
-    lat: float
-    lon: float
+# A moving vehicle makes a pair every few seconds: writing each would update most
+# terminal rows every batch for nothing the sweep needs to that precision.
+MOVED_STEP_S = timedelta(seconds=10)
 
 
 def distance_m(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
@@ -55,42 +36,35 @@ def distance_m(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
     return EARTH_RADIUS_M * math.hypot(dx, dy)
 
 
-def _later(a: datetime | None, b: datetime) -> datetime:
-    return b if a is None or b > a else a
+class Anchors:
+    """Per terminal, the anchor fix and the `moved_at` last handed out (thread-safe)."""
 
+    def __init__(self, far_m: float) -> None:
+        self.far_m = far_m
+        self._anchor: dict[int, tuple[float, float, datetime]] = {}
+        self._moved: dict[int, datetime] = {}
+        self._written: dict[int, datetime] = {}
+        self._lock = threading.Lock()
 
-def advance(
-    head: Head, fixes: Iterable[Seen], *, far_m: float, closed_until: datetime | None
-) -> Head:
-    """The head after a batch of this terminal's fixes. A fix with a time at or before the
-    newest already stored, or before where the sweep closed (`closed_until`, as read), is
-    a candidate late fix: its receipt time goes to `late_received_at`."""
-    last_fix_at, last_received_at = head.last_fix_at, head.last_received_at
-    moved_at, late_received_at = head.moved_at, head.late_received_at
-    anchor = (
-        None
-        if head.anchor_at is None or head.anchor_lat is None or head.anchor_lon is None
-        else (head.anchor_lat, head.anchor_lon, head.anchor_at)
-    )
-    for fix in sorted(fixes, key=lambda f: f.t):
-        if (head.last_fix_at is not None and fix.t <= head.last_fix_at) or (
-            closed_until is not None and fix.t <= closed_until
-        ):
-            late_received_at = _later(late_received_at, fix.received_at)
-        last_fix_at = _later(last_fix_at, fix.t)
-        last_received_at = _later(last_received_at, fix.received_at)
-        if anchor is None:
-            anchor = (fix.lat, fix.lon, fix.t)
-        elif distance_m(anchor[0], anchor[1], fix.lat, fix.lon) > far_m:
-            moved_at = _later(moved_at, min(anchor[2], fix.t))
-            anchor = (fix.lat, fix.lon, fix.t)
-    return replace(
-        head,
-        last_fix_at=last_fix_at,
-        last_received_at=last_received_at,
-        moved_at=moved_at,
-        late_received_at=late_received_at,
-        anchor_lat=None if anchor is None else anchor[0],
-        anchor_lon=None if anchor is None else anchor[1],
-        anchor_at=None if anchor is None else anchor[2],
-    )
+    def moved(self, fixes: Iterable[tuple[int, float, float, datetime]]) -> dict[int, datetime]:
+        """Take fixes (terminal pk, lat, lon, time); returns the terminals whose `moved_at`
+        is to be written (at least `MOVED_STEP_S` later than the one last returned)."""
+        anchors, moved, far_m = self._anchor, self._moved, self.far_m
+        with self._lock:
+            touched = set()
+            for pk, lat, lon, t in fixes:
+                anchor = anchors.get(pk)
+                if anchor is None:
+                    anchors[pk] = (lat, lon, t)
+                elif distance_m(anchor[0], anchor[1], lat, lon) > far_m:
+                    pair_at = min(anchor[2], t)
+                    if pk not in moved or pair_at > moved[pk]:
+                        moved[pk] = pair_at
+                        touched.add(pk)
+                    anchors[pk] = (lat, lon, t)
+            out = {}
+            for pk in touched:
+                written = self._written.get(pk)
+                if written is None or moved[pk] - written >= MOVED_STEP_S:
+                    out[pk] = self._written[pk] = moved[pk]
+            return out

@@ -14,7 +14,6 @@ import gzip
 import hashlib
 import hmac
 import secrets
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -36,7 +35,6 @@ from operators.selectors import vehicle_list
 
 from . import heads
 from .models import RawArchive, Stream, Terminal
-from .selectors import db_datetime
 
 #: Who may register and deactivate terminals: the people who register vehicles (the bureau,
 #: an admin, the owning company; scoping by company is the vehicle selector's).
@@ -262,7 +260,7 @@ def _values(r: FixRow) -> _Values:
     )
 
 
-def fixes_store(*, rows: Sequence[FixRow]) -> int:
+def fixes_store(*, rows: Sequence[FixRow], anchors: heads.Anchors | None = None) -> int:
     """Insert fixes, ignoring any already stored for the same terminal and fix time.
 
     One transaction per batch: on PostgreSQL a COPY into the staging table and one INSERT
@@ -288,90 +286,99 @@ def fixes_store(*, rows: Sequence[FixRow]) -> int:
                 "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 [_values(r) for r in rows],
             )
-        _heads_advance(cursor, rows)
+        _heads_advance(cursor, rows, anchors)
     return len(rows)
 
 
-# The heads of a batch's terminals, locked in id order (two writers of the same terminals,
-# e.g. two MQTT ingests, lock them in the same order: no deadlock), with the vehicle's
-# `closed_until` as it stands (read, not locked: the sweep holds stream locks for seconds).
-_HEADS_SELECT = """
-SELECT tm.id, tm.last_fix_at, tm.last_received_at, tm.moved_at, tm.late_received_at,
-       tm.anchor_lat, tm.anchor_lon, tm.anchor_at, s.closed_until
-FROM telemetry_terminal tm LEFT JOIN telemetry_stream s ON s.vehicle_id = tm.vehicle_id
-WHERE tm.id {match} ORDER BY tm.id {lock}
+# The stream heads of a batch's terminals (what the closing sweep reads instead of the
+# fixes; docs/telemetry.md), from `b`, one row per terminal of the batch: its fixes'
+# earliest and latest time and latest receipt, and a new `moved_at` or NULL
+# (telemetry.heads). A batch with a fix at or before the newest already stored, or at or
+# before the vehicle's `closed_until` as it stands (read, not locked: the sweep holds a
+# stream's lock while it verifies a trip), may hold a late fix: its latest receipt goes
+# to `late_received_at`. Every SET reads the row as it was; nothing goes backwards.
+_HEADS_UPDATE = """
+UPDATE telemetry_terminal SET
+    late_received_at = CASE
+        WHEN (b.min_t <= telemetry_terminal.last_fix_at
+              OR b.min_t <= (SELECT s.closed_until FROM telemetry_stream s
+                             WHERE s.vehicle_id = telemetry_terminal.vehicle_id))
+             AND (telemetry_terminal.late_received_at IS NULL
+                  OR b.max_received > telemetry_terminal.late_received_at)
+        THEN b.max_received ELSE telemetry_terminal.late_received_at END,
+    last_fix_at = CASE
+        WHEN telemetry_terminal.last_fix_at IS NULL OR b.max_t > telemetry_terminal.last_fix_at
+        THEN b.max_t ELSE telemetry_terminal.last_fix_at END,
+    last_received_at = CASE
+        WHEN telemetry_terminal.last_received_at IS NULL
+             OR b.max_received > telemetry_terminal.last_received_at
+        THEN b.max_received ELSE telemetry_terminal.last_received_at END,
+    moved_at = CASE
+        WHEN b.moved_at IS NOT NULL
+             AND (telemetry_terminal.moved_at IS NULL OR b.moved_at > telemetry_terminal.moved_at)
+        THEN b.moved_at ELSE telemetry_terminal.moved_at END
+FROM {source} AS b
+WHERE telemetry_terminal.id = b.terminal_id
 """
-_HEADS_UPDATE_PG = """
-UPDATE telemetry_terminal tm SET last_fix_at = h.last_fix_at,
-    last_received_at = h.last_received_at, moved_at = h.moved_at,
-    late_received_at = h.late_received_at, anchor_lat = h.anchor_lat,
-    anchor_lon = h.anchor_lon, anchor_at = h.anchor_at
-FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[],
-            %s::timestamptz[], %s::float8[], %s::float8[], %s::timestamptz[])
-     AS h(id, last_fix_at, last_received_at, moved_at, late_received_at, anchor_lat,
-          anchor_lon, anchor_at)
-WHERE tm.id = h.id
+# PostgreSQL: from the staging table, in SQL (no value of the batch goes through Python
+# again), the terminals locked first in id order so two writers of the same terminals
+# (two MQTT ingests) never deadlock; the few new `moved_at` as two arrays.
+_HEADS_LOCK_PG = """
+SELECT 1 FROM telemetry_terminal WHERE id IN (SELECT terminal_id FROM telemetry_fix_staging)
+ORDER BY id FOR UPDATE
 """
-_HEADS_UPDATE_SQLITE = """
-UPDATE telemetry_terminal SET last_fix_at = %s, last_received_at = %s, moved_at = %s,
-    late_received_at = %s, anchor_lat = %s, anchor_lon = %s, anchor_at = %s WHERE id = %s
-"""
+_HEADS_SOURCE_PG = """(
+SELECT st.terminal_id, MIN(st.t) AS min_t, MAX(st.t) AS max_t,
+       MAX(st.received_at) AS max_received, MAX(m.moved_at) AS moved_at
+FROM telemetry_fix_staging st
+LEFT JOIN unnest(%s::bigint[], %s::timestamptz[]) AS m(terminal_id, moved_at)
+       ON m.terminal_id = st.terminal_id
+GROUP BY st.terminal_id)"""
+# SQLite (one writer at a time): one row per terminal, aggregated here.
+_HEADS_SOURCE_SQLITE = (
+    "(SELECT %s AS terminal_id, %s AS min_t, %s AS max_t, %s AS max_received, %s AS moved_at)"
+)
 
 
-def _heads_advance(cursor: CursorWrapper, rows: Sequence[FixRow]) -> None:
-    """Advance the stream heads (telemetry.heads) of the batch's terminals: one read and
-    one write per batch, whatever its size. A fix given twice counts as received again
-    (at most one closer look by the sweep, never a missed one)."""
-    seen: dict[int, list[heads.Seen]] = defaultdict(list)
-    for r in rows:
-        seen[r.terminal_pk].append(heads.Seen(r.t, r.received_at, r.lat, r.lon))
-    pks = sorted(seen)
+def _heads_advance(
+    cursor: CursorWrapper, rows: Sequence[FixRow], anchors: heads.Anchors | None
+) -> None:
+    """Advance the stream heads of the batch's terminals: one statement per batch on
+    PostgreSQL. A fix given twice counts as received again (at most one closer look by
+    the sweep, never a missed one)."""
+    if anchors is None:  # a one-off store (tests, benches): pairs within the rows given
+        anchors = heads.Anchors(far_m=moved_far_m())
+    moved = anchors.moved((r.terminal_pk, r.lat, r.lon, r.t) for r in rows)
     if connection.vendor == "postgresql":
-        cursor.execute(_HEADS_SELECT.format(match="= ANY(%s)", lock="FOR UPDATE OF tm"), [pks])
-    else:  # one writer at a time: nothing to lock
-        marks = ", ".join(["%s"] * len(pks))
-        cursor.execute(_HEADS_SELECT.format(match=f"IN ({marks})", lock=""), pks)
-    far_m = 2 * settings.LIVE_STATIONARY_RADIUS_M * heads.FAR_MARGIN
-    new: list[tuple[int, heads.Head]] = []
-    for pk, *times, lat, lon, anchor_at, closed in cursor.fetchall():
-        last_fix, last_received, moved, late = (_maybe_aware(v) for v in times)
-        head = heads.Head(last_fix, last_received, moved, late, lat, lon, _maybe_aware(anchor_at))
-        new.append(
-            (pk, heads.advance(head, seen[pk], far_m=far_m, closed_until=_maybe_aware(closed)))
+        cursor.execute(_HEADS_LOCK_PG)
+        cursor.execute(
+            _HEADS_UPDATE.format(source=_HEADS_SOURCE_PG), [list(moved), list(moved.values())]
         )
-    if connection.vendor == "postgresql":
-        columns = [[pk for pk, _h in new]] + [
-            [getattr(h, name) for _pk, h in new] for name in _HEAD_FIELDS
-        ]
-        cursor.execute(_HEADS_UPDATE_PG, columns)
         return
+    spans: dict[int, tuple[datetime, datetime, datetime]] = {}
+    for r in rows:
+        span = spans.get(r.terminal_pk)
+        if span is None:
+            spans[r.terminal_pk] = (r.t, r.t, r.received_at)
+        else:
+            spans[r.terminal_pk] = (
+                min(span[0], r.t),
+                max(span[1], r.t),
+                max(span[2], r.received_at),
+            )
     adapt = connection.ops.adapt_datetimefield_value
     cursor.executemany(
-        _HEADS_UPDATE_SQLITE,
+        _HEADS_UPDATE.format(source=_HEADS_SOURCE_SQLITE),
         [
-            (
-                adapt(h.last_fix_at),
-                adapt(h.last_received_at),
-                adapt(h.moved_at),
-                adapt(h.late_received_at),
-                h.anchor_lat,
-                h.anchor_lon,
-                adapt(h.anchor_at),
-                pk,
-            )
-            for pk, h in new
+            (pk, adapt(t0), adapt(t1), adapt(received), adapt(moved.get(pk)))
+            for pk, (t0, t1, received) in spans.items()
         ],
     )
 
 
-_HEAD_FIELDS = (
-    "last_fix_at", "last_received_at", "moved_at", "late_received_at", "anchor_lat",
-    "anchor_lon", "anchor_at",
-)  # fmt: skip
-
-
-def _maybe_aware(value: datetime | str | None) -> datetime | None:
-    return None if value is None else db_datetime(value)
+def moved_far_m() -> float:
+    """How far apart two fixes prove a vehicle did not stand still (telemetry.heads)."""
+    return 2 * float(settings.LIVE_STATIONARY_RADIUS_M) * heads.FAR_MARGIN
 
 
 @transaction.atomic
