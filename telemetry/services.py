@@ -265,8 +265,10 @@ def fixes_store(*, rows: Sequence[FixRow], anchors: heads.Anchors | None = None)
 
     One transaction per batch: on PostgreSQL a COPY into the staging table and one INSERT
     ... SELECT (the partitioned table routes each row to its day); on SQLite an
-    executemany of INSERT OR IGNORE. Returns the rows given; what was new is not counted
-    (a duplicate is not an error).
+    executemany of INSERT OR IGNORE. The batch's terminals' stream heads advance in the
+    same transaction (`_heads_advance`), with `anchors` the caller's memory of where each
+    terminal was (the writer's; a one-off call finds pairs within its rows only). Returns
+    the rows given; what was new is not counted (a duplicate is not an error).
     """
     if not rows:
         return 0

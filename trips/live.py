@@ -15,7 +15,7 @@ A late fix (a lost ack sent again, a blind-area backfill) whose time falls insid
 already closed changes nothing silently: the trip's raw file is evidence and stays as it is;
 the late fixes are recorded on the trip and it goes through audited re-verification
 (`trip_reverify`). Late fixes outside every closed trip become a trip of their own.
-The sweep looks at fixes of the last LIVE_SWEEP_LOOKBACK_S of fix time (a day by default),
+The sweep looks at vehicles with a fix in the last LIVE_SWEEP_LOOKBACK_S of fix time (a day),
 so a backfill of fixes older than that is stored but makes no trip (docs/telemetry.md).
 """
 
