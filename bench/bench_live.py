@@ -153,6 +153,7 @@ class Stats:
         self.sent = 0
         self.acked = 0
         self.refused = 0
+        self.connect_failed = 0
         self.latencies: list[float] = []  # send to acknowledgement, seconds
 
 
@@ -162,9 +163,23 @@ def position(n: int, k: int) -> tuple[float, float]:
 
 
 async def vehicle(  # noqa: PLR0917 - one simulated terminal's whole setting
-    phone: str, port: int, start: float, base: datetime, seconds: int, stats: Stats, n: int
+    phone: str,
+    port: int,
+    connect_at: float,
+    start: float,
+    base: datetime,
+    seconds: int,
+    stats: Stats,
+    n: int,
 ) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    delay = connect_at - time.perf_counter()
+    if delay > 0:
+        await asyncio.sleep(delay)
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        stats.connect_failed += 1
+        return
     frames = FrameReader()
     sent_at: dict[int, float] = {}
     serial = 1
@@ -221,12 +236,19 @@ async def vehicle(  # noqa: PLR0917 - one simulated terminal's whole setting
     writer.close()
 
 
-async def drive_jt808(
-    phones: list[str], port: int, base: datetime, seconds: int, stats: Stats
+async def drive_jt808(  # noqa: PLR0917 - the whole simulated fleet's setting
+    phones: list[str], port: int, base: datetime, seconds: int, ramp_s: float, stats: Stats
 ) -> None:
-    start = time.perf_counter() + 2.0
+    """Connect and authenticate the terminals evenly over `ramp_s` (as a fleet comes on
+    line), then every one sends a location a second from 2 s after the ramp: the ramp is
+    outside the measured window (no location is sent during it)."""
+    now = time.perf_counter()
+    start = now + ramp_s + 2.0
     await asyncio.gather(
-        *(vehicle(p, port, start, base, seconds, stats, n) for n, p in enumerate(phones))
+        *(
+            vehicle(p, port, now + ramp_s * n / len(phones), start, base, seconds, stats, n)
+            for n, p in enumerate(phones)
+        )
     )
 
 
@@ -345,6 +367,12 @@ def main() -> None:  # noqa: PLR0915 - one run, start to figures
     parser.add_argument("--vehicles", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--publishers", type=int, default=8, help="MQTT connections")
+    parser.add_argument(
+        "--ramp-seconds",
+        type=float,
+        default=0.0,
+        help="jt808: connect the terminals evenly over this time, before the measured window",
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database (the target is on PostgreSQL).")
@@ -388,7 +416,7 @@ def main() -> None:  # noqa: PLR0915 - one run, start to figures
             stats = Stats()
             cpu0, wall0 = time.process_time(), time.perf_counter()
             if args.transport == "jt808":
-                asyncio.run(drive_jt808(ids, port, base, args.seconds, stats))
+                asyncio.run(drive_jt808(ids, port, base, args.seconds, args.ramp_seconds, stats))
             else:
                 drive_mqtt(ids, port, base, args.seconds, args.publishers, stats)
             cpu = time.process_time() - cpu0
@@ -409,9 +437,13 @@ def main() -> None:  # noqa: PLR0915 - one run, start to figures
 
     ack = "send-to-ack (stored)" if args.transport == "jt808" else "publish-to-PUBACK (broker)"
     print(f"{args.transport}: {args.vehicles} vehicles at 1 Hz for {args.seconds} s")
-    print(f"sent {stats.sent}  acked {stats.acked}  refused {stats.refused}  stored {stored}")
+    print(
+        f"sent {stats.sent}  acked {stats.acked}  refused {stats.refused}  stored {stored}  "
+        f"connections failed {stats.connect_failed} (ramp {args.ramp_seconds:.0f} s)"
+    )
     print(f"lost (sent - stored): {stats.sent - stored}")
-    print(f"throughput: {stored / max(wall - 2.0, 1e-9):.0f} fixes/s stored ({wall:.1f} s wall)")
+    busy = wall - 2.0 - args.ramp_seconds  # from the first location sent
+    print(f"throughput: {stored / max(busy, 1e-9):.0f} fixes/s stored ({wall:.1f} s wall)")
     print(f"{ack} ms: p50 {q(0.50):.0f}  p99 {q(0.99):.0f}  max {q(1.0):.0f}")
     print(f"server: {report.strip()}")
     owners = "server" if args.transport == "jt808" else "ingest and broker"

@@ -296,6 +296,10 @@ class _Connection(asyncio.Protocol):
 
 
 _LOOKUPS = (Register, Authenticate, Deregister)  # the messages that wait for the database
+# asyncio's default listen backlog is 100: a fleet reconnecting at once (after a gateway
+# restart or a network cut) overflowed it and its connections were refused. The kernel
+# caps it at net.core.somaxconn (4096 on current Linux; docs/operations.md).
+LISTEN_BACKLOG = 4096
 
 
 class Gateway:
@@ -357,7 +361,9 @@ class Gateway:
     async def serve(self, host: str, port: int) -> asyncio.Server:
         self._loop = asyncio.get_running_loop()
         self._idle_sweeper = self._loop.create_task(self._close_idle())
-        return await self._loop.create_server(lambda: _Connection(self), host, port)
+        return await self._loop.create_server(
+            lambda: _Connection(self), host, port, backlog=LISTEN_BACKLOG
+        )
 
     async def _close_idle(self) -> None:
         """Close connections silent for `idle_timeout_s` (checked a few times per timeout:

@@ -47,6 +47,15 @@ class Terminal(models.Model):
     )
     registered_at = models.DateTimeField(_("registered at"), auto_now_add=True)
     deactivated_at = models.DateTimeField(_("deactivated at"), null=True, blank=True)
+    # The stream's head, kept by `telemetry.services.fixes_store` in one statement per
+    # batch, so the closing sweep decides who is due from this table alone.
+    last_fix_at = models.DateTimeField(_("newest fix time"), null=True, blank=True)
+    last_received_at = models.DateTimeField(_("newest receipt"), null=True, blank=True)
+    # The earlier time of the latest pair of fixes found too far apart to stand still
+    # (telemetry.heads).
+    moved_at = models.DateTimeField(_("moved at"), null=True, blank=True)
+    # The receipt of the newest fix that came out of order (a candidate late fix).
+    late_received_at = models.DateTimeField(_("late fix received at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("terminal")

@@ -10,7 +10,7 @@ from typing import NamedTuple
 import numpy as np
 import shapely
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_aware, make_aware
@@ -88,66 +88,60 @@ def fixes_in_range(*, vehicle_pk: int, start: datetime, end: datetime) -> QueryS
 
 @dataclass(frozen=True)
 class OpenStream:
-    """A vehicle with fixes the sweep has not looked at, as one grouped read saw it."""
+    """A vehicle with fixes the sweep has not looked at, as its terminals' heads say
+    (telemetry.heads; over several terminals, the newest of each)."""
 
     vehicle_pk: int
     closed_until: datetime | None
     checked_received_at: datetime | None
     last_t: datetime
     last_received_at: datetime
-    # Fixes received after `checked_received_at` with a time at or before `closed_until`.
+    # A fix may have been received after `checked_received_at` with a time at or before
+    # `closed_until` (certain when False; True means "look").
     late: bool
-    # The box (min lat, max lat, min lon, max lon) of its fixes of time >= the `tail_from`
-    # given, or None when it has none.
-    tail_box: tuple[float, float, float, float] | None
+    # The earlier time of the latest pair of its fixes too far apart to stand still.
+    moved_at: datetime | None
 
 
-def _aware(value: datetime | str) -> datetime:
-    # SQLite hands back an aggregate of a datetime column as text.
+def db_datetime(value: datetime | str) -> datetime:
+    """A datetime as read by raw SQL, aware (SQLite hands back text)."""
     parsed = value if isinstance(value, datetime) else parse_datetime(value)
     if parsed is None:
         raise ValueError(f"not a datetime: {value!r}")
     return parsed if is_aware(parsed) else make_aware(parsed, UTC)
 
 
-# One pass over the recent fixes joined to their streams, grouped per vehicle: the ORM has
-# no path from Fix to Stream (Stream's vehicle has no reverse accessor), and a correlated
-# subquery per fix would run once per row.
+# The terminals' heads joined to their streams, grouped per vehicle: the ORM has no path
+# from Terminal to Stream (Stream's vehicle has no reverse accessor). No fix is read.
 _STREAMS_SQL = """
-SELECT f.vehicle_id, MAX(s.closed_until), MAX(s.checked_received_at), MAX(f.t),
-       MAX(f.received_at),
-       MAX(CASE WHEN f.t <= s.closed_until AND f.received_at > s.checked_received_at
-                THEN 1 ELSE 0 END),
-       MIN(CASE WHEN f.t >= %s THEN f.lat END), MAX(CASE WHEN f.t >= %s THEN f.lat END),
-       MIN(CASE WHEN f.t >= %s THEN f.lon END), MAX(CASE WHEN f.t >= %s THEN f.lon END)
-FROM telemetry_fix f LEFT JOIN telemetry_stream s ON s.vehicle_id = f.vehicle_id
-WHERE f.t >= %s
-GROUP BY f.vehicle_id
+SELECT tm.vehicle_id, MAX(s.closed_until), MAX(s.checked_received_at), MAX(tm.last_fix_at),
+       MAX(tm.last_received_at), MAX(tm.late_received_at), MAX(tm.moved_at)
+FROM telemetry_terminal tm LEFT JOIN telemetry_stream s ON s.vehicle_id = tm.vehicle_id
+WHERE tm.last_fix_at >= %s
+GROUP BY tm.vehicle_id
 """
 
 
-def streams_with_new_fixes(*, since: datetime, tail_from: datetime) -> list[OpenStream]:
-    """Every vehicle with a fix (of fix time after `since`: on PostgreSQL only the recent
-    day partitions are read) after its stream's `closed_until` or received after its
-    `checked_received_at`, with its latest fix time and receipt time, whether it has late
-    fixes, and the bounding box of its fixes since `tail_from` — all from one grouped
-    query, reading no fix into Python."""
-    adapt = connection.ops.adapt_datetimefield_value
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Its estimated cost makes PostgreSQL JIT-compile it, which took 250 ms of a
-            # 900 ms run at 5,000 vehicles (bench/bench_sweep.py) and saves less.
-            cursor.execute("SET LOCAL jit = off")
-        cursor.execute(_STREAMS_SQL, [adapt(tail_from)] * 4 + [adapt(since)])
+def streams_with_new_fixes(*, since: datetime) -> list[OpenStream]:
+    """Every vehicle whose newest fix is after `since` and which has a fix after its
+    stream's `closed_until` or received after its `checked_received_at`, with its latest
+    fix time and receipt time, whether it may have late fixes, and when it last moved —
+    from its terminals' rows (one per terminal), whatever the number of fixes."""
+    with connection.cursor() as cursor:
+        cursor.execute(_STREAMS_SQL, [connection.ops.adapt_datetimefield_value(since)])
         rows = cursor.fetchall()
     out = []
-    for vehicle_pk, *times, late, lat0, lat1, lon0, lon1 in rows:
-        closed, checked = (None if v is None else _aware(v) for v in times[:2])
-        last_t, last_received = (_aware(v) for v in times[2:])
+    for vehicle_pk, *times in rows:
+        closed, checked, _last_t, _last_received, late, moved = (
+            None if v is None else db_datetime(v) for v in times
+        )
+        last_t, last_received = db_datetime(times[2]), db_datetime(times[3])
         if (closed is None or last_t > closed) or (checked is None or last_received > checked):
-            box = None if lat0 is None else (lat0, lat1, lon0, lon1)
+            may_be_late = (
+                closed is not None and checked is not None and late is not None and late > checked
+            )
             out.append(
-                OpenStream(vehicle_pk, closed, checked, last_t, last_received, bool(late), box)
+                OpenStream(vehicle_pk, closed, checked, last_t, last_received, may_be_late, moved)
             )
     return out
 

@@ -18,9 +18,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +33,7 @@ from operators.identifiers import normalise_vin
 from operators.models import User, Vehicle
 from operators.selectors import vehicle_list
 
+from . import heads
 from .models import RawArchive, Stream, Terminal
 
 #: Who may register and deactivate terminals: the people who register vehicles (the bureau,
@@ -257,13 +260,15 @@ def _values(r: FixRow) -> _Values:
     )
 
 
-def fixes_store(*, rows: Sequence[FixRow]) -> int:
+def fixes_store(*, rows: Sequence[FixRow], anchors: heads.Anchors | None = None) -> int:
     """Insert fixes, ignoring any already stored for the same terminal and fix time.
 
     One transaction per batch: on PostgreSQL a COPY into the staging table and one INSERT
     ... SELECT (the partitioned table routes each row to its day); on SQLite an
-    executemany of INSERT OR IGNORE. Returns the rows given; what was new is not counted
-    (a duplicate is not an error).
+    executemany of INSERT OR IGNORE. The batch's terminals' stream heads advance in the
+    same transaction (`_heads_advance`), with `anchors` the caller's memory of where each
+    terminal was (the writer's; a one-off call finds pairs within its rows only). Returns
+    the rows given; what was new is not counted (a duplicate is not an error).
     """
     if not rows:
         return 0
@@ -283,7 +288,99 @@ def fixes_store(*, rows: Sequence[FixRow]) -> int:
                 "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 [_values(r) for r in rows],
             )
+        _heads_advance(cursor, rows, anchors)
     return len(rows)
+
+
+# The stream heads of a batch's terminals (what the closing sweep reads instead of the
+# fixes; docs/telemetry.md), from `b`, one row per terminal of the batch: its fixes'
+# earliest and latest time and latest receipt, and a new `moved_at` or NULL
+# (telemetry.heads). A batch with a fix at or before the newest already stored, or at or
+# before the vehicle's `closed_until` as it stands (read, not locked: the sweep holds a
+# stream's lock while it verifies a trip), may hold a late fix: its latest receipt goes
+# to `late_received_at`. Every SET reads the row as it was; nothing goes backwards.
+_HEADS_UPDATE = """
+UPDATE telemetry_terminal SET
+    late_received_at = CASE
+        WHEN (b.min_t <= telemetry_terminal.last_fix_at
+              OR b.min_t <= (SELECT s.closed_until FROM telemetry_stream s
+                             WHERE s.vehicle_id = telemetry_terminal.vehicle_id))
+             AND (telemetry_terminal.late_received_at IS NULL
+                  OR b.max_received > telemetry_terminal.late_received_at)
+        THEN b.max_received ELSE telemetry_terminal.late_received_at END,
+    last_fix_at = CASE
+        WHEN telemetry_terminal.last_fix_at IS NULL OR b.max_t > telemetry_terminal.last_fix_at
+        THEN b.max_t ELSE telemetry_terminal.last_fix_at END,
+    last_received_at = CASE
+        WHEN telemetry_terminal.last_received_at IS NULL
+             OR b.max_received > telemetry_terminal.last_received_at
+        THEN b.max_received ELSE telemetry_terminal.last_received_at END,
+    moved_at = CASE
+        WHEN b.moved_at IS NOT NULL
+             AND (telemetry_terminal.moved_at IS NULL OR b.moved_at > telemetry_terminal.moved_at)
+        THEN b.moved_at ELSE telemetry_terminal.moved_at END
+FROM {source} AS b
+WHERE telemetry_terminal.id = b.terminal_id
+"""
+# PostgreSQL: from the staging table, in SQL (no value of the batch goes through Python
+# again), the terminals locked first in id order so two writers of the same terminals
+# (two MQTT ingests) never deadlock; the few new `moved_at` as two arrays.
+_HEADS_LOCK_PG = """
+SELECT 1 FROM telemetry_terminal WHERE id IN (SELECT terminal_id FROM telemetry_fix_staging)
+ORDER BY id FOR UPDATE
+"""
+_HEADS_SOURCE_PG = """(
+SELECT st.terminal_id, MIN(st.t) AS min_t, MAX(st.t) AS max_t,
+       MAX(st.received_at) AS max_received, MAX(m.moved_at) AS moved_at
+FROM telemetry_fix_staging st
+LEFT JOIN unnest(%s::bigint[], %s::timestamptz[]) AS m(terminal_id, moved_at)
+       ON m.terminal_id = st.terminal_id
+GROUP BY st.terminal_id)"""
+# SQLite (one writer at a time): one row per terminal, aggregated here.
+_HEADS_SOURCE_SQLITE = (
+    "(SELECT %s AS terminal_id, %s AS min_t, %s AS max_t, %s AS max_received, %s AS moved_at)"
+)
+
+
+def _heads_advance(
+    cursor: CursorWrapper, rows: Sequence[FixRow], anchors: heads.Anchors | None
+) -> None:
+    """Advance the stream heads of the batch's terminals: one statement per batch on
+    PostgreSQL. A fix given twice counts as received again (at most one closer look by
+    the sweep, never a missed one)."""
+    if anchors is None:  # a one-off store (tests, benches): pairs within the rows given
+        anchors = heads.Anchors(far_m=moved_far_m())
+    moved = anchors.moved((r.terminal_pk, r.lat, r.lon, r.t) for r in rows)
+    if connection.vendor == "postgresql":
+        cursor.execute(_HEADS_LOCK_PG)
+        cursor.execute(
+            _HEADS_UPDATE.format(source=_HEADS_SOURCE_PG), [list(moved), list(moved.values())]
+        )
+        return
+    spans: dict[int, tuple[datetime, datetime, datetime]] = {}
+    for r in rows:
+        span = spans.get(r.terminal_pk)
+        if span is None:
+            spans[r.terminal_pk] = (r.t, r.t, r.received_at)
+        else:
+            spans[r.terminal_pk] = (
+                min(span[0], r.t),
+                max(span[1], r.t),
+                max(span[2], r.received_at),
+            )
+    adapt = connection.ops.adapt_datetimefield_value
+    cursor.executemany(
+        _HEADS_UPDATE.format(source=_HEADS_SOURCE_SQLITE),
+        [
+            (pk, adapt(t0), adapt(t1), adapt(received), adapt(moved.get(pk)))
+            for pk, (t0, t1, received) in spans.items()
+        ],
+    )
+
+
+def moved_far_m() -> float:
+    """How far apart two fixes prove a vehicle did not stand still (telemetry.heads)."""
+    return 2 * float(settings.LIVE_STATIONARY_RADIUS_M) * heads.FAR_MARGIN
 
 
 @transaction.atomic

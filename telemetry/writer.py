@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import DatabaseError, connection
 
-from . import services
+from . import heads, services
 from .services import FixRow
 
 logger = logging.getLogger(__name__)
@@ -95,7 +95,9 @@ class FixWriter:
         self.archive_messages = archive_messages
         self.archive_s = archive_s
         self.stats = WriterStats()
-        self._store = store or (lambda rows: services.fixes_store(rows=rows))
+        # This process's anchors: when each terminal last moved (telemetry.heads).
+        anchors = heads.Anchors(far_m=services.moved_far_m())
+        self._store = store or (lambda rows: services.fixes_store(rows=rows, anchors=anchors))
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)  # archives are per local day
         self._raw: dict[tuple[int, date], list[str]] = defaultdict(list)
@@ -162,8 +164,11 @@ class FixWriter:
     def _flush(self, items: list[_Item]) -> None:
         rows = [row for item in items for row in item.rows]
         while True:
+            # The thread keeps its connection (and its session's COPY staging table) from
+            # batch to batch: `close_old_connections` with CONN_MAX_AGE 0 reconnected for
+            # every batch, ten times a second. A failure closes it (below), so a database
+            # restarted is reconnected to on the retry.
             try:
-                close_old_connections()
                 self._store(rows)
                 break
             except DatabaseError:

@@ -15,7 +15,7 @@ A late fix (a lost ack sent again, a blind-area backfill) whose time falls insid
 already closed changes nothing silently: the trip's raw file is evidence and stays as it is;
 the late fixes are recorded on the trip and it goes through audited re-verification
 (`trip_reverify`). Late fixes outside every closed trip become a trip of their own.
-The sweep looks at fixes of the last LIVE_SWEEP_LOOKBACK_S of fix time (a day by default),
+The sweep looks at vehicles with a fix in the last LIVE_SWEEP_LOOKBACK_S of fix time (a day),
 so a backfill of fixes older than that is stored but makes no trip (docs/telemetry.md).
 """
 
@@ -87,42 +87,19 @@ def _stationary_tail(fixes: Sequence[LiveFix], idle: timedelta) -> bool:
     return bool(_extent_m(tail) <= settings.LIVE_STATIONARY_RADIUS_M)
 
 
-# The box test below may only rule out: its metres come from the box's projected corners,
-# which a projection's scale and the box's curved edges can stretch by a fraction of a
-# percent, so it must be wider than the circle by this much before it counts.
-_BOX_MARGIN = 1.02
-
-
-def _may_stand_still(streams: Sequence[OpenStream], tail_from: datetime) -> list[bool]:
-    """For each stream not silent, whether its last LIVE_TRIP_IDLE_S of fixes could lie
-    within LIVE_STATIONARY_RADIUS_M of their centre, from the grouped read alone; True
-    means "read its fixes and apply the exact rule", False is certain."""
-    idle = timedelta(seconds=settings.LIVE_TRIP_IDLE_S)
-    boxes = np.array([s.tail_box or (0.0, 0.0, 0.0, 0.0) for s in streams]).reshape(-1, 4)
-    lat0, lat1, lon0, lon1 = boxes.T
-    x, y = to_metric(
-        np.concatenate([lon0, lon1, lon0, lon1]),
-        np.concatenate([lat0, lat0, lat1, lat1]),
-        settings.METRIC_CRS,
+def _may_stand_still(stream: OpenStream, idle: timedelta) -> bool:
+    """Whether a stream not silent could satisfy the exact rule (its pending fixes of the
+    last idle time within LIVE_STATIONARY_RADIUS_M of their centre), from its head alone;
+    True means "read its fixes and apply the exact rule", False is certain."""
+    if stream.closed_until is not None and stream.last_t - stream.closed_until < idle * 0.9:
+        return False  # its pending fixes span less than the exact rule's 90 % of the idle time
+    moved = stream.moved_at
+    # Two of its pending fixes of the last idle time too far apart to lie in the circle.
+    return not (
+        moved is not None
+        and moved >= stream.last_t - idle
+        and (stream.closed_until is None or moved > stream.closed_until)
     )
-    x, y = x.reshape(4, -1), y.reshape(4, -1)
-    span = np.maximum(x.max(axis=0) - x.min(axis=0), y.max(axis=0) - y.min(axis=0))
-    too_wide = span > 2 * settings.LIVE_STATIONARY_RADIUS_M * _BOX_MARGIN
-    out = []
-    for stream, wide in zip(streams, too_wide, strict=True):
-        if stream.closed_until is not None and stream.last_t - stream.closed_until < idle * 0.9:
-            # Its pending fixes span less than the exact rule's 90 % of the idle time.
-            out.append(False)
-        elif (
-            stream.tail_box is None
-            or stream.last_t > tail_from + idle  # a clock ahead: the box is not its tail's
-            or (stream.closed_until is not None and stream.closed_until >= tail_from)
-        ):
-            out.append(True)  # the box says nothing about its pending tail: look
-        else:
-            # The box's fixes are some of its pending tail's: the tail is at least as wide.
-            out.append(not bool(wide))
-    return out
 
 
 def _make_trip(fixes: Sequence[LiveFix], vehicle_pk: int) -> Trip | None:
@@ -143,17 +120,18 @@ def _make_trip(fixes: Sequence[LiveFix], vehicle_pk: int) -> Trip | None:
     return trip
 
 
-def _late_fixes(stream: Stream, since: datetime) -> list[int]:
-    """Handle fixes received since the last sweep with a time before `closed_until`."""
+def _late_fixes(stream: Stream, since: datetime) -> tuple[list[int], datetime | None]:
+    """Handle fixes received since the last sweep with a time before `closed_until`;
+    returns the trips made and the newest receipt handled."""
     if stream.closed_until is None or stream.checked_received_at is None:
-        return []
+        return [], None
     late = live_fixes(
         fixes_for_vehicle(
             vehicle_pk=stream.vehicle_id, after=since, until=stream.closed_until
         ).filter(received_at__gt=stream.checked_received_at)
     )
     if not late:
-        return []
+        return [], None
     made: list[int] = []
     loose: list[LiveFix] = []
     trips = Trip.objects.filter(vehicle_id=stream.vehicle_id).exclude(source=Trip.Source.UPLOAD)
@@ -174,7 +152,7 @@ def _late_fixes(stream: Stream, since: datetime) -> list[int]:
         trip = _make_trip(loose, stream.vehicle_id)
         if trip is not None:
             made.append(trip.pk)
-    return made
+    return made, max(fix.received_at for fix in late)
 
 
 def _sweep_vehicle(vehicle_pk: int, now: datetime, idle: timedelta, since: datetime) -> list[int]:
@@ -184,13 +162,15 @@ def _sweep_vehicle(vehicle_pk: int, now: datetime, idle: timedelta, since: datet
         # One sweep per vehicle at a time (the gateway's, the ingest's, beat's).
         Stream.objects.get_or_create(vehicle_id=vehicle_pk)
         locked = Stream.objects.select_for_update().get(vehicle_id=vehicle_pk)
-        made = _late_fixes(locked, since)
+        made, late_received = _late_fixes(locked, since)
         pending = fixes_for_vehicle(vehicle_pk=vehicle_pk, after=locked.closed_until)
         latest = pending.aggregate(last_t=Max("t"), last_received_at=Max("received_at"))
         if latest["last_t"] is None:
             stream_advance(vehicle_pk=vehicle_pk, closed_until=None, checked_received_at=now)
             return made
-        received = latest["last_received_at"]
+        # Late fixes handled are checked too, even when received after every pending one
+        # (else the next pass would handle them again).
+        received = max(latest["last_received_at"], late_received or latest["last_received_at"])
         silent = now - received >= idle
         # The exact rule needs only the last idle time of fixes; all of them only to close.
         if not silent and not _stationary_tail(
@@ -212,30 +192,19 @@ def _sweep_vehicle(vehicle_pk: int, now: datetime, idle: timedelta, since: datet
 def close_live_trips(*, now: datetime | None = None) -> list[int]:
     """Close every live trip that is due; returns the ids of the trips made.
 
-    One grouped read decides which vehicles are due (silent, or possibly standing still)
-    or have late fixes; only those are locked and have their fixes read. The others
-    advance together (`streams_advance_checked`).
+    The terminals' heads (kept by the fix writer, telemetry.heads) say which vehicles are
+    due (silent, or possibly standing still) or may have late fixes; only those are locked
+    and have their fixes read. The others advance together (`streams_advance_checked`).
     """
     now = now or timezone.now()
     idle = timedelta(seconds=settings.LIVE_TRIP_IDLE_S)
     ensure_fix_partitions()
     since = now - timedelta(seconds=settings.LIVE_SWEEP_LOOKBACK_S)
-    tail_from = now - idle
-    streams = streams_with_new_fixes(since=since, tail_from=tail_from)
-    pending = [s for s in streams if s.closed_until is None or s.last_t > s.closed_until]
-    looks = dict(
-        zip(
-            [s.vehicle_pk for s in pending],
-            _may_stand_still(pending, tail_from),
-            strict=True,
-        )
-    )
     made: list[int] = []
     still_open = []
-    for stream in streams:
-        due = stream.vehicle_pk in looks and (
-            now - stream.last_received_at >= idle or looks[stream.vehicle_pk]
-        )
+    for stream in streams_with_new_fixes(since=since):
+        pending = stream.closed_until is None or stream.last_t > stream.closed_until
+        due = pending and (now - stream.last_received_at >= idle or _may_stand_still(stream, idle))
         if not (due or stream.late):
             if stream.checked_received_at is None or (
                 stream.last_received_at > stream.checked_received_at

@@ -117,6 +117,32 @@ def test_a_late_fix_inside_a_closed_trip_changes_nothing_silently(world: World) 
     assert {"live_backfill", "processing"} <= actions  # recorded, and verified again
 
 
+def test_a_late_fix_received_after_the_streams_newest_is_handled_once(world: World) -> None:
+    start = timezone.now().replace(microsecond=0) - dt.timedelta(hours=1)
+    terminal = stream(world, start, 100)
+    (trip_id,) = close_live_trips()
+    now = timezone.now().replace(microsecond=0)
+
+    def fix(t: dt.datetime, received_at: dt.datetime, lon: float) -> FixRow:
+        return FixRow(terminal.pk, world.vehicle_a.pk, t, received_at, LAT, lon, True)
+
+    # Driving again (received up to 0.7 s ago), then a late fix inside the closed trip,
+    # received after all of them.
+    services.fixes_store(
+        rows=[
+            fix(now - dt.timedelta(seconds=s), now - dt.timedelta(seconds=s - 0.3), 113.6 + s / 1e4)
+            for s in range(10, 0, -1)
+        ]
+    )
+    services.fixes_store(
+        rows=[fix(start + dt.timedelta(seconds=50, milliseconds=500), now, 113.56)]
+    )
+    assert close_live_trips(now=now + dt.timedelta(seconds=1)) == []
+    assert close_live_trips(now=now + dt.timedelta(seconds=2)) == []
+    backfills = AuditRecord.objects.filter(object_id=str(trip_id), action="live_backfill")
+    assert backfills.count() == 1
+
+
 def test_an_upload_that_disagrees_with_the_stream_is_held_as_live_mismatch(world: World) -> None:
     start = timezone.now().replace(microsecond=0) - dt.timedelta(hours=3)
     stream(world, start, 100)
