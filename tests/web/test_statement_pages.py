@@ -96,9 +96,7 @@ def test_month_and_vehicle_rows_open_the_trip_list_filtered_the_same_way(
     company = world.company_a.pk
 
     back = f"from=statement%3A{statement.pk}"  # the trips' breadcrumbs lead back here
-    march = (
-        f"/trips/?operator={company}&started_from={YEAR}-03-01&started_to={YEAR}-03-31&{back}"
-    )
+    march = f"/trips/?operator={company}&started_from={YEAR}-03-01&started_to={YEAR}-03-31&{back}"
     assert f'href="{march}">{YEAR}-03</a>' in body
     by_vehicle = (
         f"/trips/?operator={company}&vehicle={world.vehicle_a.pk}"
