@@ -106,10 +106,17 @@ def test_the_trip_map_draws_its_layers_offline_and_explains_a_step(
           return [p.x, p.y, run.properties.t.slice(i - 5, i + 6)];
         }"""
     )
-    # Two frames: the SVG renderer redraws the paths for the new view before the click.
-    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     box = trace_map.bounding_box()
     assert box is not None
+    # The SVG renderer redraws the paths for the new view in its own time: click once the
+    # trace, not the zone under it, is what the point shows.
+    page.wait_for_function(
+        """([x, y]) => {
+          const el = document.elementFromPoint(x, y);
+          return el && el.tagName === "path" && !el.classList.contains("trip-zone");
+        }""",
+        arg=[box["x"] + x, box["y"] + y],
+    )
     page.mouse.click(box["x"] + x, box["y"] + y)
     popup = trace_map.locator(".leaflet-popup-content")
     # That step, or one a few seconds from it: a bus creeping at a stop has steps within a
