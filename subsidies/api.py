@@ -110,11 +110,14 @@ class AssessmentViewSet(viewsets.GenericViewSet[Assessment]):
         return self.get_paginated_response(s.AssessmentOutputSerializer(page, many=True).data)
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(s.AssessmentOutputSerializer(self.get_object()).data)
+        return Response(s.AssessmentDetailOutputSerializer(self.get_object()).data)
 
     @extend_schema(
         request=s.AssessmentInputSerializer,
-        responses={200: s.AssessmentOutputSerializer, 201: s.AssessmentOutputSerializer},
+        responses={
+            200: s.AssessmentDetailOutputSerializer,
+            201: s.AssessmentDetailOutputSerializer,
+        },
         description="Grade a company-year (201), or change its grade (200, audited). A new "
         "grade for a year already issued flows into an adjustment at the next computation.",
     )
@@ -129,7 +132,7 @@ class AssessmentViewSet(viewsets.GenericViewSet[Assessment]):
         existed = Assessment.objects.filter(operator=operator, year=fields["year"]).exists()
         assessment = services.assessment_set(actor=user, operator=operator, **fields)
         return Response(
-            s.AssessmentOutputSerializer(assessment).data,
+            s.AssessmentDetailOutputSerializer(assessment).data,
             status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED,
         )
 

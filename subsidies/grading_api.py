@@ -31,7 +31,7 @@ from .grading_serializers import (
     ReportInputSerializer,
 )
 from .models import GradingPolicy
-from .serializers import AssessmentOutputSerializer
+from .serializers import AssessmentDetailOutputSerializer
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -48,7 +48,7 @@ class AcceptProposalView(APIView):
 
     @extend_schema(
         request=AcceptProposalInputSerializer,
-        responses={201: AssessmentOutputSerializer, 200: AssessmentOutputSerializer},
+        responses={201: AssessmentDetailOutputSerializer, 200: AssessmentDetailOutputSerializer},
         description="Grade a company-year as its scorecard proposes under the grading policy "
         "in force (audited). To grade otherwise, POST /api/v1/assessments/ with a reason.",
     )
@@ -65,10 +65,14 @@ class AcceptProposalView(APIView):
             )
         existed = company.assessments.filter(year=year).exists()
         assessment = services.assessment_set(
-            actor=user, operator=company, year=year, grade=evidence.proposal.grade
+            actor=user,
+            operator=company,
+            year=year,
+            grade=evidence.proposal.grade,
+            seen_version=data.validated_data["seen_version"],
         )
         return Response(
-            AssessmentOutputSerializer(assessment).data,
+            AssessmentDetailOutputSerializer(assessment).data,
             status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED,
         )
 

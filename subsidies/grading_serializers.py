@@ -43,9 +43,21 @@ class ProposalOutputSerializer(serializers.Serializer[Any]):
     reasons = serializers.ListField(child=serializers.CharField())
 
 
+def assessment_seen_version() -> serializers.IntegerField:
+    return serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=0,
+        help_text="The grade's `version` as read, 0 for a company-year not yet graded; "
+        "refused (400 on `seen_version`) if someone graded it since. Left out: not checked.",
+    )
+
+
 class AcceptProposalInputSerializer(InputSerializer):
     operator = serializers.IntegerField(help_text="Company id.")
     year = serializers.IntegerField(min_value=2000, max_value=2100)
+    seen_version = assessment_seen_version()
 
 
 class ReportInputSerializer(InputSerializer):

@@ -10,7 +10,11 @@ from core.api import InputSerializer
 from core.units import METRES_PLACES
 from core.versions import version_of
 
-from .grading_serializers import ProposalOutputSerializer, ScorecardOutputSerializer
+from .grading_serializers import (
+    ProposalOutputSerializer,
+    ScorecardOutputSerializer,
+    assessment_seen_version,
+)
 from .models import LINE_METRES_MAX_DIGITS, Assessment, LedgerEntry, Statement, SubsidyPolicy
 from .money import (
     KM_MAX_DIGITS,
@@ -113,6 +117,20 @@ class AssessmentOutputSerializer(serializers.ModelSerializer[Assessment]):
         read_only_fields = fields
 
 
+class AssessmentDetailOutputSerializer(AssessmentOutputSerializer):
+    version = serializers.SerializerMethodField(
+        help_text="Changes with every change of the grade; send it back as `seen_version` to "
+        "change only the grade that was read."
+    )
+
+    class Meta(AssessmentOutputSerializer.Meta):
+        fields = [*AssessmentOutputSerializer.Meta.fields, "version"]
+        read_only_fields = fields
+
+    def get_version(self, assessment: Assessment) -> int:
+        return version_of(assessment)
+
+
 class AssessmentInputSerializer(InputSerializer):
     operator = serializers.IntegerField(help_text="Company id.")
     year = serializers.IntegerField(min_value=2000, max_value=2100)
@@ -122,6 +140,7 @@ class AssessmentInputSerializer(InputSerializer):
     )
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    seen_version = assessment_seen_version()
 
 
 class AssessmentFiguresInputSerializer(InputSerializer):

@@ -388,3 +388,49 @@ def test_the_grade_page_of_an_issued_year_says_a_change_becomes_an_adjustment(
     issued(world)
     page = grade_page(browser_for(world.bureau), world).decode()
     assert "2025 年度结算单已下达" in page
+
+
+def test_the_grade_api_refuses_a_stale_version_and_takes_none(world: World) -> None:
+    api = client_for(world.bureau)
+    grade = {"operator": world.company_a.pk, "year": YEAR}
+    # Read as ungraded (version 0); a colleague grades meanwhile.
+    services.assessment_set(actor=world.admin, operator=world.company_a, year=YEAR, grade="B")
+    stale = api.post("/api/v1/assessments/", {**grade, "grade": "A", "seen_version": 0})
+    assert stale.status_code == 400
+    assert STALE in stale.json()["seen_version"][0]
+    assessment = Assessment.objects.get()
+    before = trail(assessment)
+    # The version as read now changes it, and the answer carries the next one.
+    version = api.get(f"/api/v1/assessments/{assessment.pk}/").json()["version"]
+    changed = api.post(
+        "/api/v1/assessments/", {**grade, "grade": "C", "reason": "复核", "seen_version": version}
+    )
+    assert changed.status_code == 200
+    assert changed.json()["grade"] == "C"
+    assert changed.json()["version"] > version
+    assert len(trail(assessment)) == len(before) + 1
+    # That version is now stale; without one, as before: not checked.
+    again = api.post(
+        "/api/v1/assessments/", {**grade, "grade": "D", "reason": "事故", "seen_version": version}
+    )
+    assert again.status_code == 400
+    assert Assessment.objects.get().grade == "C"
+    unchecked = api.post("/api/v1/assessments/", {**grade, "grade": "D", "reason": "事故"})
+    assert unchecked.status_code == 200
+
+
+def test_the_accept_proposal_api_refuses_a_stale_version(world: World) -> None:
+    policy(world)
+    drive(world)
+    services.assessment_set(
+        actor=world.admin, operator=world.company_a, year=2026, grade="D", reason="事故"
+    )
+    before = trail(Assessment.objects.get())
+    response = client_for(world.bureau).post(
+        "/api/v1/assessments/accept-proposal/",
+        {"operator": world.company_a.pk, "year": 2026, "seen_version": 0},
+    )
+    assert response.status_code == 400
+    assert STALE in response.json()["seen_version"][0]
+    assert Assessment.objects.get().grade == "D"
+    assert trail(Assessment.objects.get()) == before
