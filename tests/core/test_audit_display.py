@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import re
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -19,11 +18,11 @@ from core.web import audit_trail
 from operators import services as operator_services
 from routes import services
 from subsidies import computation
-from subsidies.grading import grading_policy_create
 from subsidies.models import Statement
 from tests.conftest import World
 from tests.routes.helpers import draft_road, line
 from tests.subsidies import factories as sf
+from tests.subsidies.test_grading import policy as grading_policy
 
 pytestmark = pytest.mark.django_db
 _seed = importlib.import_module("subsidies.migrations.0002_seed_policy").seed
@@ -109,22 +108,7 @@ def test_a_statements_km_shows_three_decimals_not_its_five_stored(world: World) 
 
 
 def test_a_rate_per_1000_km_is_a_figure_and_a_score_keeps_its_places(world: World) -> None:
-    policy = grading_policy_create(
-        actor=world.admin,
-        version=1,
-        name="示范应用效果评定规则（试行）",
-        valid_from=dt.date(2026, 1, 1),
-        valid_to=dt.date(2030, 12, 31),
-        a_min_zone_km=Decimal(5),
-        a_max_per_1000_km=Decimal(500),
-        a_max_collisions=0,
-        b_min_zone_km=Decimal(5),
-        b_max_per_1000_km=Decimal(500),
-        b_max_collisions=1,
-        c_min_zone_km=Decimal(1),
-        c_max_per_1000_km=Decimal(1000),
-        c_max_collisions=5,
-    )
+    policy = grading_policy(world)
     with translation.override("en"):
         created = {c.label: c.new for c in audit_trail(user=world.admin, obj=policy)[-1].changes}
     # disengagements per 1,000 km: a count to 2 places, not a distance ("1,000.000 km")

@@ -4,7 +4,6 @@ from one aggregate query, with the same figures in a table."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 from django.test import Client
@@ -12,8 +11,8 @@ from pytest_django import DjangoAssertNumQueries
 
 from core.charts import Series, lines_chart
 from operators.models import User
-from routes import services as routes_services
 from tests.conftest import World
+from tests.subsidies.issued_trips import approved_road
 from tests.trips.csvtrace import straight_east
 from trips import services
 from trips.models import Trip
@@ -45,20 +44,7 @@ def accepted(staff: User, vin: str, start: dt.datetime, metres: float) -> Trip:
 def driven(world: World) -> World:
     """A road along the trips' parallel; 甲 drives 1 km in March and 2 km in May, 乙 0.5 km
     in May (the drives' lengths are exact to well under a millimetre: tests/trips/csvtrace)."""
-    road = routes_services.segment_create(
-        actor=world.bureau,
-        name="测试大道",
-        kind="road",
-        geometry={"type": "LineString", "coordinates": [[113.54, 37.86], [113.60, 37.86]]},
-        corridor_half_width_m=Decimal(15),
-    )
-    road = routes_services.segment_submit(actor=world.bureau, segment=road)
-    routes_services.segment_approve(
-        actor=world.bureau,
-        segment=road,
-        valid_from=dt.datetime(2023, 1, 1, tzinfo=dt.UTC),
-        approval_ref="阳交〔2023〕1号",
-    )
+    approved_road(world)
     accepted(world.staff_a, world.vehicle_a.vin, MARCH, 1000)
     accepted(world.staff_a, world.vehicle_a.vin, MAY, 2000)
     accepted(world.staff_b, world.vehicle_b.vin, MAY, 500)

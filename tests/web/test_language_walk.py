@@ -12,7 +12,6 @@ import datetime as dt
 import importlib
 import re
 from collections.abc import Callable
-from decimal import Decimal
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -23,12 +22,12 @@ from django.test import Client
 
 from operators.models import Operator, User, Vehicle
 from payments.models import WorkCalendarDay, WorkCalendarYear
-from routes import services as routes_services
 from routes.models import RoadSegment
 from subsidies import computation
 from subsidies.models import GradingPolicy, SubsidyPolicy
 from tests.conftest import World
 from tests.subsidies import factories as sf
+from tests.subsidies.issued_trips import approved_road
 from tests.trips.csvtrace import straight_east
 from trips import services as trips_services
 
@@ -126,20 +125,7 @@ def walked(world: World) -> World:
     """Something in every list: a road, trips (one accepted, one flagged), a grade and a
     computed statement."""
     _seed(apps, None)
-    road = routes_services.segment_create(
-        actor=world.bureau,
-        name="测试大道",
-        kind="road",
-        geometry={"type": "LineString", "coordinates": [[113.54, 37.86], [113.60, 37.86]]},
-        corridor_half_width_m=Decimal(15),
-    )
-    road = routes_services.segment_submit(actor=world.bureau, segment=road)
-    routes_services.segment_approve(
-        actor=world.bureau,
-        segment=road,
-        valid_from=dt.datetime(2023, 1, 1, tzinfo=dt.UTC),
-        approval_ref="阳交〔2023〕1号",
-    )
+    approved_road(world)
     t0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
     for lon0, metres in ((113.55, 1000), (113.556, 500)):
         trip, _ = trips_services.trip_upload(

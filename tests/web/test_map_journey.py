@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,9 +14,9 @@ from playwright.sync_api import Locator, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from core.roles import Role
-from routes import services as routes_services
 from tests import factories
 from tests.conftest import World
+from tests.subsidies.issued_trips import approved_road
 from tests.trips.csvtrace import straight_east
 from tests.web.conftest import screenshot
 from tests.web.test_map_pages import BUS_DRIVE
@@ -153,20 +152,7 @@ def test_the_trip_map_draws_its_layers_offline_and_explains_a_step(
 def test_the_review_map_draws_the_conflicting_trip_as_a_layer_of_its_own(
     world: World, page: Page, live_server: LiveServer
 ) -> None:
-    road = routes_services.segment_create(
-        actor=world.bureau,
-        name="测试大道",
-        kind="road",
-        geometry={"type": "LineString", "coordinates": [[113.54, 37.86], [113.60, 37.86]]},
-        corridor_half_width_m=Decimal(15),
-    )
-    road = routes_services.segment_submit(actor=world.bureau, segment=road)
-    routes_services.segment_approve(
-        actor=world.bureau,
-        segment=road,
-        valid_from=dt.datetime(2023, 1, 1, tzinfo=dt.UTC),
-        approval_ref="阳交〔2023〕1号",
-    )
+    approved_road(world)
     trips = []
     for lon0, metres in ((113.55, 1000), (113.556, 500)):
         uploaded, _ = services.trip_upload(
