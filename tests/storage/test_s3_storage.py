@@ -152,8 +152,12 @@ def test_a_raw_file_changed_in_the_bucket_is_found_by_the_deep_check(
     key = f"{bucket}/{trip.raw_file.name}"
     client = s3_server.client()
     data = client.get_object(Bucket=BUCKET, Key=key)["Body"].read()
-    # Behind the application's back: one fix moved, written over the object in the bucket.
-    client.put_object(Bucket=BUCKET, Key=key, Body=data.replace(b"37.86", b"37.87", 1))
+    # Behind the application's back: one fix moved 0.1° north, written over the object in
+    # the bucket. (Every latitude reads 37.8…: the trace lies within metres of 37.86°, on
+    # either side, so "37.86" itself need not occur.)
+    changed = data.replace(b",37.8", b",37.9", 1)
+    assert changed != data
+    client.put_object(Bucket=BUCKET, Key=key, Body=changed)
     out = io.StringIO()
 
     with pytest.raises(CommandError, match="1 broken"):
