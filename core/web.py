@@ -371,6 +371,10 @@ def _display(field: models.Field[Any, Any] | None, value: Any, name: str = "") -
     return str(shown)
 
 
+# A field label's trailing unit in brackets, ASCII or full-width: "total (m)", "合规里程（米）".
+_LABEL_UNIT = re.compile(r"\s*[(（][^()（）]*[)）]$")
+
+
 def _entry(record: AuditRecord, model: type[models.Model] | None) -> AuditEntry:
     changes = []
     for name, (old, new) in record.changes.items():
@@ -385,7 +389,13 @@ def _entry(record: AuditRecord, model: type[models.Model] | None) -> AuditEntry:
         old_shown, new_shown = _display(field, old, name), _display(field, new, name)
         if old_shown is None and new_shown is None:
             continue  # an empty field at creation says nothing
-        changes.append(AuditChange(label=label, old=old_shown, new=new_shown))
+        if _with_unit(name, new if new is not None else old) is not None:
+            # The value carries its own unit, which may differ from the one the label names
+            # ("eligible (m)" shown as "0.500 km"): the label says what, the value how much.
+            label = _LABEL_UNIT.sub("", label)
+        change = AuditChange(label=label, old=old_shown, new=new_shown)
+        if change not in changes:  # a figure stored twice (a statement's m and km) reads once
+            changes.append(change)
     status_field = None
     if model is not None and any(f.name == "status" for f in model._meta.concrete_fields):
         status_field = model._meta.get_field("status")

@@ -42,7 +42,7 @@ def test_a_changed_geometry_shows_its_length_with_units_and_the_geometry_in_word
     changes = {c.label: (c.old, c.new) for c in newest.changes}
     # 0.01° of longitude at 37.86°N is 879.99 m (geodesic); 0.03° is 2,639.97 m → km from
     # 1 km, rounded half up to 2.640 km (number_format alone cut it to 2.639)
-    assert changes["Centreline length (m)"] == ("879.99 m", "2.640 km")
+    assert changes["Centreline length"] == ("879.99 m", "2.640 km")
     assert changes["Geometry (GeoJSON, WGS-84)"] == (
         "LineString geometry, 2 points",
         "LineString geometry, 3 points",
@@ -87,8 +87,9 @@ def test_kilometres_driven_show_as_km_to_three_decimals_whatever_their_size(
         {"eligible_m": ["500.00", "2450750.50"], "total_m": [None, "12.5"]},
         "en",
     )
-    assert shown["Eligible (m)"] == ("0.500 km", "2,450.751 km")
-    assert shown["Total (m)"] == (None, "0.013 km")  # 12.5 m = 0.0125 km, half up
+    # the label names no unit of its own: the value says km, so "(m)" would contradict it
+    assert shown["Eligible"] == ("0.500 km", "2,450.751 km")
+    assert shown["Total"] == (None, "0.013 km")  # 12.5 m = 0.0125 km, half up
 
 
 def test_a_statements_km_shows_three_decimals_not_its_five_stored(world: World) -> None:
@@ -98,13 +99,16 @@ def test_a_statements_km_shows_three_decimals_not_its_five_stored(world: World) 
     computation.statements_compute(year=2025, actor=world.finance)
     statement = Statement.objects.get(operator=world.company_a, year=2025)
     with translation.override("zh-hans"):
-        created = {c.label: c.new for c in audit_trail(user=world.admin, obj=statement)[-1].changes}
-    # 2,450,750 m = 2,450.75000 km stored (5 places) → 2,450.750 公里 shown
-    assert created["合规里程（公里）"] == "2,450.750 公里"
-    assert created["合规里程（米）"] == "2,450.750 公里"
-    # every amount in yuan to 2 decimals, grouped: no raw Decimal string anywhere
-    amounts = [v for k, v in created.items() if k.endswith("（元）")]
-    assert amounts
+        changes = audit_trail(user=world.admin, obj=statement)[-1].changes
+    created = {c.label: c.new for c in changes}
+    # 2,450,750 m = 2,450.75000 km stored (5 places) → 2,450.750 公里 shown, once: the metres
+    # and the kilometres are one figure under one label
+    assert [c.new for c in changes if c.label == "合规里程"] == ["2,450.750 公里"]
+    # every amount in yuan to 2 decimals, grouped: no raw Decimal string anywhere, and no
+    # label naming its unit beside a value that names it again
+    amounts = [v for v in created.values() if str(v).endswith(" 元")]
+    assert len(amounts) >= 5
+    assert not [k for k in created if k.endswith("（元）")]
     assert all(re.fullmatch(r"-?[\d,]+\.\d{2} 元", str(v)) for v in amounts), amounts
 
 

@@ -375,6 +375,14 @@ GOOD = [
 ]
 
 
+def test_the_import_page_names_the_properties_it_reads_as_code(world: World) -> None:
+    body = browser_for(world.bureau).get("/segments/import/").content.decode()
+    # the names as they must be spelled in the file, each marked as code, never translated
+    for name in ("name", "名称", "kind", "road", "area", "two_way", "road_code"):
+        assert f"<code>{name}</code>" in body
+    assert "<dt><code>corridor_half_width_m</code></dt><dd>走廊半宽（米）；未填时为 15</dd>" in body
+
+
 def test_import_dry_run_previews_and_commit_creates_drafts(world: World) -> None:
     client = browser_for(world.bureau)
     preview = client.post("/segments/import/", {"file": geojson_file(GOOD), "crs": "EPSG:4326"})
