@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
+from django.utils import translation
 from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
 
@@ -40,6 +42,13 @@ def eager_tasks() -> None:
     # Tasks run in-process unless a test asks for the real worker (tests/worker.py), also
     # when REDIS_URL is set for the suite.
     celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> None:
+    # Each test starts in the site's default language (zh-hans): a request of an earlier
+    # test in the same xdist worker can leave another active in the thread.
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)
