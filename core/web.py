@@ -268,6 +268,8 @@ JSON_KEYS: dict[str, StrOrPromise] = {
     "review_recorder_share": gettext_lazy("Unsupported by the recorder, flagged (share)"),
     "review_recorder_min_m": gettext_lazy("Unsupported by the recorder, flagged (least)"),
     "max_points": gettext_lazy("Most fixes in a file"),
+    # audit changes that are no field (a live trip's backfill, trips.live)
+    "late_fixes": gettext_lazy("Fixes that arrived late"),
 }
 # GeoJSON geometry types in words.
 GEOMETRY_TYPES: dict[str, StrOrPromise] = {
@@ -385,7 +387,8 @@ def _entry(record: AuditRecord, model: type[models.Model] | None) -> AuditEntry:
             except FieldDoesNotExist:
                 found = None
             field = found if isinstance(found, models.Field) else None
-        label = capfirst(str(field.verbose_name)) if field is not None else name
+        words = field.verbose_name if field is not None else JSON_KEYS.get(name, name)
+        label = capfirst(str(words))
         old_shown, new_shown = _display(field, old, name), _display(field, new, name)
         if old_shown is None and new_shown is None:
             continue  # an empty field at creation says nothing

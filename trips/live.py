@@ -11,6 +11,10 @@ whose stream has fixes after where the sweep got to (`telemetry.Stream.closed_un
   `source` jt808 or mqtt; fixes that never moved make no trip;
 - otherwise the trip is still open and waits.
 
+Fixes a silence of LIVE_TRIP_IDLE_S or more of fix time lies between are separate trips,
+even when they arrive together (a blind-area backfill, a second terminal, a sweep that did
+not run in between).
+
 A late fix (a lost ack sent again, a blind-area backfill) whose time falls inside a trip
 already closed changes nothing silently: the trip's raw file is evidence and stays as it is;
 the late fixes are recorded on the trip and it goes through audited re-verification
@@ -30,6 +34,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.geo import to_metric
 from core.services import audit_record, model_update
@@ -102,6 +107,20 @@ def _may_stand_still(stream: OpenStream, idle: timedelta) -> bool:
     )
 
 
+def _drives(fixes: Sequence[LiveFix], idle: timedelta) -> list[Sequence[LiveFix]]:
+    """The fixes cut where LIVE_TRIP_IDLE_S or more of fix time has none: a silence that
+    arrived in one burst (a blind-area backfill, two terminals, a sweep that did not run
+    meanwhile) is still a silence, and separate drives are separate trips."""
+    cuts = [i for i in range(1, len(fixes)) if fixes[i].t - fixes[i - 1].t >= idle]
+    return [fixes[a:b] for a, b in zip([0, *cuts], [*cuts, len(fixes)], strict=True)]
+
+
+def _make_trips(fixes: Sequence[LiveFix], vehicle_pk: int, idle: timedelta) -> list[int]:
+    """The trips of these fixes, a drive each; fixes that never moved make none."""
+    made = (_make_trip(drive, vehicle_pk) for drive in _drives(fixes, idle))
+    return [trip.pk for trip in made if trip is not None]
+
+
 def _make_trip(fixes: Sequence[LiveFix], vehicle_pk: int) -> Trip | None:
     """The trip of these fixes, through the upload path; None when they never moved."""
     if len({f.t for f in fixes}) < 2 or _extent_m(fixes) <= settings.LIVE_STATIONARY_RADIUS_M:
@@ -115,12 +134,17 @@ def _make_trip(fixes: Sequence[LiveFix], vehicle_pk: int) -> Trip | None:
     )
     if created:
         trip = model_update(
-            instance=trip, data={"source": source}, actor=None, reason="closed from the stream"
+            instance=trip,
+            data={"source": source},
+            actor=None,
+            reason=_("Closed from the live stream."),
         )
     return trip
 
 
-def _late_fixes(stream: Stream, since: datetime) -> tuple[list[int], datetime | None]:
+def _late_fixes(
+    stream: Stream, since: datetime, idle: timedelta
+) -> tuple[list[int], datetime | None]:
     """Handle fixes received since the last sweep with a time before `closed_until`;
     returns the trips made and the newest receipt handled."""
     if stream.closed_until is None or stream.checked_received_at is None:
@@ -132,27 +156,26 @@ def _late_fixes(stream: Stream, since: datetime) -> tuple[list[int], datetime | 
     )
     if not late:
         return [], None
-    made: list[int] = []
     loose: list[LiveFix] = []
+    inside: dict[int, tuple[Trip, list[LiveFix]]] = {}
     trips = Trip.objects.filter(vehicle_id=stream.vehicle_id).exclude(source=Trip.Source.UPLOAD)
     for fix in late:
         trip = trips.filter(started_at__lte=fix.t, ended_at__gte=fix.t).first()
         if trip is None:
             loose.append(fix)
-            continue
+        else:
+            inside.setdefault(trip.pk, (trip, []))[1].append(fix)
+    # One record and one re-verification per trip, however many of its fixes came late.
+    for trip, fixes in inside.values():
         audit_record(
             actor=None,
             obj=trip,
             action="live_backfill",
-            changes={"late_fix": [None, fix.t.isoformat()]},
-            reason="a fix inside this closed trip arrived late; the raw file is unchanged",
+            changes={"late_fixes": [None, len(fixes)]},  # the fixes themselves are stored
+            reason=_("Fixes inside this closed trip arrived late; the raw file is unchanged."),
         )
-        trip_reverify(actor=None, trip=trip, reason="late live fix inside the trip")
-    if loose:
-        trip = _make_trip(loose, stream.vehicle_id)
-        if trip is not None:
-            made.append(trip.pk)
-    return made, max(fix.received_at for fix in late)
+        trip_reverify(actor=None, trip=trip, reason=_("Live fixes inside the trip arrived late."))
+    return _make_trips(loose, stream.vehicle_id, idle), max(fix.received_at for fix in late)
 
 
 def _sweep_vehicle(vehicle_pk: int, now: datetime, idle: timedelta, since: datetime) -> list[int]:
@@ -162,7 +185,7 @@ def _sweep_vehicle(vehicle_pk: int, now: datetime, idle: timedelta, since: datet
         # One sweep per vehicle at a time (the gateway's, the ingest's, beat's).
         Stream.objects.get_or_create(vehicle_id=vehicle_pk)
         locked = Stream.objects.select_for_update().get(vehicle_id=vehicle_pk)
-        made, late_received = _late_fixes(locked, since)
+        made, late_received = _late_fixes(locked, since, idle)
         pending = fixes_for_vehicle(vehicle_pk=vehicle_pk, after=locked.closed_until)
         latest = pending.aggregate(last_t=Max("t"), last_received_at=Max("received_at"))
         if latest["last_t"] is None:
@@ -180,9 +203,7 @@ def _sweep_vehicle(vehicle_pk: int, now: datetime, idle: timedelta, since: datet
             stream_advance(vehicle_pk=vehicle_pk, closed_until=None, checked_received_at=received)
             return made
         fixes = live_fixes(pending)
-        trip = _make_trip(fixes, vehicle_pk)
-        if trip is not None:
-            made.append(trip.pk)
+        made += _make_trips(fixes, vehicle_pk, idle)
         stream_advance(
             vehicle_pk=vehicle_pk, closed_until=fixes[-1].t, checked_received_at=received
         )

@@ -136,4 +136,4 @@ def test_a_float_without_a_unit_is_rounded_half_up_and_grouped(world: World) -> 
     trip = sf.trip(vehicle=world.vehicle_a, days={dt.date(2025, 3, 10): "500"})
     # 1234.56789 (≥ 1,000: 3 places) → 1,234.568; 0.1234565 (6 places) → 0.123457, not cut
     shown = _shown(world, trip, {"figures": [1234.56789, 0.1234565]}, "zh-hans")
-    assert shown["figures"] == ("1,234.568", "0.123457")
+    assert shown["Figures"] == ("1,234.568", "0.123457")
