@@ -31,3 +31,14 @@ class IncidentCloseForm(Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Recorded with the incident and in the audit trail. Closing is final."),
     )
+
+
+class AdsEventImportForm(Form):
+    file = forms.FileField(
+        label=_("Event file"),
+        help_text=_(
+            "CSV with the columns time (ISO 8601 with its offset), vin, event, initiator, and "
+            "optionally lat, lon, note; or JSON lines with the same keys. All or nothing: a "
+            "refused line refuses the file. Events already recorded are not added again."
+        ),
+    )

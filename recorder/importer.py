@@ -33,6 +33,7 @@ EVENT_TYPES = (
 INITIATORS = ("system", "driver", "")
 REQUIRED = ("time", "vin", "event", "initiator")
 OPTIONAL = ("lat", "lon", "note")
+_KNOWN_COLUMNS = frozenset(REQUIRED + OPTIONAL)
 # Offset at the end: Z, ±HH:MM or ±HHMM (ISO 8601); a time without one is ambiguous.
 OFFSET = r"(?:[Zz]|[+-]\d\d:?\d\d)$"
 NOTE_MAX = 500
@@ -196,12 +197,19 @@ def _jsonl_source(data: bytes) -> _Source:
         if not isinstance(record, dict):
             problems.append(Problem(number, "file", "not a JSON object"))
             continue
+        # Each object is checked for its own keys, so a refusal names its line (a key
+        # unknown or missing in line 40 is not "line 1", the CSV header's line).
+        keys = {str(key).strip().lower() for key in record}
+        problems += [Problem(number, key, "missing column") for key in REQUIRED if key not in keys]
+        problems += [
+            Problem(number, key, "unknown column") for key in sorted(keys - _KNOWN_COLUMNS)
+        ]
         records.append(record)
         lines.append(number)
         if len(problems) >= MAX_PROBLEMS:
             break
     if problems:
-        raise EventFileError(problems)
+        raise EventFileError(problems[:MAX_PROBLEMS])
     frame = pd.DataFrame.from_records(records)
     # A key missing from a record is NaN in the frame: read as an empty field, as in CSV.
     frame = frame.astype(object).where(frame.notna(), "")

@@ -145,7 +145,10 @@ class AdsEvent(AppendOnlyModel):
         # scorecard at next to no cost to the import, which a b-tree on (type, at) doubled.
 
     def __str__(self) -> str:
-        return f"{self.vehicle_id} {self.at:%Y-%m-%d %H:%M:%S} {self.type}"
+        # Read on pages (the incident's audit trail): the event's name, the plate and the
+        # local time, never the type code, the vehicle's row id or UTC.
+        at = timezone.localtime(self.at)
+        return f"{self.get_type_display()} · {self.vehicle.plate} · {at:%Y-%m-%d %H:%M:%S}"
 
 
 class Incident(models.Model):
@@ -220,7 +223,7 @@ class Incident(models.Model):
         indexes = [models.Index(fields=["status", "report_due_at"])]
 
     def __str__(self) -> str:
-        return f"{self.vehicle_id} {self.occurred_at:%Y-%m-%d %H:%M}"
+        return f"{self.vehicle.plate} {timezone.localtime(self.occurred_at):%Y-%m-%d %H:%M}"
 
     @property
     def overdue(self) -> bool:

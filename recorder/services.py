@@ -359,7 +359,7 @@ def incident_open(*, event: AdsEvent, actor: User | None) -> Incident:
             report_due_at=event.at + dt.timedelta(hours=settings.INCIDENT_REPORT_DUE_H),
         ),
         actor=actor,
-        reason="collision recorded",
+        reason=_("A collision was recorded."),
     )
 
 

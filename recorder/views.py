@@ -1,5 +1,5 @@
-"""Web pages of the recorder: incidents (list, detail, report, close), and this app's
-dashboard card."""
+"""Web pages of the recorder: importing an event file, incidents (list, detail, report,
+close), and this app's dashboard card."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.forms import submit
 from core.roles import IMPORT_ADS_EVENTS, REVIEW_TRIPS
@@ -21,7 +22,7 @@ from core.web import acting_user, audit_trail, paginate, render_form_page
 from operators.models import User
 
 from . import services
-from .forms import IncidentCloseForm, IncidentReportForm
+from .forms import AdsEventImportForm, IncidentCloseForm, IncidentReportForm
 from .models import Incident
 from .selectors import incident_counts, incident_list
 
@@ -44,7 +45,43 @@ def incident_list_page(request: HttpRequest) -> HttpResponse:
             "page_title": title,
             "breadcrumbs": [(title, None)],
             "page_obj": paginate(request, incidents),
+            "may_import": IMPORT_ADS_EVENTS.allows(user),
         },
+    )
+
+
+@login_required
+def ads_event_import(request: HttpRequest) -> HttpResponse:
+    """A file of recorder events, as `POST /api/v1/ads-events/import/` takes it: the same
+    service, so the same checks, refusals by line and idempotency."""
+    user = acting_user(request)
+    require(user, IMPORT_ADS_EVENTS)
+    form = AdsEventImportForm(request.POST or None, request.FILES or None)
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        result = submit(
+            form,
+            services.ads_events_import,
+            actor=user,
+            data=upload.read(),
+            original_name=upload.name or "",
+        )
+        if result is not None:
+            messages.success(
+                request,
+                ngettext(
+                    "%(rows)s line read: %(created)s new event, %(incidents)s incident opened.",
+                    "%(rows)s lines read: %(created)s new events, %(incidents)s incidents opened.",
+                    result.rows,
+                )
+                % {"rows": result.rows, "created": result.created, "incidents": result.incidents},
+            )
+            return redirect("recorder:ads_event_import")
+    title = _("Import recorder events")
+    return render(
+        request,
+        "recorder/event_import.html",
+        {"page_title": title, "breadcrumbs": [(title, None)], "form": form},
     )
 
 

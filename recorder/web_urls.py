@@ -7,6 +7,7 @@ from . import views
 app_name = "recorder"
 
 urlpatterns = [
+    path("ads-events/import/", views.ads_event_import, name="ads_event_import"),
     path("incidents/", views.incident_list_page, name="incident_list"),
     path("incidents/<int:pk>/", views.incident_detail, name="incident_detail"),
     path("incidents/<int:pk>/report/", views.incident_report, name="incident_report"),

@@ -111,6 +111,10 @@ class _Connection(asyncio.Protocol):
         # (the packet that arrived, its whole message's packet, the message, received at)
         self.backlog: deque[tuple[Packet, Packet, Message, datetime]] = deque()
         self.lookups: asyncio.Task[None] | None = None
+        self.peer = "?"
+        # Locations before authentication are logged once a connection (a terminal that
+        # never authenticates would otherwise write a line a second); all are counted.
+        self.logged_unauthenticated = False
 
     def _next_serial(self) -> int:
         self.serial = (self.serial + 1) & 0xFFFF
@@ -126,6 +130,9 @@ class _Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)  # noqa: S101 - a TCP server's
         self.transport = transport
+        peer = transport.get_extra_info("peername")
+        # host:port, named in every refusal logged for this connection
+        self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
         self.gateway.connections.add(self)
         self.gateway.stats.connections += 1
 
@@ -152,7 +159,7 @@ class _Connection(asyncio.Protocol):
             for item in self.frames.feed(data):
                 if isinstance(item, Jt808Error):
                     stats.bad_frames[item.reason] += 1
-                    logger.info("Frame discarded: %s (%s)", item.reason, item)
+                    logger.info("Frame from %s discarded: %s (%s)", self.peer, item.reason, item)
                     continue
                 stats.frames += 1
                 decoded = self.decode(item)
@@ -188,6 +195,13 @@ class _Connection(asyncio.Protocol):
             return whole, decode_message(whole, mode_extra_id=self.gateway.mode_extra_id)
         except Jt808Error as error:
             self.gateway.stats.bad_frames[error.reason] += 1
+            logger.info(
+                "Message 0x%04x of %s from %s refused (2): %s",
+                header.msg_id,
+                header.phone,
+                self.peer,
+                error,
+            )
             self.answer(header, ResponseResult.MESSAGE_ERROR)
             return None
 
@@ -227,6 +241,13 @@ class _Connection(asyncio.Protocol):
                 )
                 if result != services.ClaimResult.OK:
                     self.gateway.stats.refused[f"register_{result}"] += 1
+                    logger.warning(
+                        "Registration of %s from %s refused (%s): %s",
+                        header.phone,
+                        self.peer,
+                        result,
+                        _REGISTER_REFUSALS.get(result, "refused"),
+                    )
                 self.send(
                     reply(
                         header,
@@ -240,6 +261,11 @@ class _Connection(asyncio.Protocol):
                 )
                 if ref is None:
                     self.gateway.stats.refused["auth"] += 1
+                    logger.warning(
+                        "Authentication of %s from %s refused: no active terminal with that code",
+                        header.phone,
+                        self.peer,
+                    )
                     self.terminals.pop(header.phone, None)
                     self.answer(header, ResponseResult.FAILURE)
                 else:
@@ -277,6 +303,13 @@ class _Connection(asyncio.Protocol):
         header = packet.header
         if terminal is None:
             self.gateway.stats.refused["not_authenticated"] += 1
+            if not self.logged_unauthenticated:
+                self.logged_unauthenticated = True
+                logger.warning(
+                    "Locations of %s from %s refused (1): not authenticated on this connection",
+                    header.phone,
+                    self.peer,
+                )
             self.answer(header, ResponseResult.FAILURE)
             return
         if isinstance(message, Location):
@@ -295,6 +328,10 @@ class _Connection(asyncio.Protocol):
         )
 
 
+_REGISTER_REFUSALS = {
+    services.ClaimResult.TERMINAL_REGISTERED: "claimed already, or it names another vehicle",
+    services.ClaimResult.NO_SUCH_TERMINAL: "no active terminal with that phone number",
+}
 _LOOKUPS = (Register, Authenticate, Deregister)  # the messages that wait for the database
 # asyncio's default listen backlog is 100: a fleet reconnecting at once (after a gateway
 # restart or a network cut) overflowed it and its connections were refused. The kernel

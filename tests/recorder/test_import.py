@@ -65,6 +65,28 @@ def test_json_lines_are_read_like_csv(world: World) -> None:
     assert AdsEvent.objects.get(type="mrm_start").lat == 37.86
 
 
+def test_a_json_line_with_an_unknown_or_missing_key_is_refused_with_its_own_line(
+    world: World,
+) -> None:
+    vin = world.vehicle_a.vin
+    lines = [
+        {"time": "2026-03-02T01:00:00Z", "vin": vin, "event": "activation", "initiator": ""},
+        {"time": "2026-03-02T01:01:00Z", "vin": vin, "event": "mrm_start", "initiator": ""},
+        # line 3: a key the format does not have; line 4: no initiator (it may be empty,
+        # as in line 1, but the key is there, as the CSV's column is)
+        {"time": "2026-03-02T01:02:00Z", "vin": vin, "event": "mrm_end", "initiator": "", "x": 1},
+        {"time": "2026-03-02T01:03:00Z", "vin": vin, "event": "deactivation"},
+    ]
+    data = "".join(json.dumps(line) + "\n" for line in lines).encode()
+    response = post(client_for(world.staff_a), data, "events.jsonl")
+    assert response.status_code == 400
+    message = response.json()["file"][0]
+    assert "第 3 行：未知列（x）" in message
+    assert "第 4 行：缺少列（initiator）" in message
+    assert "第 1 行" not in message
+    assert AdsEvent.objects.count() == 0
+
+
 def test_importing_the_same_events_again_adds_nothing(world: World) -> None:
     data = csv_file(world.vehicle_a.vin, *GOOD)
     services.ads_events_import(actor=world.staff_a, data=data)

@@ -3,6 +3,8 @@ input answered with the field and the reason, never a 500; another company's is 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -91,3 +93,19 @@ def test_on_the_pages_the_company_reports_and_the_bureau_closes(world: World) ->
 def test_finance_may_not_close_on_the_page(world: World) -> None:
     incident = collide(world, timezone.now())
     assert client_of(world.finance).post(f"/incidents/{incident.pk}/close/").status_code == 403
+
+
+def test_the_incident_audit_trail_names_the_event_in_words_and_local_time(
+    world: World,
+) -> None:
+    # 01:00 UTC is 09:00 in Shanghai; the trail shows the event, not "1 … 01:00:00 collision".
+    incident = collide(world, dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC))
+    plate = world.vehicle_a.plate
+    client = client_of(world.bureau)
+    page = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert f"碰撞 · {plate} · 2026-03-02 09:00:00" in page
+    assert "记录到碰撞。" in page
+    assert "collision" not in page.lower().replace('class="collision', "")
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert f"Collision · {plate} · 2026-03-02 09:00:00" in page

@@ -125,6 +125,36 @@ def test_a_wrong_auth_code_is_refused_and_its_locations_dropped(
     assert Fix.objects.count() == 0
 
 
+def test_refusals_are_logged_with_the_phone_and_the_peer(
+    live_world: World, gateway: RunningGateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    bound(live_world)
+    caplog.set_level("INFO", logger="telemetry.gateway")
+    device = Device(gateway.port, PHONE_2013)
+    start = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=5)
+    for fix in drive(start, 2):  # three locations before authenticating: logged once
+        device.send(fix)
+    device.answers(3)
+    device.authenticate("not-the-code")
+    Device(gateway.port, "013999999999").register()
+    device.send_bytes(frame(BAD_CHECKSUM))
+    device.send(Heartbeat())  # answered after the bad frame: its log line is written
+    device.answer()
+    lines = [r.getMessage() for r in caplog.records if r.name == "telemetry.gateway"]
+    peer = "127.0.0.1:"
+    refused = [line for line in lines if "not authenticated" in line]
+    assert len(refused) == 1
+    assert PHONE_2013 in refused[0]
+    assert peer in refused[0]
+    (auth,) = [line for line in lines if line.startswith("Authentication")]
+    assert PHONE_2013 in auth
+    assert peer in auth
+    (register,) = [line for line in lines if line.startswith("Registration")]
+    assert "013999999999" in register
+    assert "(4)" in register
+    assert any("checksum" in line and peer in line for line in lines)
+
+
 def test_an_unknown_terminal_is_told_so_at_register(gateway: RunningGateway) -> None:
     device = Device(gateway.port, "013999999999")
     answer = device.register()
