@@ -177,6 +177,7 @@ AUDIT_ACTIONS: dict[str, StrOrPromise] = {
     "upload": gettext_lazy("Uploaded"),
     "download_raw": gettext_lazy("Raw file downloaded"),
     "purge_raw": gettext_lazy("Raw file deleted (retention)"),
+    "live_backfill": gettext_lazy("Late live fixes recorded"),
     "download_pdf": gettext_lazy("PDF downloaded"),
     "download_xlsx": gettext_lazy("Excel file downloaded"),
     "download_csv": gettext_lazy("CSV downloaded"),

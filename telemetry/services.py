@@ -178,7 +178,12 @@ def terminal_claim(*, phone: str, plate_colour: int, plate: str) -> tuple[int, s
     Terminal.objects.filter(pk=terminal.pk).update(
         auth_code_sha256=digest, claimed_at=timezone.now()
     )
-    audit_record(actor=None, obj=terminal, action="claim", reason="0x0100 register")
+    audit_record(
+        actor=None,
+        obj=terminal,
+        action="claim",
+        reason=_("The terminal registered (JT/T 808 0x0100)."),
+    )
     return ClaimResult.OK, code
 
 
@@ -198,7 +203,12 @@ def terminal_release(*, terminal_pk: int) -> None:
     terminal = Terminal.objects.select_for_update().get(pk=terminal_pk)
     if terminal.claimed_at is not None:
         Terminal.objects.filter(pk=terminal_pk).update(claimed_at=None)
-        audit_record(actor=None, obj=terminal, action="release", reason="0x0003 deregister")
+        audit_record(
+            actor=None,
+            obj=terminal,
+            action="release",
+            reason=_("The terminal deregistered (JT/T 808 0x0003)."),
+        )
 
 
 @dataclass(frozen=True, slots=True)

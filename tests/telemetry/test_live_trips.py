@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from core.models import AuditRecord
+from core.web import audit_trail
 from telemetry import services
 from telemetry.models import Fix, Terminal
 from telemetry.services import FixRow
@@ -147,6 +148,12 @@ def test_late_fixes_inside_a_closed_trip_change_nothing_silently(world: World) -
     (backfill,) = AuditRecord.objects.filter(object_id=str(trip_id), action="live_backfill")
     assert backfill.changes == {"late_fixes": [None, 3]}
     assert after.verifications.count() == versions + 1
+    # The trip page's audit trail says so in words.
+    (shown,) = [
+        e for e in audit_trail(user=world.bureau, obj=after) if e.action == "记录迟到的实时定位点"
+    ]
+    assert shown.reason == "该已结束行程时段内的定位点迟到；原始文件未改动。"
+    assert [(c.label, c.new) for c in shown.changes] == [("迟到的定位点", "3")]
 
 
 def test_a_late_fix_received_after_the_streams_newest_is_handled_once(world: World) -> None:
