@@ -10,14 +10,18 @@ queries, so 50 scorecards cost what one does. `propose_grade` is pure.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.units import centimetres
+from core.web import figure
 from operators.models import Operator, local_day_start
 from recorder.models import AdsEvent, EventType
 from recorder.selectors import exit_counts
@@ -183,3 +187,37 @@ def propose_grade(card: Scorecard, policy: GradingPolicy) -> Proposal:
             return Proposal(grade, policy.version, reasons)
         reasons.extend(f"{grade}: {text}" for text in failed)
     return Proposal("D", policy.version, reasons)
+
+
+# A proposal's reason as `propose_grade` writes it (and as grades store it: the evidence
+# keeps that form, in every language); pages show it in words with `reason_in_words`.
+_REASON = re.compile(
+    r"^(?P<grade>[ABC]): (?P<figure>zone km|disengagements per 1,000 km|collisions) "
+    r"(?P<value>[\d.]+) [<>] (?P<limit>[\d.]+)$"
+)
+
+
+def reason_in_words(reason: str) -> str:
+    """Why the proposal is not a better grade, in the active language, its figures
+    formatted as everywhere (km to 3 decimals); a reason of another form as it is."""
+    match = _REASON.match(reason)
+    if match is None:
+        return reason
+    grade, value, limit = match["grade"], Decimal(match["value"]), Decimal(match["limit"])
+    if match["figure"] == "zone km":
+        return _("%(grade)s: %(value)s km in approved zones, below %(limit)s km") % {
+            "grade": grade,
+            "value": figure(value, 3),
+            "limit": figure(limit, 3),
+        }
+    if match["figure"] == "collisions":
+        return ngettext(
+            "%(grade)s: %(value)s collision, more than %(limit)s",
+            "%(grade)s: %(value)s collisions, more than %(limit)s",
+            int(value),
+        ) % {"grade": grade, "value": int(value), "limit": int(limit)}
+    return _("%(grade)s: %(value)s disengagements per 1,000 km, above %(limit)s") % {
+        "grade": grade,
+        "value": figure(value, 2),
+        "limit": figure(limit, 2),
+    }

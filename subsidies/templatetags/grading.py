@@ -14,8 +14,12 @@ from core.versions import VERSION_FIELD, version_of
 from operators.models import Operator
 from subsidies.grading import grade_evidence
 from subsidies.models import Assessment
+from subsidies.scorecard import reason_in_words
 
 register = template.Library()
+
+
+register.filter("reason_in_words", reason_in_words)
 
 
 @register.inclusion_tag("subsidies/_scorecard.html")

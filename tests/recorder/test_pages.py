@@ -42,7 +42,7 @@ def test_the_grade_page_shows_the_scorecard_and_the_proposal(world: World) -> No
     assert "脱离次数（系统发起）" in html
     assert "每千公里 200.00 次" in html  # 2 system exits over 10 km
     assert "按第 1 版评定规则建议等级：<strong>B</strong>" in html
-    assert "A: collisions 1 &gt; 0" in html
+    assert "A 级：碰撞 1 次，多于 0 次" in html
     assert "年度脱离报告" in html
 
 

@@ -7,13 +7,17 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.test import Client
+from django.utils import translation
 
 from core.models import AuditRecord
 from subsidies import services
 from subsidies.grading import grading_policy_create
 from subsidies.models import Assessment, GradingPolicy
+from subsidies.scorecard import reason_in_words
 from tests.conftest import World, client_for
 from tests.subsidies.test_scorecard import drive, events
 
@@ -54,6 +58,36 @@ def test_the_scorecard_proposes_b_when_a_collision_rules_out_a(world: World) -> 
     assert body["proposal"]["reasons"] == ["A: collisions 1 > 0"]
     assert body["scorecard"]["zone_km"] == "8.000"
     assert body["scorecard"]["per_1000_km"] == "400.00"
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [("zh-hans", "A 级：碰撞 1 次，多于 0 次"), ("en", "A: 1 collision, more than 0")],
+)
+def test_the_grade_page_says_why_not_a_better_grade_in_its_language(
+    world: World, language: str, shown: str
+) -> None:
+    policy(world)
+    drive(world)
+    events(world)
+    client = Client()
+    client.force_login(world.bureau)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language  # what the header's switch sets
+    body = client.get(f"/grades/{world.company_a.pk}/2026/").content.decode()
+    assert f"<li>{shown}</li>" in body
+    assert "collisions 1 &gt; 0" not in body  # the stored form, never shown
+
+
+def test_a_reason_reads_its_figures_as_every_page_does() -> None:
+    with translation.override("en"):
+        assert reason_in_words("B: zone km 235.948 < 1000.000") == (
+            "B: 235.948 km in approved zones, below 1,000.000 km"
+        )
+        assert reason_in_words("C: disengagements per 1,000 km 1234.5 > 1000") == (
+            "C: 1,234.50 disengagements per 1,000 km, above 1,000.00"
+        )
+        assert reason_in_words("C: collisions 2 > 1") == "C: 2 collisions, more than 1"
+        assert reason_in_words("something else") == "something else"
 
 
 def test_accepting_the_proposal_needs_no_reason_and_keeps_the_scorecard(world: World) -> None:
