@@ -74,6 +74,14 @@ def test_statement_figures_are_km_to_3_decimals_and_yuan_to_2(world: World) -> N
     assert "合规里程（米）" not in figures
 
 
+def test_the_statements_km_reads_its_unit_once(world: World) -> None:
+    body = page(world.finance, f"/statements/{computed(world).pk}/")
+    facts = body.split('<dl class="facts">')[1].split("</dl>")[0]
+    # The value carries the unit, so the label does not: not "合规里程（公里） 500.501 公里".
+    assert "<dt>合规里程</dt><dd>500.501 公里 （2 个行程）</dd>" in facts, facts
+    assert "合规里程（公里）" not in facts
+
+
 def test_the_statement_page_draws_km_per_month_and_per_vehicle_with_titles(
     world: World,
 ) -> None:
