@@ -21,6 +21,7 @@ from subsidies.models import Statement
 from tests import factories
 from tests.conftest import World
 from tests.subsidies import factories as sf
+from trips.models import Trip
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +73,26 @@ def test_statement_figures_are_km_to_3_decimals_and_yuan_to_2(world: World) -> N
     assert "500.5005" not in figures  # no 5 decimals
     assert "400,000" not in figures  # no metres
     assert "合规里程（米）" not in figures
+
+
+def test_a_fresh_draft_says_nothing_about_changed_trips(world: World) -> None:
+    body = page(world.finance, f"/statements/{computed(world).pk}/")
+    assert 'id="trips-changed"' not in body
+
+
+def test_a_draft_whose_trip_was_withdrawn_since_says_to_recompute(world: World) -> None:
+    statement = computed(world)  # 500.501 km from two trips
+    april = Trip.objects.get(vehicle=world.vehicle_a, started_at__month=4)
+    Trip.objects.filter(pk=april.pk).update(status=Trip.Status.WITHDRAWN)
+
+    body = page(world.finance, f"/statements/{statement.pk}/")
+    # The draft's total (500.501 km, 2 trips) no longer matches its live lines (400.000
+    # km, 1 trip): the page says why, and where to recompute.
+    assert "500.501 公里" in body
+    assert ">400.000<" in body
+    notice = body.split('id="trips-changed">')[1].split("</p>")[0]
+    assert "计算后行程已有变化：请重新计算后再审核。" in notice
+    assert f'href="/statements/compute/?year={YEAR}"' in notice
 
 
 def test_the_statements_km_reads_its_unit_once(world: World) -> None:
