@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -21,7 +22,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -35,6 +35,7 @@ from core.web import (
     acting_user,
     audit_trail,
     capability_required,
+    figure,
     render_form_page,
 )
 from operators.models import User, local_day_start
@@ -191,12 +192,12 @@ def _two_way_chart(*, today: dt.date, now: dt.datetime, target_km: float) -> str
         % {
             "first": points[0].label,
             "last": points[-1].label,
-            "km": number_format(points[-1].value, 3, force_grouping=True),
-            "target": number_format(target_km, 0),
+            "km": figure(Decimal(str(points[-1].value)), 3),
+            "target": figure(Decimal(str(target_km)), 0),
         },
         unit=_("km"),
         target=target_km,
-        target_label=_("Plan: %(target)s km") % {"target": number_format(target_km, 0)},
+        target_label=_("Plan: %(target)s km") % {"target": figure(Decimal(str(target_km)), 0)},
     )
 
 
