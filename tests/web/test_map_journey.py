@@ -221,6 +221,11 @@ def test_a_trip_that_ends_where_it_started_shows_both_start_and_end(
     end = trace_map.locator(".trip-end span")
     expect(start).to_have_text("起点")
     expect(end).to_have_text("终点")
+    # Measured once the map has settled (fitting the view may still be zooming).
+    page.wait_for_function(
+        "el => !el.yqMap._animatingZoom && !el.querySelector('.leaflet-zoom-anim')",
+        arg=trace_map.element_handle(),
+    )
     a, b = start.bounding_box(), end.bounding_box()
     assert a is not None
     assert b is not None
