@@ -9,6 +9,8 @@ from django.template import Context, Template
 from django.utils import translation
 
 from core.templatetags.core_ui import km3
+from routes.templatetags.segments import km as segment_km
+from routes.templatetags.segments import km2 as segment_km2
 from trips.templatetags.trips_ui import km
 
 
@@ -34,3 +36,10 @@ def test_km3_in_a_template_groups_where_floatformat_does_not() -> None:
         assert Template("{% load core_ui %}{{ v|km3 }}").render(Context({"v": 12345.6})) == (
             "12,345.600"
         )
+
+
+def test_segment_lengths_and_areas_are_grouped_too() -> None:
+    with translation.override("zh-hans"):
+        assert segment_km(1_234_567.4) == "1,234.567"
+        assert segment_km2(2_500_000_000.0) == "2,500.000"
+        assert segment_km(None) == ""
