@@ -210,3 +210,27 @@ def test_a_companys_statement_list_charts_its_year_so_far(world: World) -> None:
     assert '<desc id="km-vehicle-' in body
     assert f"{world.vehicle_a.plate}: 2.000 公里" in body
     assert world.vehicle_b.plate not in body  # only its own kilometres
+
+
+def test_the_company_dashboard_says_why_its_projection_is_zero(world: World) -> None:
+    this_year = timezone.localdate().year  # the card is of the current year
+    sf.trip(vehicle=world.vehicle_a, days={dt.date(this_year, 1, 5): "1000"})
+    computation.statements_compute(year=this_year, actor=world.finance)  # no grade yet
+
+    body = page(world.staff_a, "/")
+
+    card = body.split("预计补贴（年度上限 30 万元）", 1)[1].split("</section>", 1)[0]
+    assert "0.00 元" in card
+    assert '<p class="note" id="projection-reason">尚未评定等级（评定后方可计算）</p>' in card
+
+
+def test_a_computed_projection_needs_no_reason_on_the_dashboard(world: World) -> None:
+    this_year = timezone.localdate().year
+    sf.trip(vehicle=world.vehicle_a, days={dt.date(this_year, 1, 5): "1000"})
+    sf.grade(actor=world.bureau, operator=world.company_a, year=this_year, grade="A")
+    computation.statements_compute(year=this_year, actor=world.finance)
+
+    body = page(world.staff_a, "/")
+
+    assert "3.00 元" in body  # 1 km × 3.00
+    assert 'id="projection-reason"' not in body
