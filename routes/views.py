@@ -165,6 +165,9 @@ def dashboard(*, user: User, today: dt.date) -> dict[str, Any]:
 CHART_MONTHS = 24
 
 
+CARD_CHART_WIDTH, CARD_CHART_HEIGHT = 260, 150  # a dashboard card's inner width, in px
+
+
 def _two_way_chart(*, today: dt.date, now: dt.datetime, target_km: float) -> str:
     """Two-way operating km at the end of each of the last 24 months (this month: now)
     against the plan's target, as a server-drawn SVG (core/charts.py)."""
@@ -198,6 +201,10 @@ def _two_way_chart(*, today: dt.date, now: dt.datetime, target_km: float) -> str
         unit=_("km"),
         target=target_km,
         target_label=_("Plan: %(target)s km") % {"target": figure(Decimal(str(target_km)), 0)},
+        # Drawn at about the size of a dashboard card (a quarter of the page), so its
+        # 11px text is not scaled down to an unreadable 5px as a 480-wide drawing was.
+        width=CARD_CHART_WIDTH,
+        height=CARD_CHART_HEIGHT,
     )
 
 

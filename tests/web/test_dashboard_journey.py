@@ -53,3 +53,21 @@ def test_a_long_company_name_wraps_but_its_km_and_unit_stay_on_one_line(
     # and "里" on two lines was the break).
     assert name_height > 1.5 * figure_height, (name_height, figure_height)
     screenshot(page, "bureau-dashboard-long-name")
+
+
+def test_the_two_way_chart_in_its_card_has_readable_text(
+    driven: World,  # noqa: F811 - the fixture imported above
+    page: Page,
+) -> None:
+    log_in(page, driven.bureau.username)
+
+    chart = page.locator(".card-two-way-km svg.chart")
+    expect(chart).to_be_visible()
+    # Drawn at the card's size: its 11px labels stay about 11px (a 480-wide drawing in a
+    # quarter-width card shrank them to about 5px).
+    heights = chart.locator("text").evaluate_all(
+        "texts => texts.map(t => t.getBoundingClientRect().height)"
+    )
+    assert heights
+    assert min(heights) >= 12, heights  # 16 at the card's size, 9 when shrunk
+    expect(chart.locator("text.target-label")).to_have_text("规划：200 公里")
