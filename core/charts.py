@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -27,7 +26,9 @@ def _c(value: float) -> str:
 
 
 def _fmt(value: float, decimals: int) -> str:
-    return number_format(value, decimals, force_grouping=True)
+    """Grouped by thousands with commas in every language, as the tables beside the charts
+    and the bars are (Django's Chinese format groups none: "1234.567" beside "1,234.567")."""
+    return f"{value:,.{decimals}f}"
 
 
 @dataclass(frozen=True)

@@ -133,8 +133,14 @@ def _vehicle_statuses(vehicle: Vehicle) -> bool:
 # ---- companies -------------------------------------------------------------------------
 
 
-def _company_crumbs(company: Operator | None = None) -> list[tuple[str, str | None]]:
-    crumbs: list[tuple[str, str | None]] = [(_("Companies"), reverse("operators:company_list"))]
+def _company_crumbs(
+    company: Operator | None = None, *, user: User | None = None
+) -> list[tuple[str, str | None]]:
+    """Companies › the company; company staff, who have no list of companies, start at their
+    own company's page (`user` given and not government)."""
+    crumbs: list[tuple[str, str | None]] = []
+    if user is None or user.is_government:
+        crumbs.append((_("Companies"), reverse("operators:company_list")))
     if company is not None:
         crumbs.append((company.name, reverse("operators:company_detail", args=[company.pk])))
     return crumbs
@@ -172,7 +178,7 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "operators/company_detail.html",
         {
             "page_title": company.name,
-            "breadcrumbs": _company_crumbs(company) if user.is_government else [],
+            "breadcrumbs": _company_crumbs(company, user=user),
             "company": company,
             "vehicles": vehicles,
             "can_manage": can_manage,
@@ -543,7 +549,7 @@ def bank_request(request: HttpRequest, pk: int) -> HttpResponse:
             "Subsidies are paid to this account once the transport bureau confirms the change; "
             "until then they go to the current one."
         ),
-        breadcrumbs=[*_company_crumbs(company), (title, None)] if user.is_government else [],
+        breadcrumbs=[*_company_crumbs(company, user=user), (title, None)],
         submit_label=_("Ask for the change"),
         cancel_url=reverse("operators:company_detail", args=[company.pk]),
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -21,7 +22,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -35,6 +35,7 @@ from core.web import (
     acting_user,
     audit_trail,
     capability_required,
+    figure,
     render_form_page,
 )
 from operators.models import User, local_day_start
@@ -164,6 +165,9 @@ def dashboard(*, user: User, today: dt.date) -> dict[str, Any]:
 CHART_MONTHS = 24
 
 
+CARD_CHART_WIDTH, CARD_CHART_HEIGHT = 260, 150  # a dashboard card's inner width, in px
+
+
 def _two_way_chart(*, today: dt.date, now: dt.datetime, target_km: float) -> str:
     """Two-way operating km at the end of each of the last 24 months (this month: now)
     against the plan's target, as a server-drawn SVG (core/charts.py)."""
@@ -191,12 +195,16 @@ def _two_way_chart(*, today: dt.date, now: dt.datetime, target_km: float) -> str
         % {
             "first": points[0].label,
             "last": points[-1].label,
-            "km": number_format(points[-1].value, 3, force_grouping=True),
-            "target": number_format(target_km, 0),
+            "km": figure(Decimal(str(points[-1].value)), 3),
+            "target": figure(Decimal(str(target_km)), 0),
         },
         unit=_("km"),
         target=target_km,
-        target_label=_("Plan: %(target)s km") % {"target": number_format(target_km, 0)},
+        target_label=_("Plan: %(target)s km") % {"target": figure(Decimal(str(target_km)), 0)},
+        # Drawn at about the size of a dashboard card (a quarter of the page), so its
+        # 11px text is not scaled down to an unreadable 5px as a 480-wide drawing was.
+        width=CARD_CHART_WIDTH,
+        height=CARD_CHART_HEIGHT,
     )
 
 

@@ -298,6 +298,20 @@ def statement_by_vehicle(*, statement: Statement) -> list[SummaryRow]:
     ]
 
 
+def statement_trips_changed(*, statement: Statement, by_vehicle: list[SummaryRow]) -> bool:
+    """A draft reads its trips live (statement_by_vehicle): True when they no longer add up
+    to the kilometres and trips it was computed with, as shown (km to 3 decimals), because
+    a trip was withdrawn or rejected since. Approval refuses such a draft until it is
+    recomputed (services._freeze_lines); the page says so instead of two totals."""
+    if statement.status != Statement.Status.DRAFT:
+        return False
+    metres = sum((row.eligible_m for row in by_vehicle), ZERO)
+    trips = sum(row.trips for row in by_vehicle)
+    return km_from_metres(metres) != km_from_metres(statement.eligible_m) or (
+        trips != statement.trip_count
+    )
+
+
 @dataclass(frozen=True)
 class NoticeRow:
     operator_name: str

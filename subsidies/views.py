@@ -216,6 +216,8 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     statement = selectors.statement_get(user=user, statement_id=pk)
     can_act = SETTLE.allows(user)
+    km_charts = _km_charts(statement)
+    by_vehicle = next(chart.rows for chart in km_charts if chart.key == "vehicle")
     return render(
         request,
         "subsidies/statement_detail.html",
@@ -225,7 +227,11 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "statement": statement,
             "is_company": user.role == Role.OPERATOR,
             "lines": paginate(request, selectors.statement_lines(statement=statement)),
-            "km_charts": _km_charts(statement),
+            "km_charts": km_charts,
+            "trips_changed": selectors.statement_trips_changed(
+                statement=statement, by_vehicle=by_vehicle
+            ),
+            "can_compute": can_act,
             "ledger": selectors.ledger_for(statement=statement),
             "actions": [
                 (slug, action.button)

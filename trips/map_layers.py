@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,7 +18,6 @@ import shapely
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from pyproj import Transformer
@@ -25,6 +25,7 @@ from shapely.geometry import MultiPoint, mapping
 from shapely.geometry.base import BaseGeometry
 
 from core.geo import to_wgs84
+from core.web import figure
 from routes.models import RoadSegment
 from routes.selectors import zone_timeline, zones_valid_at
 
@@ -239,7 +240,7 @@ def _far_notice(trip: Trip, used: dict[int, BaseGeometry]) -> str:
         return _(
             "This trip is %(km)s km from the nearest road or area approved at its time, so "
             "none of it could count."
-        ) % {"km": number_format(far / 1000, 3, force_grouping=True)}
+        ) % {"km": figure(Decimal(str(far / 1000)), 3)}
     day = f"{timezone.localtime(trip.started_at):%Y-%m-%d}"
     now = [_wgs84(zone.polygon) for zone in zones_valid_at(at=timezone.now())]
     if not now:
@@ -249,7 +250,7 @@ def _far_notice(trip: Trip, used: dict[int, BaseGeometry]) -> str:
     return _(
         "No road or area was approved on %(day)s, when this trip was driven; the nearest one "
         "approved now is %(km)s km away."
-    ) % {"day": day, "km": number_format(_distance_m(points, now) / 1000, 3, force_grouping=True)}
+    ) % {"day": day, "km": figure(Decimal(str(_distance_m(points, now) / 1000)), 3)}
 
 
 def trip_map(trip: Trip, reasons: list[ReasonShown]) -> dict[str, Any]:

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import template
-from django.utils.formats import number_format
+
+from core.web import figure
 
 register = template.Library()
 
 
 @register.filter
 def km(metres: float | None) -> str:
-    """Metres as kilometres with three decimals (to the metre), or "" when there is none."""
-    return "" if metres is None else number_format(metres / 1000, 3)
+    """Metres as kilometres with three decimals (to the metre), grouped by thousands in every
+    language as every figure is (core.web.figure), or "" when there is none."""
+    return "" if metres is None else figure(Decimal(str(metres)) / 1000, 3)
 
 
 @register.filter
 def km2(square_metres: float | None) -> str:
-    """Square metres as square kilometres with three decimals, or "" when there is none."""
-    return "" if square_metres is None else number_format(square_metres / 1e6, 3)
+    """Square metres as square kilometres with three decimals, grouped likewise, or "" when
+    there is none."""
+    return "" if square_metres is None else figure(Decimal(str(square_metres)) / 1_000_000, 3)

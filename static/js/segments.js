@@ -123,6 +123,17 @@
       }).addTo(map);
     }
 
+    // Every coordinate of a pasted layer a finite number (a point, or a line's or polygon's bounds).
+    function finite(layer) {
+      if (typeof layer.getLatLng === "function") {
+        const at = layer.getLatLng();
+        return Number.isFinite(at.lat) && Number.isFinite(at.lng);
+      }
+      if (typeof layer.getBounds !== "function") return false;
+      const bounds = layer.getBounds();
+      return bounds.isValid() && [bounds.getSouth(), bounds.getWest(), bounds.getNorth(), bounds.getEast()].every(Number.isFinite);
+    }
+
     // The field's text onto the map; "" when it shows, otherwise why it cannot.
     function read() {
       if (pointMarker) map.removeLayer(pointMarker);
@@ -137,6 +148,8 @@
       }
       if (layers.length !== 1) return texts.invalidText || "";
       const layer = layers[0];
+      // 1e400 parses as Infinity: nothing drawable (the server refuses it with its reason).
+      if (!finite(layer)) return texts.invalidText || "";
       if (typeof layer.setStyle !== "function" || typeof layer.getLatLngs !== "function") {
         if (layer.getLatLng) showPoint(layer.getLatLng());
         return texts.pointText || texts.invalidText || "";

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from core.charts import Point, bar_chart
+from django.utils import translation
+
+from core.charts import Point, Series, bar_chart, lines_chart
 
 
 def test_a_bar_chart_has_a_title_a_description_and_one_bar_per_point() -> None:
@@ -47,3 +49,20 @@ def test_an_empty_bar_chart_is_still_a_titled_image() -> None:
 def test_bar_values_are_grouped_to_the_given_decimals() -> None:
     svg = bar_chart([Point("x", 1200.5)], chart_id="g", title="t", description="d", unit="km")
     assert "1,200.500 km" in svg
+
+
+def test_line_chart_figures_are_grouped_in_chinese_too() -> None:
+    # The tests start in the site's default language, Chinese, whose Django format groups
+    # no thousands: the axis and the dots read as the tables beside the chart do.
+    assert translation.get_language() == "zh-hans"
+    svg = lines_chart(
+        ["2026-01", "2026-02"],
+        [Series("甲公司", [1234.5678, 20.0])],
+        chart_id="l",
+        title="t",
+        description="d",
+        unit="公里",
+    )
+    assert 'text-anchor="end">1,235</text>' in svg  # the top of the value axis
+    assert "<title>甲公司 · 2026-01: 1,234.568 公里</title>" in svg
+    assert "1234" not in svg

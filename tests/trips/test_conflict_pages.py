@@ -82,3 +82,32 @@ def test_the_trip_page_names_the_trip_kept_at_review(world: World) -> None:
     page = browser_for(world.bureau).get(f"/trips/{second.pk}/").content.decode()
     assert "审核保留的行程" in page
     assert f'href="/trips/{first.pk}/"' in page
+
+
+def conflicts_row(page: str, label: str) -> str:
+    """The conflicts table's row headed `label`, as HTML."""
+    table = page.split('id="conflicts-table"', 1)[1].split("</table>", 1)[0]
+    rows = [row for row in table.split("<tr>") if f'<th scope="row">{label}</th>' in row]
+    assert len(rows) == 1, (label, rows)
+    return rows[0]
+
+
+def test_the_conflicts_table_gives_kilometres_with_their_unit(world: World) -> None:
+    first = process(world.staff_a, world.vehicle_a)
+    second = process(world.staff_b, world.vehicle_b)
+    page = browser_for(world.bureau).get(f"/trips/review/{second.pk}/").content.decode()
+    total = conflicts_row(page, "总里程")
+    # The same file twice: both columns carry the same total, each with its unit.
+    assert total.count(f"{first.total_m / 1000:.3f} 公里") == 2, total
+    assert conflicts_row(page, "合规里程").count(" 公里</td>") == 2
+
+
+def test_a_rejected_trip_in_the_conflicts_table_shows_no_eligible_figure(world: World) -> None:
+    first = process(world.staff_a, world.vehicle_a)
+    second = process(world.staff_b, world.vehicle_b)
+    services.trip_review(actor=world.bureau, trip=second, accept=False, reason="复制")
+    page = browser_for(world.bureau).get(f"/trips/{second.pk}/").content.decode()
+    eligible = conflicts_row(page, "合规里程")
+    assert "已驳回：不计入补贴" in eligible, eligible  # this trip, rejected
+    assert eligible.count(" 公里</td>") == 1  # the accepted one keeps its figure
+    assert f"{first.eligible_m / 1000:.3f} 公里" in eligible

@@ -129,3 +129,20 @@ def test_a_trip_opened_from_the_review_queue_leads_back_to_it(walked: World) -> 
     # the company's staff may not review: their trip's own crumbs
     mine = crumbs(walked.staff_a, f"/trips/{flagged.pk}/?from=review")
     assert mine[1] == ("本企业行程", "/trips/")
+
+
+def test_company_staff_reach_their_company_from_home_not_from_a_list_they_cannot_open(
+    world: World,
+) -> None:
+    company = world.company_a
+    assert crumbs(world.staff_a, f"/companies/{company.pk}/") == [
+        ("首页", "/"),
+        (company.name, ""),
+    ]
+    assert crumbs(world.staff_a, f"/companies/{company.pk}/bank/") == [
+        ("首页", "/"),
+        (company.name, f"/companies/{company.pk}/"),
+        ("变更银行账户", ""),
+    ]
+    # The bureau's way in is still the list of companies.
+    assert crumbs(world.bureau, f"/companies/{company.pk}/")[1] == ("企业", "/companies/")

@@ -183,3 +183,59 @@ def test_the_review_map_draws_the_conflicting_trip_as_a_layer_of_its_own(
     other.check()
     assert shown(trace_map, "other-0")
     only_the_app_was_asked(asked, live_server)
+
+
+def out_and_back_gpx(*, lon0: float = 113.55, lat: float = 37.86, metres: int = 800) -> bytes:
+    """A drive east for `metres` at 10 m/s, then back west to where it started."""
+    step = 10 / (111_320 * 0.7899)  # degrees of longitude per 10 m at 37.86°N (cos ≈ 0.7899)
+    n = metres // 10
+    lons = [lon0 + i * step for i in range(n + 1)] + [lon0 + i * step for i in range(n - 1, -1, -1)]
+    points = "".join(
+        f'<trkpt lat="{lat}" lon="{lon:.7f}">'
+        f"<time>{T0 + dt.timedelta(seconds=i):%Y-%m-%dT%H:%M:%SZ}</time></trkpt>"
+        for i, lon in enumerate(lons)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><gpx version="1.1" creator="test"'
+        f' xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>{points}</trkseg></trk></gpx>'
+    ).encode()
+
+
+def test_a_trip_that_ends_where_it_started_shows_both_start_and_end(
+    world: World, page: Page
+) -> None:
+    uploaded, _ = services.trip_upload(
+        actor=world.staff_a,
+        vin=world.vehicle_a.vin,
+        data=out_and_back_gpx(),
+        original_name="there-and-back.gpx",
+        declared_mode="auto",
+    )
+    trip = services.trip_process(trip_id=uploaded.pk)
+    log_in(page, world.staff_a.username)
+    page.goto(f"/trips/{trip.pk}/")
+    trace_map = page.get_by_role("region", name="行程轨迹地图")
+    expect(trace_map).to_have_attribute("data-loaded", re.compile(r"^[1-9]\d*$"))
+
+    start = trace_map.locator(".trip-start span")
+    end = trace_map.locator(".trip-end span")
+    expect(start).to_have_text("起点")
+    expect(end).to_have_text("终点")
+    # Measured once the map has settled (fitting the view may still be zooming).
+    page.wait_for_function(
+        "el => !el.yqMap._animatingZoom && !el.querySelector('.leaflet-zoom-anim')",
+        arg=trace_map.element_handle(),
+    )
+    a, b = start.bounding_box(), end.bounding_box()
+    assert a is not None
+    assert b is not None
+    # Side by side, not one over the other: the start's label ends left of the end's.
+    assert a["x"] + a["width"] <= b["x"], (a, b)
+    # Each is the top element at its own centre: neither covers the other.
+    for label, box in (("起点", a), ("终点", b)):
+        on_top = page.evaluate(
+            "([x, y]) => document.elementFromPoint(x, y).textContent",
+            [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
+        )
+        assert on_top == label
+    screenshot(page, "company-trip-round-trip-ends")

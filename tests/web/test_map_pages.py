@@ -131,7 +131,8 @@ def test_a_recording_from_europe_is_explained_by_its_distance_first(world: World
     page = browser_for(world.staff_a).get(f"/trips/{trip.pk}/")
 
     text = text_of(page.content.decode())
-    found = re.search(r"此行程距其时已批准的最近路段或区域 ([\d,]+\.\d{3}) 公里", text)
+    # Grouped by thousands as every figure is (Django's Chinese format would group none).
+    found = re.search(r"此行程距其时已批准的最近路段或区域 (\d{1,3}(?:,\d{3})+\.\d{3}) 公里", text)
     assert found, text[:2000]
     # Europe to Yangquan: several thousand kilometres (great-circle, not a projection's guess).
     assert 6000 < float(found[1].replace(",", "")) < 9000
@@ -147,7 +148,8 @@ def test_a_trip_before_any_approval_says_none_was_approved_then(world: World) ->
 
     assert page.context["zones_geojson"]["features"] == []
     assert re.search(
-        r"2019-02-1\d 时没有已批准的路段或区域；现在已批准的最近一处在 [\d,]+\.\d{3} 公里外",
+        r"2019-02-1\d 时没有已批准的路段或区域；"
+        r"现在已批准的最近一处在 \d{1,3}(?:,\d{3})+\.\d{3} 公里外",
         text_of(page.content.decode()),
     )
 

@@ -21,6 +21,7 @@ from subsidies.models import Statement
 from tests import factories
 from tests.conftest import World
 from tests.subsidies import factories as sf
+from trips.models import Trip
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +73,34 @@ def test_statement_figures_are_km_to_3_decimals_and_yuan_to_2(world: World) -> N
     assert "500.5005" not in figures  # no 5 decimals
     assert "400,000" not in figures  # no metres
     assert "合规里程（米）" not in figures
+
+
+def test_a_fresh_draft_says_nothing_about_changed_trips(world: World) -> None:
+    body = page(world.finance, f"/statements/{computed(world).pk}/")
+    assert 'id="trips-changed"' not in body
+
+
+def test_a_draft_whose_trip_was_withdrawn_since_says_to_recompute(world: World) -> None:
+    statement = computed(world)  # 500.501 km from two trips
+    april = Trip.objects.get(vehicle=world.vehicle_a, started_at__month=4)
+    Trip.objects.filter(pk=april.pk).update(status=Trip.Status.WITHDRAWN)
+
+    body = page(world.finance, f"/statements/{statement.pk}/")
+    # The draft's total (500.501 km, 2 trips) no longer matches its live lines (400.000
+    # km, 1 trip): the page says why, and where to recompute.
+    assert "500.501 公里" in body
+    assert ">400.000<" in body
+    notice = body.split('id="trips-changed">')[1].split("</p>")[0]
+    assert "计算后行程已有变化：请重新计算后再审核。" in notice
+    assert f'href="/statements/compute/?year={YEAR}"' in notice
+
+
+def test_the_statements_km_reads_its_unit_once(world: World) -> None:
+    body = page(world.finance, f"/statements/{computed(world).pk}/")
+    facts = body.split('<dl class="facts">')[1].split("</dl>")[0]
+    # The value carries the unit, so the label does not: not "合规里程（公里） 500.501 公里".
+    assert "<dt>合规里程</dt><dd>500.501 公里 （2 个行程）</dd>" in facts, facts
+    assert "合规里程（公里）" not in facts
 
 
 def test_the_statement_page_draws_km_per_month_and_per_vehicle_with_titles(
@@ -181,3 +210,27 @@ def test_a_companys_statement_list_charts_its_year_so_far(world: World) -> None:
     assert '<desc id="km-vehicle-' in body
     assert f"{world.vehicle_a.plate}: 2.000 公里" in body
     assert world.vehicle_b.plate not in body  # only its own kilometres
+
+
+def test_the_company_dashboard_says_why_its_projection_is_zero(world: World) -> None:
+    this_year = timezone.localdate().year  # the card is of the current year
+    sf.trip(vehicle=world.vehicle_a, days={dt.date(this_year, 1, 5): "1000"})
+    computation.statements_compute(year=this_year, actor=world.finance)  # no grade yet
+
+    body = page(world.staff_a, "/")
+
+    card = body.split("预计补贴（年度上限 30 万元）", 1)[1].split("</section>", 1)[0]
+    assert "0.00 元" in card
+    assert '<p class="note" id="projection-reason">尚未评定等级（评定后方可计算）</p>' in card
+
+
+def test_a_computed_projection_needs_no_reason_on_the_dashboard(world: World) -> None:
+    this_year = timezone.localdate().year
+    sf.trip(vehicle=world.vehicle_a, days={dt.date(this_year, 1, 5): "1000"})
+    sf.grade(actor=world.bureau, operator=world.company_a, year=this_year, grade="A")
+    computation.statements_compute(year=this_year, actor=world.finance)
+
+    body = page(world.staff_a, "/")
+
+    assert "3.00 元" in body  # 1 km × 3.00
+    assert 'id="projection-reason"' not in body

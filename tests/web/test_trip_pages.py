@@ -304,6 +304,25 @@ def test_a_rejected_trip_shows_no_eligible_figure(world: World) -> None:
     assert re.findall(r'<td class="num">([^<]*)</td>', row.group(0))[:3] == ["0.500", "0.500", "—"]
 
 
+def test_a_rejected_trips_segment_and_day_tables_show_no_eligible_figure(world: World) -> None:
+    approve_road(world)
+    trip = flagged_trip(world)
+    assert trip.eligible_m > 0  # 500 m on the approved road
+    services.trip_review(actor=world.bureau, trip=trip, accept=False, reason="重复")
+    page = browser_for(world.staff_a).get(f"/trips/{trip.pk}/").content.decode()
+
+    def cells(section: str) -> list[str]:
+        panel = page.split(f'aria-labelledby="{section}"', 1)[1].split("</section>", 1)[0]
+        return re.findall(r'<td class="num">([^<]*)</td>', panel)
+
+    # Approved segments driven: eligible a dash, and no "… is what is paid" under it.
+    assert cells("trip-segments") == ["—"]
+    assert "已驳回：不计入补贴" in page.split('id="segments-counts-nothing">', 1)[1][:40]
+    assert 'id="segments-union-note"' not in page
+    # Kilometres per day: autonomous 0.500 stays (what was driven), eligible a dash.
+    assert cells("trip-days") == ["0.500", "—"]
+
+
 def test_per_segment_km_are_explained_against_the_eligible_total(world: World) -> None:
     approve_road(world)
     # A second road over the first one's middle: 1 km driven on both counts on each row.

@@ -114,6 +114,28 @@ def test_a_pasted_point_is_refused_on_the_page_without_breaking_the_map(
     assert outside == []
 
 
+def test_an_infinite_coordinate_is_refused_on_the_page_without_drawing_it(
+    bureau: User, page: Page, outside: list[str]
+) -> None:
+    errors: list[str] = []
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    log_in(page, bureau.username)
+    page.goto("/segments/new/")
+    details = page.locator("details.geojson-text")
+    details.locator("summary").click()
+    field = page.locator("#id_geometry")
+    # JSON.parse reads 1e400 as Infinity: a path of "M851 NaN…" was drawn and logged.
+    field.fill('{"type": "LineString", "coordinates": [[1e400, 37.86], [113.59, 37.86]]}')
+    field.dispatch_event("change")
+    expect(page.locator(".draw-invalid")).to_have_text(
+        "文本不是有效的 GeoJSON；地图显示上一次的绘制。"
+    )
+    assert errors == []
+    assert outside == []
+
+
 def test_a_one_point_line_is_refused_in_chinese_then_in_english(
     bureau: User, page: Page, outside: list[str]
 ) -> None:

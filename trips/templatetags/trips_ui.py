@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django import template
 
+from core.web import figure
 from trips.models import Trip
 from trips.reasons import describe
 
@@ -14,10 +15,11 @@ register = template.Library()
 
 @register.filter
 def km(metres: Decimal | float | None, places: int = 3) -> str:
-    """Metres as kilometres with `places` decimals (3: to the metre), e.g. 7389.31 → 7.389."""
+    """Metres as kilometres with `places` decimals (3: to the metre), grouped by thousands
+    as every figure is (core.web.figure), e.g. 7389.31 → 7.389, 1234567.8 → 1,234.568."""
     if metres is None:
         return "—"
-    return f"{Decimal(metres) / 1000:.{int(places)}f}"
+    return figure(Decimal(str(metres)) / 1000, int(places))
 
 
 @register.filter
