@@ -206,6 +206,12 @@ class Trip(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.vehicle_id} {self.started_at or self.received_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def counts_nothing(self) -> bool:
+        """Rejected or withdrawn: its verified figures stay on record, none of them is paid,
+        so pages show no eligible figure for it."""
+        return self.status in (self.Status.REJECTED, self.Status.WITHDRAWN)
+
 
 class TripDay(models.Model):
     """A trip's verified metres per local (Asia/Shanghai) calendar day.

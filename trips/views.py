@@ -252,7 +252,6 @@ def trip_detail(request: HttpRequest, pk: int) -> HttpResponse:
             # Overlapping corridors credit each segment, the trip's total counts the union
             # once (docs/verification.md): said under the table when the rows add up to more.
             "segments_m": segments_m if segments_m > trip.eligible_m else None,
-            "counts_nothing": trip.status in (Trip.Status.REJECTED, Trip.Status.WITHDRAWN),
             "days": trip.days.order_by("day"),
             "unfinished": trip.status in UNFINISHED,
             # Deleted under the retention rule: nothing to download, nothing to verify from.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -14,7 +15,6 @@ from django.db.models.functions import TruncMonth
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views import defaults
@@ -22,7 +22,7 @@ from rest_framework.exceptions import NotFound
 
 from core.charts import SERIES_COLORS, Series, lines_chart
 from core.roles import Role
-from core.web import acting_user
+from core.web import acting_user, figure
 from operators import views as operators_views
 from operators.models import User, local_day_start
 from operators.selectors import operator_list
@@ -125,7 +125,7 @@ def km_by_company(*, user: User, today: dt.date) -> KmByCompany:
         % {
             "first": labels[0],
             "last": labels[-1],
-            "km": number_format(total, 3, force_grouping=True),
+            "km": figure(Decimal(repr(total)), 3),
         },
         unit=_("km"),
         width=720,

@@ -321,6 +321,10 @@ def test_a_rejected_trips_segment_and_day_tables_show_no_eligible_figure(world: 
     assert 'id="segments-union-note"' not in page
     # Kilometres per day: autonomous 0.500 stays (what was driven), eligible a dash.
     assert cells("trip-days") == ["0.500", "—"]
+    # The map's legend too: its eligible colour names no figure.
+    legend = re.search(r'<tr class="legend-eligible">.*?<td class="num">([^<]*)</td>', page, re.S)
+    assert legend is not None
+    assert legend.group(1) == "—"
 
 
 def test_per_segment_km_are_explained_against_the_eligible_total(world: World) -> None:
