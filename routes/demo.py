@@ -20,7 +20,7 @@ def _day(text: str) -> dt.datetime:
     return local_day_start(dt.date.fromisoformat(text))
 
 
-def _load_feature(bureau: User, feature: dict[str, Any]) -> RoadSegment:
+def load_feature(bureau: User, feature: dict[str, Any]) -> RoadSegment:
     props = feature["properties"]
     width = props.get("corridor_half_width_m")
     segment = services.segment_create(
@@ -69,4 +69,4 @@ def load() -> list[RoadSegment]:
     `bureau` demo account; some stay draft or submitted so the workflow shows."""
     bureau = User.objects.get(username="bureau")
     document = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
-    return [_load_feature(bureau, feature) for feature in document["features"]]
+    return [load_feature(bureau, feature) for feature in document["features"]]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import json
 import os
 import zipfile
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from django.utils import translation
 from core.errors import ApplicationError
 from core.models import AuditRecord
 from operators.models import Vehicle
+from routes import demo as routes_demo
 from subsidies import computation
 from subsidies.models import Statement
 from tests import factories
@@ -107,14 +109,18 @@ def test_a_file_without_modes_is_refused_without_a_declared_mode(world: World, s
 
 
 @pytest.mark.parametrize("fmt", ["csv", "geojson", "gpx", "nmea", "parquet"])
-def test_each_sample_file_uploads_and_verifies(world: World, fmt: str) -> None:
-    approved_road(world)
+def test_each_sample_file_earns_its_km_on_the_demo_road(world: World, fmt: str) -> None:
+    # The demo data's 德胜街, as `load_demo` approves it: a sample tried on the demo earns.
+    document = json.loads(routes_demo.DEMO_FILE.read_text(encoding="utf-8"))
+    (road,) = [f for f in document["features"] if f["properties"]["name"] == "德胜街"]
+    routes_demo.load_feature(world.bureau, road)
     data = (ROOT / "static" / "samples" / f"trip-sample.{fmt}").read_bytes()
     mode = "auto" if fmt in ("gpx", "nmea") else ""
     trip = process(world, data, name=f"trip-sample.{fmt}", declared_mode=mode)
     assert (trip.format, trip.status) == (fmt, Trip.Status.ACCEPTED)
-    # 80 steps of 10 m along the approved road.
+    # 80 steps of 10 m along the approved road, every metre of it eligible.
     assert float(trip.eligible_m) == pytest.approx(800, abs=0.5)
+    assert trip.eligible_m == trip.total_m
 
 
 # ---- a declared driving mode ---------------------------------------------------------------
