@@ -885,6 +885,7 @@ WEB: list[Page] = [
         lambda w: {"pk": w.a.draft_statement.pk, "action": "approve"},
     ),
     Page("recorder:incident_list", EVERYONE),
+    Page("recorder:ads_event_import", row(200, 403, 200, 200, 200)),
     Page("recorder:incident_detail", GOVERNMENT_AND_OWN, pk(_incident)),
     Page("recorder:incident_report", row(200, 403, 200, 200, 404), pk(_incident)),
     Page("recorder:incident_close", BUREAU_ACTION_ON_A, pk(_incident)),
