@@ -242,60 +242,106 @@ class SummaryRow:
         return km_from_metres(self.eligible_m)
 
 
-def _trips_query(statement: Statement, first: dt.date, last: dt.date, **more: int) -> str:
-    """The trip list's query for a statement's trips started `first` to `last` (a trip is
-    listed by its start: one across midnight at a month's end shows under that month)."""
-    query: dict[str, str | int] = {"operator": statement.operator_id, **more}
+def _trips_query(
+    operator_id: int, first: dt.date, last: dt.date, origin: str, **more: int
+) -> str:
+    """The trip list's query for a company's trips started `first` to `last` (a trip is
+    listed by its start: one across midnight at a month's end shows under that month);
+    `origin` is where the trips' breadcrumbs lead back to (core.web.came_from)."""
+    query: dict[str, str | int] = {"operator": operator_id, **more}
     query |= {"started_from": first.isoformat(), "started_to": last.isoformat()}
-    query["from"] = f"statement:{statement.pk}"  # the trips' breadcrumbs lead back here
+    query["from"] = origin
     return urlencode(query)
 
 
-def statement_by_month(*, statement: Statement) -> list[SummaryRow]:
+def _km_by_month(
+    days: QuerySet[StatementLine] | QuerySet[TripDay], *, year: int, operator_id: int, origin: str
+) -> list[SummaryRow]:
     rows = (
-        _drill_down(statement)
-        .annotate(month=ExtractMonth("day"))
+        days.annotate(month=ExtractMonth("day"))
         .values("month")
         .annotate(trips=Count("trip_id", distinct=True), metres=Sum("eligible_m"))
         .order_by("month")
     )
     summary = []
     for r in rows:
-        first = dt.date(statement.year, r["month"], 1)
-        last = dt.date(statement.year + first.month // 12, first.month % 12 + 1, 1)
+        first = dt.date(year, r["month"], 1)
+        last = dt.date(year + first.month // 12, first.month % 12 + 1, 1)
         summary.append(
             SummaryRow(
-                f"{statement.year}-{r['month']:02d}",
+                f"{year}-{r['month']:02d}",
                 r["trips"],
                 centimetres(r["metres"]),
-                _trips_query(statement, first, last - dt.timedelta(days=1)),
+                _trips_query(operator_id, first, last - dt.timedelta(days=1), origin),
             )
         )
     return summary
 
 
-def statement_by_vehicle(*, statement: Statement) -> list[SummaryRow]:
+def _km_by_vehicle(
+    days: QuerySet[StatementLine] | QuerySet[TripDay],
+    *,
+    operator_id: int,
+    first: dt.date,
+    last: dt.date,
+    origin: str,
+) -> list[SummaryRow]:
     rows = (
-        _drill_down(statement)
-        .values("trip__vehicle_id", "trip__vehicle__plate")
+        days.values("trip__vehicle_id", "trip__vehicle__plate")
         .annotate(trips=Count("trip_id", distinct=True), metres=Sum("eligible_m"))
         .order_by("trip__vehicle__plate")
     )
-    first, last = year_bounds(statement.year)
     return [
         SummaryRow(
             r["trip__vehicle__plate"],
             r["trips"],
             centimetres(r["metres"]),
-            _trips_query(
-                statement,
-                statement.counted_from or first,
-                statement.counted_to or last,
-                vehicle=r["trip__vehicle_id"],
-            ),
+            _trips_query(operator_id, first, last, origin, vehicle=r["trip__vehicle_id"]),
         )
         for r in rows
     ]
+
+
+def statement_by_month(*, statement: Statement) -> list[SummaryRow]:
+    return _km_by_month(
+        _drill_down(statement),
+        year=statement.year,
+        operator_id=statement.operator_id,
+        origin=f"statement:{statement.pk}",  # the trips' breadcrumbs lead back here
+    )
+
+
+def statement_by_vehicle(*, statement: Statement) -> list[SummaryRow]:
+    first, last = year_bounds(statement.year)
+    return _km_by_vehicle(
+        _drill_down(statement),
+        operator_id=statement.operator_id,
+        first=statement.counted_from or first,
+        last=statement.counted_to or last,
+        origin=f"statement:{statement.pk}",
+    )
+
+
+def year_km_by_month(*, user: User, year: int) -> list[SummaryRow]:
+    """A company's own year as it stands, before any computation: the trip days a subsidy
+    would count (contributing_trip_days), per month. Company staff only (empty for anyone
+    else); the trips' breadcrumbs lead back to the statement list."""
+    if user.role != Role.OPERATOR or user.operator_id is None:
+        return []
+    first, last = year_bounds(year)
+    days = contributing_trip_days(first=first, last=last, operator_ids=[user.operator_id])
+    return _km_by_month(days, year=year, operator_id=user.operator_id, origin="statement")
+
+
+def year_km_by_vehicle(*, user: User, year: int) -> list[SummaryRow]:
+    """As year_km_by_month, per vehicle."""
+    if user.role != Role.OPERATOR or user.operator_id is None:
+        return []
+    first, last = year_bounds(year)
+    days = contributing_trip_days(first=first, last=last, operator_ids=[user.operator_id])
+    return _km_by_vehicle(
+        days, operator_id=user.operator_id, first=first, last=last, origin="statement"
+    )
 
 
 def statement_trips_changed(*, statement: Statement, by_vehicle: list[SummaryRow]) -> bool:

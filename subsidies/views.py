@@ -104,10 +104,11 @@ def _statement_crumbs(
 
 def statement_origin_crumbs(user: User, pk: int | None) -> list[tuple[str, str | None]] | None:
     """A page opened from a statement (?from=statement:<id>, core.web.came_from) leads back
-    to it: Statements → the statement, if the reader may see it (a company: its issued ones)."""
-    statement = (
-        selectors.statement_list(user=user).filter(pk=pk).first() if pk is not None else None
-    )
+    to it: Statements → the statement, if the reader may see it (a company: its issued ones).
+    Opened from the statement list's charts of the year so far (?from=statement): the list."""
+    if pk is None:
+        return _statement_crumbs(user)
+    statement = selectors.statement_list(user=user).filter(pk=pk).first()
     return _statement_crumbs(user, statement) if statement is not None else None
 
 
@@ -133,7 +134,7 @@ def _downloads(statement: Statement) -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class KmChart:
-    """One chart of a statement's kilometres and the table with the same figures."""
+    """One chart of a statement's or a year's kilometres and the table with the same figures."""
 
     key: str  # "month" or "vehicle", for the section's id
     heading: str
@@ -142,40 +143,41 @@ class KmChart:
     rows: list[selectors.SummaryRow]
 
 
-def _km_charts(statement: Statement) -> list[KmChart]:
+def _km_charts(
+    year: int,
+    by_month: list[selectors.SummaryRow],
+    by_vehicle: list[selectors.SummaryRow],
+    key: str,
+) -> list[KmChart]:
     """Kilometres per month and per vehicle, drawn (core.charts) and tabled; each bar and
-    row leads to the trip list filtered the same way."""
+    row leads to the trip list filtered the same way. `key` tells the charts' ids apart."""
     trips = reverse("trips:trip_list")
     unit = _("km")
     charts = []
-    for key, heading, chart, column, rows in (
-        (
-            "month",
-            _("By month"),
-            _("Kilometres per month"),
-            _("Month"),
-            selectors.statement_by_month,
-        ),
-        (
-            "vehicle",
-            _("By vehicle"),
-            _("Kilometres per vehicle"),
-            _("Plate"),
-            selectors.statement_by_vehicle,
-        ),
+    for kind, heading, chart, column, found in (
+        ("month", _("By month"), _("Kilometres per month"), _("Month"), by_month),
+        ("vehicle", _("By vehicle"), _("Kilometres per vehicle"), _("Plate"), by_vehicle),
     ):
-        found = rows(statement=statement)
-        title = _("%(heading)s, %(year)s") % {"heading": chart, "year": statement.year}
+        title = _("%(heading)s, %(year)s") % {"heading": chart, "year": year}
         svg = bar_chart(
             [Point(row.key, float(row.km), url=f"{trips}?{row.trips_query}") for row in found],
-            chart_id=f"km-{key}-{statement.pk}",
+            chart_id=f"km-{kind}-{key}",
             title=title,
             description="; ".join(f"{row.key}: {km3(row.km)} {unit}" for row in found)
             or _("No kilometres."),
             unit=unit,
         )
-        charts.append(KmChart(key, str(heading), str(column), svg, found))
+        charts.append(KmChart(kind, str(heading), str(column), svg, found))
     return charts
+
+
+def _statement_km_charts(statement: Statement) -> list[KmChart]:
+    return _km_charts(
+        statement.year,
+        selectors.statement_by_month(statement=statement),
+        selectors.statement_by_vehicle(statement=statement),
+        key=str(statement.pk),
+    )
 
 
 @login_required
@@ -189,8 +191,9 @@ def statement_list_page(request: HttpRequest) -> HttpResponse:
     statements = filter_form.filter(selectors.statement_list(user=user))
     total_amount, total_km = selectors.statement_totals(statements=statements)
     title = _("My statements") if is_company else _("Statements")
-    ytd = selectors.year_to_date(user=user, year=_this_year())
-    last_year = selectors.year_to_date(user=user, year=_this_year() - 1)
+    year = _this_year()
+    ytd = selectors.year_to_date(user=user, year=year)
+    last_year = selectors.year_to_date(user=user, year=year - 1)
     return render(
         request,
         "subsidies/statement_list.html",
@@ -206,7 +209,15 @@ def statement_list_page(request: HttpRequest) -> HttpResponse:
             "ytd": ytd,
             # Last year, once computed: projected until issued, then the issued figure.
             "ytd_last": last_year if last_year and last_year.projection else None,
-            "km_charts": _km_charts(ytd.projection) if ytd and ytd.projection else [],
+            # The year as it stands, computed or not: the same trip days as its km above.
+            "km_charts": _km_charts(
+                year,
+                selectors.year_km_by_month(user=user, year=year),
+                selectors.year_km_by_vehicle(user=user, year=year),
+                key=f"year-{year}",
+            )
+            if ytd and ytd.eligible_km
+            else [],
         },
     )
 
@@ -216,7 +227,7 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     statement = selectors.statement_get(user=user, statement_id=pk)
     can_act = SETTLE.allows(user)
-    km_charts = _km_charts(statement)
+    km_charts = _statement_km_charts(statement)
     by_vehicle = next(chart.rows for chart in km_charts if chart.key == "vehicle")
     return render(
         request,

@@ -234,3 +234,44 @@ def test_a_computed_projection_needs_no_reason_on_the_dashboard(world: World) ->
 
     assert "3.00 元" in body  # 1 km × 3.00
     assert 'id="projection-reason"' not in body
+
+
+def test_a_company_sees_its_year_so_far_per_month_and_vehicle_before_any_computation(
+    world: World,
+) -> None:
+    """The statement list charts the year as it stands, from the trip days a subsidy counts:
+    the company's accepted trips only, the same total as the panel above them."""
+    today = timezone.localdate()
+    sf.trip(vehicle=world.vehicle_a, days={today: "1234.4"})
+    sf.trip(vehicle=world.vehicle_a, days={today: "1000"})
+    sf.trip(vehicle=world.vehicle_a, days={today: "5000"}, status=Trip.Status.REJECTED)
+    sf.trip(vehicle=world.vehicle_b, days={today: "7000"})  # company B's
+    assert not Statement.objects.exists()
+
+    body = html.unescape(page(world.staff_a, "/statements/"))
+    assert "本年度补贴尚未计算。" in body
+    assert "2.234 公里" in body  # the panel: 1,234.4 m + 1,000 m
+    month, vehicle = f"km-month-year-{today.year}", f"km-vehicle-year-{today.year}"
+    assert f'<desc id="{month}-d">{today:%Y-%m}: 2.234 公里</desc>' in body
+    assert f'<desc id="{vehicle}-d">{world.vehicle_a.plate}: 2.234 公里</desc>' in body
+    assert body.count('<rect class="bar"') == 2  # one month, one vehicle
+
+    by_vehicle = (
+        f"/trips/?operator={world.company_a.pk}&vehicle={world.vehicle_a.pk}"
+        f"&started_from={today.year}-01-01&started_to={today.year}-12-31&from=statement"
+    )
+    assert f'href="{by_vehicle}">{world.vehicle_a.plate}</a>' in body
+    trips = page(world.staff_a, by_vehicle)
+    # The accepted two and the rejected one (the list filters by vehicle and start, not
+    # by status), each leading on, and the breadcrumbs lead back to the statement list.
+    assert len(re.findall(r'href="/trips/\d+/\?from=statement"', trips)) == 3
+    crumbs = trips.split('class="breadcrumbs"')[1].split("</nav>")[0]
+    assert 'href="/statements/">本企业补贴结算单</a>' in crumbs
+
+
+def test_the_year_so_far_is_not_charted_without_kilometres_or_for_government(
+    world: World,
+) -> None:
+    assert 'class="chart"' not in page(world.staff_a, "/statements/")
+    sf.trip(vehicle=world.vehicle_a, days={timezone.localdate(): "1000"})
+    assert 'class="chart"' not in page(world.finance, "/statements/")
