@@ -71,3 +71,11 @@ def test_the_two_way_chart_in_its_card_has_readable_text(
     assert heights
     assert min(heights) >= 12, heights  # 16 at the card's size, 9 when shrunk
     expect(chart.locator("text.target-label")).to_have_text("规划：200 公里")
+
+
+def test_the_longest_menu_the_admins_fits_one_row_at_1280_pixels(world: World, page: Page) -> None:
+    log_in(page, world.admin.username)
+    links = page.locator("nav.main-nav a")
+    assert links.count() >= 16  # the admin sees every role's menu items
+    tops = {round(box["y"]) for box in (a.bounding_box() for a in links.all()) if box}
+    assert len(tops) == 1, tops
