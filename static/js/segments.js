@@ -220,7 +220,9 @@
 
     tools();
     const problem = read();
-    if (problem) {
+    // After a refused submit the server's error under the field already says what is wrong
+    // (and for a point, in the same words): the map does not say it a second time.
+    if (problem && field.getAttribute("aria-invalid") !== "true") {
       invalid.textContent = problem;
       invalid.hidden = false;
     }

@@ -114,6 +114,22 @@ def test_a_pasted_point_is_refused_on_the_page_without_breaking_the_map(
     assert outside == []
 
 
+def test_a_submitted_point_is_refused_once_under_the_field_not_again_on_the_map(
+    bureau: User, page: Page, outside: list[str]
+) -> None:
+    log_in(page, bureau.username)
+    page.goto("/segments/new/")
+    page.get_by_label("名称", exact=True).fill("一个点")
+    paste_geometry(page, {"type": "Point", "coordinates": [113.58, 37.86]})
+    page.get_by_role("button", name="保存为草稿").click()
+    expect(page.locator("#id_geometry_error")).to_contain_text("而不是 Point")
+    # The map has read the field again (the point is its red dot); its own note said the
+    # same before the submit, and now the server's error says it.
+    expect(page.locator('#draw-map path[stroke="#a4161a"]')).to_have_count(1)
+    expect(page.locator(".draw-invalid")).to_be_hidden()
+    assert outside == []
+
+
 def test_an_infinite_coordinate_is_refused_on_the_page_without_drawing_it(
     bureau: User, page: Page, outside: list[str]
 ) -> None:
