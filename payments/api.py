@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -43,12 +44,15 @@ Finance = permission(SETTLE)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def how_to_object() -> str:
+def how_to_object(request: HttpRequest | Request, year: int) -> str:
+    """Said where the notice is read, the printed PDF too: so the page's full address, not
+    a path of the API (its clients have the API's description)."""
+    page = request.build_absolute_uri(reverse("payments:public_notice", args=[year]))
     return _(
-        "Anyone may object to an amount while its notice runs: on the public-notice page, or "
-        "by POST /api/v1/statements/{id}/objections/ with a name, a contact and the text. "
-        "The finance bureau decides each objection and gives its reason."
-    )
+        "Anyone may object to an amount while its notice runs, on the public-notice page "
+        "%(page)s, with a name, a contact and the text. The finance bureau decides each "
+        "objection and gives its reason."
+    ) % {"page": page}
 
 
 def _download(content: bytes, *, content_type: str, filename: str) -> HttpResponse:
@@ -78,7 +82,7 @@ class PublicNoticeView(APIView):
             s.PublicNoticeOutputSerializer(
                 {
                     "year": year,
-                    "how_to_object": how_to_object(),
+                    "how_to_object": how_to_object(request, year),
                     "rows": rows,
                     "total_km": km,
                     "total_yuan": yuan,

@@ -114,7 +114,9 @@ def notice_pdf(year: int, rows: list[PublicNoticeRow], how_to_object: str) -> by
     pdf.ln(3)
     pdf.set_font("cjk", size=9)
     pdf.multi_cell(0, 5, f"{g.TOTAL}：{amount_in_words(yuan)}", new_x="LMARGIN", new_y="NEXT")
-    pdf.multi_cell(0, 5, how_to_object, new_x="LMARGIN", new_y="NEXT")
+    # Left-aligned: justified, the line before the page's address (Chinese has no spaces to
+    # share out) was stretched across the width.
+    pdf.multi_cell(0, 5, how_to_object, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=7)
     pdf.multi_cell(
         0,

@@ -63,7 +63,7 @@ def public_notice_page(request: HttpRequest, year: int) -> HttpResponse:
             "total_km": km,
             "total_amount": yuan,
             "form": form,
-            "how_to_object": how_to_object(),
+            "how_to_object": how_to_object(request, year),
             "pdf_url": reverse("payments:public_notice_pdf", args=[year]),
         },
     )
@@ -71,7 +71,7 @@ def public_notice_page(request: HttpRequest, year: int) -> HttpResponse:
 
 def public_notice_pdf(request: HttpRequest, year: int) -> HttpResponse:
     year = _year(year)
-    content = exports.notice_pdf(year, public_notice(year=year), how_to_object())
+    content = exports.notice_pdf(year, public_notice(year=year), how_to_object(request, year))
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="public-notice-{year}.pdf"'
     return response

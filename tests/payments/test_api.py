@@ -41,7 +41,9 @@ def test_anyone_reads_the_public_notice_without_a_token(on_notice: Statement) ->
         "阳财建〔2025〕31号",
     )
     assert (body["total_km"], body["total_yuan"]) == ("10000.000", "30000.00")
-    assert "异议" in body["how_to_object"] or "object" in body["how_to_object"]
+    # Where to object, as a reader of the notice can follow it: the page, not an API path.
+    assert "在公示页面 http://testserver/public-notice/2024/ 填写" in body["how_to_object"]
+    assert "/api/" not in body["how_to_object"]
 
 
 def test_anyone_objects_without_a_token_and_finance_decides_over_the_api(

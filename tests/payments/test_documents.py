@@ -9,10 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
-from payments import exports as payment_exports
-from payments.api import how_to_object
-from payments.selectors import public_notice
 from subsidies import exports
 from subsidies.models import Statement
 from subsidies.selectors import statement_by_month, statement_by_vehicle
@@ -82,11 +80,13 @@ def test_the_printable_notice_lists_periods_and_totals_km_and_yuan(
     issued: Statement, tmp_path: Path
 ) -> None:
     pdf = tmp_path / "notice.pdf"
-    pdf.write_bytes(payment_exports.notice_pdf(2024, public_notice(year=2024), how_to_object()))
+    pdf.write_bytes(Client().get("/public-notice/2024/pdf/").content)
     text = _text(pdf)
     assert "2025-10-09" in text  # the period (the cell wraps it)
     assert "2025-10-14" in text
     assert "10,000.000" in text  # km, in the row and the total
     assert "合计" in text
     assert "异议" in text
+    assert "http://testserver/public-notice/2024/" in text  # where to object, printed
+    assert "/api/" not in text
     assert _picture(pdf, "public-notice-pdf").stat().st_size > 5_000
