@@ -392,6 +392,16 @@ def test_import_dry_run_previews_and_commit_creates_drafts(world: World) -> None
     assert "将这 2 个要素导入为草稿？" in page
     assert len(preview.context["report_geojson"]["features"]) == 2
     assert not RoadSegment.objects.exists()  # a dry run writes nothing
+    # Two-way is a road's property: the area's row says nothing of it.
+    rows = {
+        name: row
+        for row in preview.content.decode().split("<tr")
+        for name in ("导入一路", "导入片区")
+        if f"<td>{name}</td>" in row
+    }
+    assert "<td>是</td>" in rows["导入一路"]
+    assert "<td>是</td>" not in rows["导入片区"]
+    assert "<td>—</td>" in rows["导入片区"]
 
     token = preview.context["commit_form"].initial["token"]
     done = client.post("/segments/import/commit/", {"token": token}, follow=True)
