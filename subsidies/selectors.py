@@ -242,9 +242,7 @@ class SummaryRow:
         return km_from_metres(self.eligible_m)
 
 
-def _trips_query(
-    operator_id: int, first: dt.date, last: dt.date, origin: str, **more: int
-) -> str:
+def _trips_query(operator_id: int, first: dt.date, last: dt.date, origin: str, **more: int) -> str:
     """The trip list's query for a company's trips started `first` to `last` (a trip is
     listed by its start: one across midnight at a month's end shows under that month);
     `origin` is where the trips' breadcrumbs lead back to (core.web.came_from)."""
