@@ -56,6 +56,7 @@ class LiveFix(NamedTuple):
     hdop: float | None
     odometer_m: float | None
     protocol: str  # its terminal's
+    terminal_pk: int
 
 
 def fixes_for_vehicle(
@@ -76,7 +77,7 @@ def live_fixes(fixes: QuerySet[Fix]) -> list[LiveFix]:
         LiveFix(*row)
         for row in fixes.values_list(
             "t", "received_at", "lat", "lon", "autonomous", "speed_kmh", "hdop", "odometer_m",
-            "terminal__protocol",
+            "terminal__protocol", "terminal_id",
         )
     ]  # fmt: skip
 

@@ -16,7 +16,7 @@ from telemetry.models import Fix, Terminal
 from telemetry.services import FixRow
 from tests.conftest import World
 from tests.telemetry.live import drive_positions
-from tests.trips.csvtrace import straight_east
+from tests.trips.csvtrace import metres_per_degree_lat, straight_east
 from trips import services as trip_services
 from trips.live import close_live_trips
 from trips.models import Trip
@@ -89,6 +89,72 @@ def test_two_drives_an_hour_apart_that_arrive_together_are_two_trips(world: Worl
         (later, Trip.Status.ACCEPTED),
     ]
     assert [round(float(t.total_m)) for t in trips] == [1000, 500]
+
+
+def second_terminal(
+    world: World, start: dt.datetime, seconds: range, *, offset_s: float, north_m: float
+) -> Terminal:
+    """A JT/T 808 box on the same vehicle as `stream`'s MQTT feed: the same drive, its own
+    receiver `north_m` north of the other's, reporting `offset_s` after it each second."""
+    terminal, _code = services.terminal_register(
+        actor=world.bureau,
+        vehicle_id=world.vehicle_a.pk,
+        protocol=Terminal.Protocol.JT808,
+        terminal_id="013800000001",
+    )
+    positions = drive_positions(max(seconds) + 1)
+    north = north_m / metres_per_degree_lat(LAT)
+    services.fixes_store(
+        rows=[
+            FixRow(
+                terminal_pk=terminal.pk,
+                vehicle_pk=world.vehicle_a.pk,
+                t=start + dt.timedelta(seconds=i + offset_s),
+                received_at=start + dt.timedelta(seconds=i + offset_s, milliseconds=300),
+                lat=positions[i][0] + north,
+                lon=positions[i][1],
+                autonomous=True,
+            )
+            for i in seconds
+        ]
+    )
+    return terminal
+
+
+def test_two_terminals_on_one_vehicle_make_one_track_not_a_zigzag(world: World) -> None:
+    # The MQTT feed reports 101 fixes, the box 90, half a second later and 4 m north:
+    # interleaved, each 10 m second would be two 6.4 m zigzags (1,280 m for 1,000).
+    start = timezone.now().replace(microsecond=0) - dt.timedelta(hours=1)
+    stream(world, start, 100)
+    second_terminal(world, start, range(90), offset_s=0.5, north_m=4.0)
+
+    (trip_id,) = close_live_trips()
+    trip = Trip.objects.get(pk=trip_id)
+    assert trip.source == Trip.Source.MQTT  # the terminal with the most fixes
+    assert abs(float(trip.total_m) - 1000.0) < 0.5
+    assert trip.points_total == 101
+
+
+def test_another_terminal_fills_only_the_main_ones_silence(world: World) -> None:
+    # The MQTT feed is silent from 30 s to 90 s (a gap: no credit); the box, with fewer
+    # fixes, covers 20 s to 100 s. Its fixes more than 5 s from the feed's fill the silence:
+    # 34.5 s to 85.5 s, so every step stays within verification's 10 s.
+    start = timezone.now().replace(microsecond=0) - dt.timedelta(hours=1)
+    feed = stream(world, start, 160)
+    Fix.objects.filter(
+        terminal=feed,
+        t__gt=start + dt.timedelta(seconds=29),
+        t__lt=start + dt.timedelta(seconds=91),
+    ).delete()
+    second_terminal(world, start, range(20, 101), offset_s=0.5, north_m=4.0)
+
+    (trip_id,) = close_live_trips()
+    trip = Trip.objects.get(pk=trip_id)
+    assert trip.source == Trip.Source.MQTT  # 100 fixes against 81
+    assert trip.points_total == 100 + 52  # 34.5 s to 85.5 s of the box's
+    # 1,600 m driven: 290 + 690 m the feed's, 620 m through the filled silence, whose two
+    # ends step 4 m north and back (5.5 s ≈ 55 m each, +0.15 m).
+    assert abs(float(trip.total_m) - 1600.0) < 1.0
 
 
 def test_a_stream_received_just_now_stays_open(world: World) -> None:
