@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import bisect
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 import numpy as np
@@ -59,6 +62,36 @@ class LiveFix(NamedTuple):
     terminal_pk: int
 
 
+# A vehicle with two terminals (a JT/T 808 box and an MQTT feed) reports its positions twice,
+# from two receivers metres apart and at other instants: interleaved, its track zigzags
+# between them and grows longer than the drive. Another terminal's fix fills a silence of
+# the track's own terminal when that one has no fix within this of it: half of trip
+# verification's 10 s `max_gap_s`, so that the steps into and out of the filled stretch
+# still earn, and a silence too short to lose credit is not filled.
+FILL_MARGIN = timedelta(seconds=5)
+
+
+def one_track(fixes: Sequence[LiveFix]) -> tuple[list[LiveFix], str]:
+    """Of fixes (not none, in time order) the main terminal's (most fixes; the first
+    registered of equals), and another terminal's only where the main one has none within
+    FILL_MARGIN; and the main terminal's protocol."""
+    counts = Counter(fix.terminal_pk for fix in fixes)
+    main = min(counts, key=lambda pk: (-counts[pk], pk))
+    protocol = next(fix.protocol for fix in fixes if fix.terminal_pk == main)
+    if len(counts) == 1:
+        return list(fixes), protocol
+    own = [fix.t for fix in fixes if fix.terminal_pk == main]
+    track = []
+    for fix in fixes:
+        if fix.terminal_pk != main:
+            i = bisect.bisect_left(own, fix.t)
+            near = [own[j] for j in (i - 1, i) if 0 <= j < len(own)]
+            if any(abs(fix.t - t) <= FILL_MARGIN for t in near):
+                continue
+        track.append(fix)
+    return track, protocol
+
+
 def fixes_for_vehicle(
     *, vehicle_pk: int, after: datetime | None = None, until: datetime | None = None
 ) -> QuerySet[Fix]:
@@ -84,7 +117,9 @@ def live_fixes(fixes: QuerySet[Fix]) -> list[LiveFix]:
 
 def fixes_in_range(*, vehicle_pk: int, start: datetime, end: datetime) -> QuerySet[Fix]:
     """A vehicle's fixes with start <= t <= end (the upload-vs-stream cross-check)."""
-    return Fix.objects.filter(vehicle_id=vehicle_pk, t__gte=start, t__lte=end).order_by("t")
+    return Fix.objects.filter(vehicle_id=vehicle_pk, t__gte=start, t__lte=end).order_by(
+        "t", "terminal_id"
+    )
 
 
 @dataclass(frozen=True)

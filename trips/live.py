@@ -19,7 +19,7 @@ A vehicle with two terminals (a JT/T 808 box and an MQTT feed) reports its posit
 from two receivers metres apart and at other instants: interleaved, the track would zigzag
 between them and grow longer than the drive. A trip is one terminal's track, the one with
 the most fixes of the drive (its `source`); another terminal's fixes only fill its silences
-(`_one_track`).
+(`telemetry.selectors.one_track`).
 
 A late fix (a lost ack sent again, a blind-area backfill) whose time falls inside a trip
 already closed changes nothing silently: the trip's raw file is evidence and stays as it is;
@@ -31,9 +31,7 @@ so a backfill of fixes older than that is stored but makes no trip (docs/telemet
 
 from __future__ import annotations
 
-import bisect
 import logging
-from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -53,6 +51,7 @@ from telemetry.selectors import (
     OpenStream,
     fixes_for_vehicle,
     live_fixes,
+    one_track,
     streams_with_new_fixes,
     vehicle_of,
 )
@@ -67,7 +66,7 @@ _SOURCE = {Terminal.Protocol.JT808: Trip.Source.JT808, Terminal.Protocol.MQTT: T
 
 
 def canonical_csv(fixes: Sequence[LiveFix]) -> bytes:
-    """The canonical CSV of a track's fixes (`_one_track`) in time order, one per instant (two
+    """The canonical CSV of a track's fixes (`one_track`) in time order, one per instant (two
     terminals filling the same silence may share one: the first's)."""
     lines = ["timestamp,lat,lon,mode,speed_kmh,hdop,odometer_km"]
     last = None
@@ -126,33 +125,6 @@ def _drives(fixes: Sequence[LiveFix], idle: timedelta) -> list[Sequence[LiveFix]
     return [fixes[a:b] for a, b in zip([0, *cuts], [*cuts, len(fixes)], strict=True)]
 
 
-# Another terminal's fix fills a silence of the trip's own terminal when that one has no fix
-# within this of it: half of verification's 10 s `max_gap_s`, so that the steps into and out
-# of the filled stretch still earn, and a silence too short to lose credit is not filled.
-FILL_MARGIN = timedelta(seconds=5)
-
-
-def _one_track(fixes: Sequence[LiveFix]) -> tuple[list[LiveFix], str]:
-    """The fixes of the drive's main terminal (most fixes; the first registered of equals),
-    and another terminal's only where the main one has none within FILL_MARGIN; and the
-    main terminal's protocol."""
-    counts = Counter(fix.terminal_pk for fix in fixes)
-    main = min(counts, key=lambda pk: (-counts[pk], pk))
-    protocol = next(fix.protocol for fix in fixes if fix.terminal_pk == main)
-    if len(counts) == 1:
-        return list(fixes), protocol
-    own = [fix.t for fix in fixes if fix.terminal_pk == main]
-    track = []
-    for fix in fixes:
-        if fix.terminal_pk != main:
-            i = bisect.bisect_left(own, fix.t)
-            near = [own[j] for j in (i - 1, i) if 0 <= j < len(own)]
-            if any(abs(fix.t - t) <= FILL_MARGIN for t in near):
-                continue
-        track.append(fix)
-    return track, protocol
-
-
 def _make_trips(fixes: Sequence[LiveFix], vehicle_pk: int, idle: timedelta) -> list[int]:
     """The trips of these fixes, a drive each; fixes that never moved make none."""
     made = (_make_trip(drive, vehicle_pk) for drive in _drives(fixes, idle))
@@ -162,7 +134,7 @@ def _make_trips(fixes: Sequence[LiveFix], vehicle_pk: int, idle: timedelta) -> l
 def _make_trip(fixes: Sequence[LiveFix], vehicle_pk: int) -> Trip | None:
     """The trip of these fixes (one track of them), through the upload path; None when they
     never moved."""
-    fixes, protocol = _one_track(fixes)
+    fixes, protocol = one_track(fixes)
     if len({f.t for f in fixes}) < 2 or _extent_m(fixes) <= settings.LIVE_STATIONARY_RADIUS_M:
         return None
     vehicle = vehicle_of(vehicle_pk=vehicle_pk)

@@ -12,7 +12,7 @@ import numpy as np
 from django.conf import settings
 
 from core.geo import gcj02_to_wgs84, to_metric
-from telemetry.selectors import fixes_in_range
+from telemetry.selectors import fixes_in_range, live_fixes, one_track
 from trips.parsers import ParsedTrace
 from trips.reason_codes import TripReason
 
@@ -38,18 +38,17 @@ def live_mismatch(*, trip: Trip, trace: ParsedTrace, total_m: float) -> dict[str
     # A second's margin each side: the stream's fixes at the upload's first and last instants.
     start = datetime.fromtimestamp(int(t_up.min()) / 1e9, tz=UTC) - timedelta(seconds=1)
     end = datetime.fromtimestamp(int(t_up.max()) / 1e9, tz=UTC) + timedelta(seconds=1)
-    live = list(
-        fixes_in_range(vehicle_pk=trip.vehicle_id, start=start, end=end).values_list(
-            "t", "lon", "lat"
-        )
-    )
+    # One track, as a live trip is made of (two terminals' fixes interleaved zigzag).
+    live = live_fixes(fixes_in_range(vehicle_pk=trip.vehicle_id, start=start, end=end))
+    if live:
+        live, _protocol = one_track(live)
     if len(live) < MIN_LIVE_FIXES:
         return None
     crs = settings.METRIC_CRS
-    lt = np.array([int(t.timestamp() * 1e6) * 1000 for t, _, _ in live], dtype=np.int64)
+    lt = np.array([int(f.t.timestamp() * 1e6) * 1000 for f in live], dtype=np.int64)
     lx, ly = to_metric(
-        np.array([f[1] for f in live], dtype=np.float64),
-        np.array([f[2] for f in live], dtype=np.float64),
+        np.array([f.lon for f in live], dtype=np.float64),
+        np.array([f.lat for f in live], dtype=np.float64),
         crs,
     )
     lon, lat = trace.lon, trace.lat

@@ -270,6 +270,26 @@ def test_an_upload_that_matches_the_stream_is_not_held(world: World) -> None:
     assert "live_mismatch" not in {r["code"] for r in trip.reasons}
 
 
+def test_an_upload_is_compared_with_one_track_of_a_vehicle_with_two_terminals(
+    world: World,
+) -> None:
+    # Both terminals' fixes interleaved measure 1.43 km for the 1 km drive: the honest
+    # upload would differ by 30 % and be held.
+    start = timezone.now().replace(microsecond=0) - dt.timedelta(hours=3)
+    stream(world, start, 100)
+    second_terminal(world, start, range(90), offset_s=0.5, north_m=4.0)
+    data = straight_east(start=start, lat=LAT, lon0=113.55, metres=1000.0)
+    trip, _ = trip_services.trip_upload(actor=world.staff_a, vin=world.vehicle_a.vin, data=data)
+    trip.refresh_from_db()
+    assert "live_mismatch" not in {r["code"] for r in trip.reasons}
+
+    moved = straight_east(start=start, lat=LAT + 0.001, lon0=113.55, metres=1000.0)
+    other, _ = trip_services.trip_upload(actor=world.staff_a, vin=world.vehicle_a.vin, data=moved)
+    other.refresh_from_db()
+    (reason,) = [r for r in other.reasons if r["code"] == "live_mismatch"]
+    assert reason["live_km"] == pytest.approx(1.0, abs=0.001)  # one track's, not 1.431
+
+
 def test_the_database_keeps_a_fix_once_per_terminal_and_time(world: World) -> None:
     start = timezone.now().replace(microsecond=0) - dt.timedelta(hours=1)
     terminal = stream(world, start, 0)
