@@ -91,7 +91,7 @@ def test_the_statement_pages_links_to_trips_carry_the_way_back(walked: World) ->
     [
         "statement:999999",  # no such statement
         "statement:abc",
-        "statement",  # no id
+        "statement:",  # an empty id ("statement" alone is the statement list's charts)
         "https://evil.example/",
         "//evil.example",
         "unknown:1",
