@@ -81,6 +81,7 @@ from routes import views as routes_views  # noqa: E402
 from subsidies import views as subsidies_views  # noqa: E402
 from subsidies.computation import statements_compute  # noqa: E402
 from subsidies.models import Statement  # noqa: E402
+from subsidies.selectors import year_km_by_month, year_km_by_vehicle  # noqa: E402
 from subsidies.services import assessment_set  # noqa: E402
 from tests.factories import credit_code, plate, vin  # noqa: E402
 from trips import views as trips_views  # noqa: E402
@@ -293,6 +294,7 @@ def main() -> None:
     print("all under 300 ms" if not slow else f"over 300 ms: {', '.join(slow)}")
     print("dashboard cards, each app's dashboard() alone (median ms, queries):")
     cards(users)
+    year_charts(users)
 
 
 def km_chart(*, user: User, today: dt.date) -> dict[str, Any]:
@@ -325,6 +327,24 @@ def cards(users: dict[str, User]) -> None:
                 count = len(queries)
             shares.append(f"{app} {statistics.median(times):.0f} ms/{count} q")
         print(f"  {role:<10}" + ", ".join(shares))
+
+
+def year_charts(users: dict[str, User]) -> None:
+    """The charts of a company's year so far on its statement list (the two selectors behind
+    them), timed over LAST_YEAR: the loaded trips end there, so this year has none."""
+    user = users[Role.OPERATOR]
+    times, count, rows = [], 0, 0
+    for _ in range(5):
+        with CaptureQueriesContext(connection) as queries:
+            began = time.perf_counter()
+            by_month = year_km_by_month(user=user, year=LAST_YEAR)
+            by_vehicle = year_km_by_vehicle(user=user, year=LAST_YEAR)
+            times.append((time.perf_counter() - began) * 1000)
+        count, rows = len(queries), len(by_month) + len(by_vehicle)
+    print(
+        f"a company's year charts ({LAST_YEAR}, {rows} rows): "
+        f"{statistics.median(times):.0f} ms/{count} q"
+    )
 
 
 if __name__ == "__main__":
