@@ -81,7 +81,7 @@ from routes import views as routes_views  # noqa: E402
 from subsidies import views as subsidies_views  # noqa: E402
 from subsidies.computation import statements_compute  # noqa: E402
 from subsidies.models import Statement  # noqa: E402
-from subsidies.selectors import year_km_by_month, year_km_by_vehicle  # noqa: E402
+from subsidies.selectors import year_km  # noqa: E402
 from subsidies.services import assessment_set  # noqa: E402
 from tests.factories import credit_code, plate, vin  # noqa: E402
 from trips import views as trips_views  # noqa: E402
@@ -330,15 +330,14 @@ def cards(users: dict[str, User]) -> None:
 
 
 def year_charts(users: dict[str, User]) -> None:
-    """The charts of a company's year so far on its statement list (the two selectors behind
+    """The charts of a company's year so far on its statement list (the selector behind
     them), timed over LAST_YEAR: the loaded trips end there, so this year has none."""
     user = users[Role.OPERATOR]
     times, count, rows = [], 0, 0
     for _ in range(5):
         with CaptureQueriesContext(connection) as queries:
             began = time.perf_counter()
-            by_month = year_km_by_month(user=user, year=LAST_YEAR)
-            by_vehicle = year_km_by_vehicle(user=user, year=LAST_YEAR)
+            by_month, by_vehicle = year_km(user=user, year=LAST_YEAR)
             times.append((time.perf_counter() - began) * 1000)
         count, rows = len(queries), len(by_month) + len(by_vehicle)
     print(

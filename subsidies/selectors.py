@@ -320,25 +320,18 @@ def statement_by_vehicle(*, statement: Statement) -> list[SummaryRow]:
     )
 
 
-def year_km_by_month(*, user: User, year: int) -> list[SummaryRow]:
+def year_km(*, user: User, year: int) -> tuple[list[SummaryRow], list[SummaryRow]]:
     """A company's own year as it stands, before any computation: the trip days a subsidy
-    would count (contributing_trip_days), per month. Company staff only (empty for anyone
-    else); the trips' breadcrumbs lead back to the statement list."""
+    would count (contributing_trip_days), per month and per vehicle. Company staff only
+    (nothing for anyone else); the trips' breadcrumbs lead back to the statement list."""
     if user.role != Role.OPERATOR or user.operator_id is None:
-        return []
+        return [], []
     first, last = year_bounds(year)
-    days = contributing_trip_days(first=first, last=last, operator_ids=[user.operator_id])
-    return _km_by_month(days, year=year, operator_id=user.operator_id, origin="statement")
-
-
-def year_km_by_vehicle(*, user: User, year: int) -> list[SummaryRow]:
-    """As year_km_by_month, per vehicle."""
-    if user.role != Role.OPERATOR or user.operator_id is None:
-        return []
-    first, last = year_bounds(year)
-    days = contributing_trip_days(first=first, last=last, operator_ids=[user.operator_id])
-    return _km_by_vehicle(
-        days, operator_id=user.operator_id, first=first, last=last, origin="statement"
+    operator_id = user.operator_id
+    days = contributing_trip_days(first=first, last=last, operator_ids=[operator_id])
+    return (
+        _km_by_month(days, year=year, operator_id=operator_id, origin="statement"),
+        _km_by_vehicle(days, operator_id=operator_id, first=first, last=last, origin="statement"),
     )
 
 

@@ -211,10 +211,7 @@ def statement_list_page(request: HttpRequest) -> HttpResponse:
             "ytd_last": last_year if last_year and last_year.projection else None,
             # The year as it stands, computed or not: the same trip days as its km above.
             "km_charts": _km_charts(
-                year,
-                selectors.year_km_by_month(user=user, year=year),
-                selectors.year_km_by_vehicle(user=user, year=year),
-                key=f"year-{year}",
+                year, *selectors.year_km(user=user, year=year), key=f"year-{year}"
             )
             if ytd and ytd.eligible_km
             else [],

@@ -68,6 +68,14 @@ def paste_geometry(page: Page, geometry: object) -> None:
     field.dispatch_event("change")
 
 
+def save_new_segment(page: Page, name: str, geometry: object) -> None:
+    """The new-segment form in Chinese: a name, the pasted geometry, saved as a draft."""
+    page.goto("/segments/new/")
+    page.get_by_label("名称", exact=True).fill(name)
+    paste_geometry(page, geometry)
+    page.get_by_role("button", name="保存为草稿").click()
+
+
 @pytest.fixture
 def bureau() -> User:
     user = factories.user(Role.BUREAU, username="bureau")
@@ -118,10 +126,7 @@ def test_a_submitted_point_is_refused_once_under_the_field_not_again_on_the_map(
     bureau: User, page: Page, outside: list[str]
 ) -> None:
     log_in(page, bureau.username)
-    page.goto("/segments/new/")
-    page.get_by_label("名称", exact=True).fill("一个点")
-    paste_geometry(page, {"type": "Point", "coordinates": [113.58, 37.86]})
-    page.get_by_role("button", name="保存为草稿").click()
+    save_new_segment(page, "一个点", {"type": "Point", "coordinates": [113.58, 37.86]})
     expect(page.locator("#id_geometry_error")).to_contain_text("而不是 Point")
     # The map has read the field again (the point is its red dot); its own note said the
     # same before the submit, and now the server's error says it.
@@ -156,10 +161,7 @@ def test_a_one_point_line_is_refused_in_chinese_then_in_english(
     bureau: User, page: Page, outside: list[str]
 ) -> None:
     log_in(page, bureau.username)
-    page.goto("/segments/new/")
-    page.get_by_label("名称", exact=True).fill("一点路")
-    paste_geometry(page, {"type": "LineString", "coordinates": [[113.58, 37.86]]})
-    page.get_by_role("button", name="保存为草稿").click()
+    save_new_segment(page, "一点路", {"type": "LineString", "coordinates": [[113.58, 37.86]]})
     expect(page.locator(".geometry-field")).to_contain_text(
         "一条线至少需要两个点，这条线不足两个点。请画出完整的中心线。"
     )
