@@ -383,6 +383,14 @@ def test_the_public_notice_lists_issued_amounts_of_the_year(
     assert client.get(f"/public-notice/{YEAR}/").status_code == 200
 
 
+def test_the_public_pages_columns_are_headed_in_capitals_in_english(world: World) -> None:
+    anyone = Client()
+    anyone.cookies["django_language"] = "en"
+    body = anyone.get(f"/public-notice/{YEAR}/").content.decode()
+    heads = re.findall(r'<th scope="col"[^>]*>([^<]+)</th>', body)
+    assert heads[:4] == ["Company", "Unified social credit code", "Eligible (km)", "Amount (yuan)"]
+
+
 def test_the_dashboard_card_shows_the_years_subsidies_to_government(world: World) -> None:
     year = timezone.localdate().year
     sf.trip(vehicle=world.vehicle_a, days={dt.date(year, 1, 5): "2000"})
